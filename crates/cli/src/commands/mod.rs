@@ -1,0 +1,17 @@
+//! One module per subcommand; `run` dispatches and maps outcomes to exit codes.
+
+pub mod pattern;
+pub mod serve;
+pub mod validate;
+
+use crate::cli::Command;
+use std::process::ExitCode;
+
+/// Runs one subcommand and returns the process exit code it chose.
+pub fn run(command: Command) -> ExitCode {
+    match command {
+        Command::Serve(args) => serve::run(args),
+        Command::Validate(args) => validate::run(args),
+        Command::Pattern(command) => pattern::run(command),
+    }
+}
