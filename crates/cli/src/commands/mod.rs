@@ -1,6 +1,7 @@
 //! One module per subcommand; `run` dispatches and maps outcomes to exit codes.
 
 pub mod pattern;
+pub mod pattern_match;
 pub mod serve;
 pub mod validate;
 

@@ -10,10 +10,17 @@ pub enum Command {
         /// The pattern text.
         pattern: String,
     },
+    /// Match a pattern against observed-data
+    Match(super::pattern_match::Args),
 }
 
 /// Placeholder until the pattern crate is wired in.
-pub fn run(_command: Command) -> ExitCode {
-    eprintln!("entente pattern: being built");
-    ExitCode::from(2)
+pub fn run(command: Command) -> ExitCode {
+    match command {
+        Command::Check { .. } => {
+            eprintln!("entente pattern check: being built");
+            ExitCode::from(2)
+        }
+        Command::Match(args) => super::pattern_match::run(args),
+    }
 }
