@@ -1,0 +1,166 @@
+//! Error codes, spans and rendering, through one `check` helper with inline expectations.
+
+use expect_test::{Expect, expect};
+use pattern::{StixVersion, validate};
+
+/// Validates `text` as 2.1 and compares the rendered errors (or `valid`) with `want`.
+fn check(text: &str, want: Expect) {
+    check_version(text, StixVersion::V21, want);
+}
+
+fn check_version(text: &str, version: StixVersion, want: Expect) {
+    let got = match validate(text, version) {
+        Ok(_) => "valid".to_string(),
+        Err(errors) => errors
+            .iter()
+            .map(|e| e.render(text))
+            .collect::<Vec<_>>()
+            .join("\n"),
+    };
+    want.assert_eq(&got);
+}
+
+#[test]
+fn syntax_errors_point_at_the_token() {
+    check(
+        "[file:name MATCHES /.*\\.dll/]",
+        expect![[r#"
+            [file:name MATCHES /.*\.dll/]
+                               ^
+            error[unexpected_char]: unexpected character '/'"#]],
+    );
+    check(
+        "[file.size = 1280]",
+        expect![[r#"
+            [file.size = 1280]
+                 ^
+            error[unexpected_token]: expected ':' between the object type and the property (type:property)"#]],
+    );
+    check(
+        "[x:a = 'a\\b']",
+        expect![[r#"
+            [x:a = 'a\b']
+                     ^^
+            error[invalid_escape]: invalid escape: only \\ and \' are allowed in strings"#]],
+    );
+    check(
+        "[x:a = 01]",
+        expect![[r#"
+            [x:a = 01]
+                   ^^
+            error[invalid_number]: integers cannot have leading zeros"#]],
+    );
+    check(
+        "[x:a = 1] within 5 SECONDS",
+        expect![[r#"
+            [x:a = 1] within 5 SECONDS
+                      ^^^^^^
+            error[unexpected_token]: expected AND, OR, FOLLOWEDBY or a qualifier, found identifier"#]],
+    );
+    check(
+        "[x:a = 1",
+        expect![[r#"
+            [x:a = 1
+                    ^
+            error[unexpected_end]: expected ']', found end of pattern"#]],
+    );
+}
+
+#[test]
+fn semantic_errors_are_all_reported() {
+    check(
+        "[file:hashes.'SHA-256' = 'f00' AND file:name MATCHES '(?<=a)b'] REPEATS 0 TIMES",
+        expect![[r#"
+            [file:hashes.'SHA-256' = 'f00' AND file:name MATCHES '(?<=a)b'] REPEATS 0 TIMES
+                                     ^^^^^
+            error[invalid_hash]: 'f00' is not a valid SHA-256 hash (expected 64 hex digits)
+            [file:hashes.'SHA-256' = 'f00' AND file:name MATCHES '(?<=a)b'] REPEATS 0 TIMES
+                                                                 ^^^^^^^^^
+            error[invalid_regex]: invalid regular expression: look-around is not supported (entente runs regexes in linear time)
+            [file:hashes.'SHA-256' = 'f00' AND file:name MATCHES '(?<=a)b'] REPEATS 0 TIMES
+                                                                            ^^^^^^^^^^^^^^^
+            error[invalid_qualifier_value]: REPEATS needs a positive count"#]],
+    );
+}
+
+#[test]
+fn qualifier_and_cidr_checks() {
+    check(
+        "[x:a = 1] START t'2024-02-01T00:00:00Z' STOP t'2024-01-01T00:00:00Z'",
+        expect![[r#"
+            [x:a = 1] START t'2024-02-01T00:00:00Z' STOP t'2024-01-01T00:00:00Z'
+                      ^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^^
+            error[start_not_before_stop]: START 2024-02-01T00:00:00Z is not earlier than STOP 2024-01-01T00:00:00Z, so the window is empty"#]],
+    );
+    check(
+        "[ipv4-addr:value ISSUBSET '10.0.0.0/33']",
+        expect![[r#"
+            [ipv4-addr:value ISSUBSET '10.0.0.0/33']
+                                      ^^^^^^^^^^^^^
+            error[invalid_cidr]: '10.0.0.0/33' is not a CIDR network such as '192.168.0.0/16' or '2001:db8::/32'"#]],
+    );
+    check(
+        "[ipv4-addr:value ISSUBSET '2001:db8::/32']",
+        expect![[r#"
+            [ipv4-addr:value ISSUBSET '2001:db8::/32']
+                                      ^^^^^^^^^^^^^^^
+            error[invalid_cidr]: ipv4-addr holds IPv4 addresses but '2001:db8::/32' is IPv6"#]],
+    );
+    check(
+        "[network-traffic:dst_ref.value ISSUBSET '2001:db8::/32']",
+        expect!["valid"],
+    );
+    check(
+        "[x:a = 1] WITHIN 0 SECONDS",
+        expect![[r#"
+        [x:a = 1] WITHIN 0 SECONDS
+                  ^^^^^^^^^^^^^^^^
+        error[invalid_qualifier_value]: WITHIN needs a positive number of seconds"#]],
+    );
+}
+
+#[test]
+fn dialects_differ() {
+    check_version(
+        "[x:a = 1] START '2024-01-01T00:00:00Z' STOP '2024-02-01T00:00:00Z'",
+        StixVersion::V20,
+        expect!["valid"],
+    );
+    check(
+        "[x:a = 1] START '2024-01-01T00:00:00Z' STOP '2024-02-01T00:00:00Z'",
+        expect![[r#"
+            [x:a = 1] START '2024-01-01T00:00:00Z' STOP '2024-02-01T00:00:00Z'
+                            ^^^^^^^^^^^^^^^^^^^^^^
+            error[unexpected_token]: expected a timestamp literal t'…', found ''2024-01-01T00:00:00Z''"#]],
+    );
+    check("[EXISTS x:a]", expect!["valid"]);
+    check_version(
+        "[EXISTS x:a]",
+        StixVersion::V20,
+        expect![[r#"
+            [EXISTS x:a]
+             ^^^^^^
+            error[unsupported_in_version]: EXISTS is not part of STIX 2.0 patterning"#]],
+    );
+}
+
+#[test]
+fn limits_hold() {
+    let deep = format!("{}[x:a = 1]{}", "(".repeat(100), ")".repeat(100));
+    let err = validate(&deep, StixVersion::V21).unwrap_err();
+    assert_eq!(err[0].code, pattern::ErrorCode::NestingTooDeep);
+    let long = format!("[x:a = '{}']", "a".repeat(70_000));
+    let err = validate(&long, StixVersion::V21).unwrap_err();
+    assert_eq!(err[0].code, pattern::ErrorCode::PatternTooLong);
+    let err = validate("[x:a = 1] REPEATS 5000 TIMES", StixVersion::V21).unwrap_err();
+    assert_eq!(err[0].code, pattern::ErrorCode::InvalidQualifierValue);
+}
+
+#[test]
+fn json_form_is_stable() {
+    let text = "[x:a = 1]\nWITHIN ] SECONDS";
+    let err = validate(text, StixVersion::V21).unwrap_err();
+    let json = serde_json::to_string(&err[0]).unwrap();
+    expect![[r#"{"code":"unexpected_token","message":"expected a positive number of seconds, found ']'","span":{"start":17,"end":18},"line":2,"column":8}"#]]
+        .assert_eq(&json);
+}
