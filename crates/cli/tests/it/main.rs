@@ -1,0 +1,3 @@
+//! Integration tests of the `entente` binary: one test binary, one module per command.
+
+mod pattern_check;
