@@ -174,7 +174,7 @@ def _maybe(rng: random.Random, p: float) -> bool:
 
 def build_ipv4(rng: random.Random, world: World, members: list[str]) -> dict[str, Any]:
     """ipv4-addr: an address, sometimes a CIDR block."""
-    return {"type": "ipv4-addr", "value": rng.choice(IPV4_CIDR_POOL if _maybe(rng, 0.2) else IPV4_POOL)}
+    return {"type": "ipv4-addr", "value": rng.choice(IPV4_CIDR_POOL if _maybe(rng, 0.3) else IPV4_POOL)}
 
 
 def build_ipv6(rng: random.Random, world: World, members: list[str]) -> dict[str, Any]:
@@ -709,11 +709,10 @@ class Comparison:
     features: list[str]
 
 
-def _operand_for(rng: random.Random, leaf: Leaf, op: str, stix20: bool) -> tuple[str, list[str]]:
+def _operand_for(rng: random.Random, leaf: Leaf, op: str) -> tuple[str, list[str]]:
     """The right-hand literal text for `leaf OP literal`, biased towards matching."""
-    v, kind = leaf.value, leaf.kind
+    v = leaf.value
     match_bias = _maybe(rng, 0.65)
-    feats: list[str] = []
     is_hash = "path:hash" in leaf.features
     if op in ("=", "!=", "==", "<>"):
         return _equal_literal(rng, leaf, match_bias, is_hash)
@@ -791,7 +790,7 @@ def _equal_literal(rng: random.Random, leaf: Leaf, match: bool, is_hash: bool) -
         r = rng.random()
         if r < 0.45:
             return bin_lit(data), ["lit:binary"]
-        if r < 0.8:
+        if r < 0.8 or b"\x00" in data:  # a NUL cannot travel in a command-line argument
             return hex_lit(data, rng), ["lit:hex"]
         return str_lit(data.decode("latin-1")), ["lit:string", "lit:string-vs-binary"] + _escape_features(data.decode("latin-1"))
     if kind == "hex":
@@ -801,7 +800,7 @@ def _equal_literal(rng: random.Random, leaf: Leaf, match: bool, is_hash: bool) -
         r = rng.random()
         if r < 0.5:
             return hex_lit(data, rng), ["lit:hex"]
-        if r < 0.8:
+        if r < 0.8 or b"\x00" in data:  # a NUL cannot travel in a command-line argument
             return bin_lit(data), ["lit:binary"]
         return str_lit(data.decode("latin-1")), ["lit:string", "lit:string-vs-binary"]
     if is_hash:
@@ -863,7 +862,7 @@ def _order_literal(rng: random.Random, leaf: Leaf, match: bool) -> tuple[str, li
     return str_lit(s), ["lit:string"] + _escape_features(s)
 
 
-def _ops_for(leaf: Leaf, stix20: bool) -> list[tuple[str, int]]:
+def _ops_for(leaf: Leaf) -> list[tuple[str, int]]:
     """Operators that make sense for a leaf's kind, with weights."""
     kind = leaf.kind
     if kind == "container":
@@ -896,13 +895,13 @@ def make_exists(rng: random.Random, leaf: Leaf) -> Comparison:
     return Comparison(f"EXISTS {path}", feats)
 
 
-def make_comparison(rng: random.Random, leaf: Leaf, stix20: bool) -> Comparison:
+def make_comparison(rng: random.Random, leaf: Leaf) -> Comparison:
     """One property test against a (non-container) leaf; NOT is applied to a sixth of them."""
-    ops = _ops_for(leaf, stix20)
+    ops = _ops_for(leaf)
     op = rng.choices([o for o, _ in ops], weights=[w for _, w in ops])[0]
     path, path_feats = render_path(leaf.root_type, leaf.steps, rng)
     feats = list(dict.fromkeys(leaf.features + path_feats))
-    literal, lit_feats = _operand_for(rng, leaf, op, stix20)
+    literal, lit_feats = _operand_for(rng, leaf, op)
     if op == "=" and _maybe(rng, 0.04):
         op = "=="
     if op == "!=" and _maybe(rng, 0.08):
@@ -1007,18 +1006,18 @@ class CaseBuilder:
                 leaves_here = other or leaves
             else:
                 leaves_here = leaves
-            c = make_comparison(rng, rng.choice(leaves_here), self.stix20)
+            c = make_comparison(rng, rng.choice(leaves_here))
             parts.append(Expr(c.text, c.features))
         text = parts[0].text
         feats = list(parts[0].features)
-        prev_or = False
+        joins = set()
         for p in parts[1:]:
             join = rng.choice(["AND", "AND", "OR"])
             text = f"{text} {join} {p.text}"
             feats += p.features + [f"cmp:{join}"]
-            prev_or = prev_or or join == "OR"
-        if prev_or and "AND" in text and _maybe(rng, 0.5):
-            feats.append("cmp:mixed-precedence")
+            joins.add(join)
+        if joins == {"AND", "OR"}:
+            feats.append("cmp:mixed-precedence")  # AND binds tighter than OR
         return Expr(text, feats)
 
     # --- qualifiers -------------------------------------------------------------------

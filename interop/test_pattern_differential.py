@@ -20,6 +20,7 @@ each id has a recogniser in `DEVIATION_RECOGNISERS` below and a section in
 from __future__ import annotations
 
 import collections
+import dataclasses
 import functools
 import json
 import subprocess
@@ -27,7 +28,6 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
@@ -68,7 +68,7 @@ REQUIRED_FEATURES: dict[str, int] = {
 OPERATOR_FEATURES = sorted(f for f in REQUIRED_FEATURES if f.startswith(("op:", "qual:", "obs:")))
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Verdict:
     """One evaluator's answer for a case: True/False, or None with an error text."""
 
@@ -82,7 +82,7 @@ class Verdict:
         return "match" if self.matched else "no match"
 
 
-@dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True)
 class Outcome:
     """Both verdicts for a case and the resulting class."""
 
@@ -126,8 +126,15 @@ def _is_subset_on_non_ipv4(o: Outcome) -> bool:
 
 
 def _is_not_exists_ignored(o: Outcome) -> bool:
-    """Reference has no EXISTS handler: `NOT EXISTS p` evaluates like `EXISTS p`."""
-    return o.klass == "disagree" and "NOT EXISTS" in o.case.pattern
+    """Reference has no EXISTS handler: `NOT EXISTS p` evaluates like `EXISTS p`.
+
+    Recognised only when dropping the NOT leaves the reference's verdict unchanged,
+    which shows the reference ignored it.
+    """
+    if o.klass != "disagree" or "NOT EXISTS" not in o.case.pattern:
+        return False
+    without_not = dataclasses.replace(o.case, pattern=o.case.pattern.replace("NOT EXISTS", "EXISTS"))
+    return reference_verdict(without_not).matched == o.reference.matched
 
 
 DEVIATION_RECOGNISERS: dict[str, Callable[[Outcome], bool]] = {
