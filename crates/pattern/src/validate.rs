@@ -10,7 +10,13 @@
 //! * `ISSUBSET`/`ISSUPERSET` on IP address properties take CIDR networks of the right family;
 //! * hash values for known algorithms have the algorithm's length and alphabet, as the
 //!   reference validator checks;
-//! * `IN` sets hold literals of one type (integers and floats mix).
+//! * `IN` sets hold literals of one type (integers and floats mix);
+//! * literals compared with a known integer, timestamp or boolean property of a spec SCO are
+//!   of a compatible type (a string is always allowed, as the reference allows it).
+//!
+//! Unknown object types and properties are *not* errors: STIX 2.1 §11 lets producers define
+//! custom objects and properties, and the reference validator accepts any name the grammar
+//! accepts (`[x:created = …]`, `[file:file_name = …]` are among its passing vectors).
 
 use crate::Limits;
 use crate::ast::*;
@@ -122,6 +128,47 @@ impl Checker<'_> {
             _ => {}
         }
         self.hash(c);
+        self.property_type(c);
+    }
+
+    /// A literal whose type can never equal or order against the property's values (STIX 2.1
+    /// §9 "Comparison Operators": the operands of a comparison are of the property's type).
+    /// Only top-level properties of the spec's SCOs with a non-string type are checked; a
+    /// string literal is always accepted, since timestamps and numbers are often written as
+    /// strings (the reference's passing vectors include `file:size = '371712'`).
+    fn property_type(&mut self, c: &Comparison) {
+        let [PathStep::Property(prop)] = c.path.steps.as_slice() else {
+            return;
+        };
+        let Some(kind) = property_kind(&c.path.object_type, prop) else {
+            return;
+        };
+        let fits = |l: &Literal| {
+            matches!(
+                (kind, l),
+                (_, Literal::String(_))
+                    | (PropKind::Integer, Literal::Int(_) | Literal::Float(_))
+                    | (PropKind::Timestamp, Literal::Timestamp(_))
+                    | (PropKind::Boolean, Literal::Bool(_))
+            )
+        };
+        let bad = match &c.rhs {
+            Rhs::Literal(l) => (!fits(l)).then_some(l),
+            Rhs::Set(items) => items.iter().find(|l| !fits(l)),
+        };
+        if let Some(lit) = bad {
+            self.push(
+                ErrorCode::LiteralTypeMismatch,
+                c.rhs_span,
+                format!(
+                    "{}:{prop} is {} but the literal is {} {}",
+                    c.path.object_type,
+                    kind.describe(),
+                    article(lit.kind()),
+                    lit.kind()
+                ),
+            );
+        }
     }
 
     /// STIX 2.1 §9 "Comparison Operators": ISSUBSET/ISSUPERSET compare IP addresses with
@@ -229,6 +276,76 @@ impl Checker<'_> {
             }
         }
     }
+}
+
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// The type of a known, non-string SCO property.
+#[derive(Clone, Copy)]
+enum PropKind {
+    Integer,
+    Timestamp,
+    Boolean,
+}
+
+impl PropKind {
+    fn describe(self) -> &'static str {
+        match self {
+            PropKind::Integer => "an integer",
+            PropKind::Timestamp => "a timestamp",
+            PropKind::Boolean => "a boolean",
+        }
+    }
+}
+
+/// Non-string top-level properties of the STIX 2.1 SCOs (§6) that also exist with the same
+/// type in 2.0 where the object exists there.
+fn property_kind(object_type: &str, prop: &str) -> Option<PropKind> {
+    use PropKind::*;
+    Some(match (object_type, prop) {
+        ("file", "size") => Integer,
+        ("file", "ctime" | "mtime" | "atime" | "created" | "modified" | "accessed") => Timestamp,
+        ("directory", "ctime" | "mtime" | "atime" | "created" | "modified" | "accessed") => {
+            Timestamp
+        }
+        (
+            "network-traffic",
+            "src_port" | "dst_port" | "src_byte_count" | "dst_byte_count" | "src_packets"
+            | "dst_packets",
+        ) => Integer,
+        ("network-traffic", "start" | "end") => Timestamp,
+        ("network-traffic", "is_active") => Boolean,
+        ("process", "pid") => Integer,
+        ("process", "created" | "created_time") => Timestamp,
+        ("process", "is_hidden") => Boolean,
+        ("email-message", "date") => Timestamp,
+        ("email-message", "is_multipart") => Boolean,
+        (
+            "user-account",
+            "account_created"
+            | "account_expires"
+            | "credential_last_changed"
+            | "account_first_login"
+            | "account_last_login",
+        ) => Timestamp,
+        (
+            "user-account",
+            "is_service_account" | "is_privileged" | "can_escalate_privs" | "is_disabled",
+        ) => Boolean,
+        ("windows-registry-key", "modified" | "modified_time") => Timestamp,
+        ("windows-registry-key", "number_of_subkeys") => Integer,
+        ("x509-certificate", "validity_not_before" | "validity_not_after") => Timestamp,
+        ("x509-certificate", "is_self_signed") => Boolean,
+        ("autonomous-system", "number") => Integer,
+        (_, "defanged") => Boolean,
+        _ => return None,
+    })
 }
 
 #[derive(Clone, Copy)]

@@ -164,3 +164,24 @@ fn json_form_is_stable() {
     expect![[r#"{"code":"unexpected_token","message":"expected a positive number of seconds, found ']'","span":{"start":17,"end":18},"line":2,"column":8}"#]]
         .assert_eq(&json);
 }
+
+#[test]
+fn literal_types_of_known_properties() {
+    check("[file:size = '371712']", expect!["valid"]);
+    check("[file:size IN (1, 2.5)]", expect!["valid"]);
+    check("[x-custom:size = true]", expect!["valid"]);
+    check(
+        "[file:size = true]",
+        expect![[r#"
+            [file:size = true]
+                         ^^^^
+            error[literal_type_mismatch]: file:size is an integer but the literal is a boolean"#]],
+    );
+    check(
+        "[network-traffic:is_active = 1]",
+        expect![[r#"
+            [network-traffic:is_active = 1]
+                                         ^
+            error[literal_type_mismatch]: network-traffic:is_active is a boolean but the literal is an integer"#]],
+    );
+}
