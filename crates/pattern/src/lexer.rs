@@ -437,11 +437,13 @@ impl<'a> Lexer<'a> {
                 Tok::Hex
             }
             _ => {
-                if decode_base64(body).is_none() {
+                // The grammar's BinaryLiteral needs at least one 4-character group, so
+                // `b''` is not a literal.
+                if body.is_empty() || decode_base64(body).is_none() {
                     return Err(PatternError::new(
                         ErrorCode::InvalidBase64,
                         span,
-                        "binary literal is not valid padded base64",
+                        "binary literal must be non-empty, padded base64",
                         self.text,
                     ));
                 }

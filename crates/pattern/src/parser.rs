@@ -577,6 +577,9 @@ impl<'a> Parser<'a> {
                                 return Err(self.err(
                                     ErrorCode::InvalidIndex,
                                     idx.span,
+                                    // The grammar admits `[-1]`, but list steps count
+                                    // from 0 (STIX 2.1 §9, "Object Path Syntax") and the
+                                    // spec gives no meaning to negative ones; DEVIATIONS D9.
                                     "list index must be a non-negative integer that fits in memory",
                                 ));
                             }

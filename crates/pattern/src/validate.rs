@@ -443,8 +443,9 @@ fn hash_rule(algo: &str) -> Option<HashRule> {
 /// groups `(…)`, `(?:…)`, `(?P<n>…)` and `(?<n>…)`, alternation, greedy and lazy
 /// repetition, and inline flags `(?i) (?m) (?s) (?x) (?U)`. It rejects, with a message
 /// naming the feature, look-around `(?=…) (?!…) (?<=…) (?<!…)` and back-references `\1`,
-/// which need backtracking and unbounded time; atomic groups, possessive quantifiers,
-/// recursion and conditionals fail as syntax errors.
+/// which need backtracking and unbounded time, and possessive quantifiers (`a++`), whose
+/// PCRE meaning the crate cannot express; atomic groups, recursion, conditionals and
+/// `\Q…\E` fail as syntax errors. `\Z` is not accepted; write `\z` or `$`.
 pub fn check_regex(re: &str, limits: &Limits) -> Result<(), String> {
     if re.len() > limits.max_regex_len {
         return Err(format!(
@@ -452,6 +453,21 @@ pub fn check_regex(re: &str, limits: &Limits) -> Result<(), String> {
             re.len(),
             limits.max_regex_len
         ));
+    }
+    // PCRE reads a quantifier after a quantifier as possessive (`a++`, `a*+`) or as an
+    // error; regex-syntax reads it as a repeated repetition, which matches other strings.
+    // Refuse it rather than change its meaning.
+    if let Ok(ast) = regex_syntax::ast::parse::ParserBuilder::new()
+        .nest_limit(limits.max_regex_nest)
+        .build()
+        .parse(re)
+        && has_stacked_quantifier(&ast)
+    {
+        return Err(
+            "invalid regular expression: possessive or stacked quantifiers (such as \
+                    `a++`) are not supported"
+                .into(),
+        );
     }
     let mut parser = regex_syntax::ParserBuilder::new()
         .nest_limit(limits.max_regex_nest)
@@ -479,5 +495,20 @@ pub fn check_regex(re: &str, limits: &Limits) -> Result<(), String> {
             Err(format!("invalid regular expression: {}", e.kind()))
         }
         Err(e) => Err(format!("invalid regular expression: {e}")),
+    }
+}
+
+/// Whether a repetition applies directly to another repetition. Recursion depth is bounded
+/// by the nest limit the AST parser enforced.
+fn has_stacked_quantifier(ast: &regex_syntax::ast::Ast) -> bool {
+    use regex_syntax::ast::Ast;
+    match ast {
+        Ast::Repetition(r) => {
+            matches!(*r.ast, Ast::Repetition(_)) || has_stacked_quantifier(&r.ast)
+        }
+        Ast::Group(g) => has_stacked_quantifier(&g.ast),
+        Ast::Alternation(a) => a.asts.iter().any(has_stacked_quantifier),
+        Ast::Concat(c) => c.asts.iter().any(has_stacked_quantifier),
+        _ => false,
     }
 }

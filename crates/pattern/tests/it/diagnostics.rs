@@ -185,3 +185,35 @@ fn literal_types_of_known_properties() {
             error[literal_type_mismatch]: network-traffic:is_active is a boolean but the literal is an integer"#]],
     );
 }
+
+/// The PCRE subset `MATCHES` accepts (documented on `pattern::validate::check_regex`).
+#[test]
+fn regex_subset() {
+    let limits = pattern::Limits::default();
+    for ok in [
+        r"^.+\@example\.com$",
+        r"123\d+",
+        r"(?i)final report.+\.exe$",
+        r"(?:a|b){2,5}?",
+        r"(?P<name>x)(?<other>y)",
+        r"[[:alpha:]]\p{L}\b\B\A\z",
+        r"\/\-\#\ ",
+    ] {
+        assert!(
+            pattern::validate::check_regex(ok, &limits).is_ok(),
+            "{ok}: {:?}",
+            pattern::validate::check_regex(ok, &limits)
+        );
+    }
+    for bad in [
+        r"(?=a)", r"(?!a)", r"(?<=a)b", r"(a)\1", r"(?>a)", r"a++", r"a*+", r"(", r"[z-a]",
+        r"\Qa\E", r"a\Z",
+    ] {
+        assert!(
+            pattern::validate::check_regex(bad, &limits).is_err(),
+            "{bad}"
+        );
+    }
+    let deep = format!("{}a{}", "(".repeat(100), ")".repeat(100));
+    assert!(pattern::validate::check_regex(&deep, &limits).is_err());
+}

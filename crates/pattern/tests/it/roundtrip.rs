@@ -88,7 +88,7 @@ fn literal() -> impl Strategy<Value = Literal> {
         any::<bool>().prop_map(Literal::Bool),
         timestamp().prop_map(Literal::Timestamp),
         proptest::collection::vec(any::<u8>(), 0..6).prop_map(Literal::Hex),
-        proptest::collection::vec(any::<u8>(), 0..6).prop_map(Literal::Binary),
+        proptest::collection::vec(any::<u8>(), 1..6).prop_map(Literal::Binary),
     ]
 }
 
