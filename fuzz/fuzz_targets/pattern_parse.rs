@@ -24,7 +24,9 @@ fuzz_target!(|data: &[u8]| {
             Err(errors) => {
                 for e in errors {
                     assert!(e.span.start <= e.span.end && e.span.end <= text.len());
-                    assert!(text.is_char_boundary(e.span.start) && text.is_char_boundary(e.span.end));
+                    assert!(
+                        text.is_char_boundary(e.span.start) && text.is_char_boundary(e.span.end)
+                    );
                     let _ = e.render(text);
                 }
             }

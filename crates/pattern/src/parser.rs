@@ -100,10 +100,7 @@ impl<'a> Parser<'a> {
         }
         let root = p.obs_fby()?;
         if p.tok.tok != Tok::Eof {
-            return Err(p.error_here(format!(
-                "expected AND, OR, FOLLOWEDBY or a qualifier, found {}",
-                p.tok.tok.describe()
-            )));
+            return Err(p.expected("AND, OR, FOLLOWEDBY or a qualifier"));
         }
         Ok(Pattern { root, version })
     }
@@ -132,9 +129,17 @@ impl<'a> Parser<'a> {
     }
 
     fn expected(&self, what: &str) -> PatternError {
+        let text = self.slice(self.tok.span);
         let found = match self.tok.tok {
             Tok::Eof => "end of pattern".to_string(),
-            _ => format!("'{}'", self.slice(self.tok.span)),
+            // Keywords are upper-case only (STIX 2.1 §9); say so when that is the mistake.
+            Tok::Ident if is_reserved(&text.to_ascii_uppercase()) => {
+                format!(
+                    "'{text}' (keywords are upper-case: {})",
+                    text.to_ascii_uppercase()
+                )
+            }
+            _ => format!("'{text}'"),
         };
         self.error_here(format!("expected {what}, found {found}"))
     }

@@ -55,7 +55,7 @@ fn syntax_errors_point_at_the_token() {
         expect![[r#"
             [x:a = 1] within 5 SECONDS
                       ^^^^^^
-            error[unexpected_token]: expected AND, OR, FOLLOWEDBY or a qualifier, found identifier"#]],
+            error[unexpected_token]: expected AND, OR, FOLLOWEDBY or a qualifier, found 'within' (keywords are upper-case: WITHIN)"#]],
     );
     check(
         "[x:a = 1",
