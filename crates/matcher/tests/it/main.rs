@@ -1,0 +1,4 @@
+//! Integration tests of the matcher crate (one binary, STYLE.md §5).
+
+mod semantics;
+mod vectors;

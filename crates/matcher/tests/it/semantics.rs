@@ -1,0 +1,1 @@
+//! Focused semantic tests, each citing the rule it pins.
