@@ -206,11 +206,13 @@ pub enum ComparisonExpr {
     },
     /// One property test, `path [NOT] op value`.
     Comparison(Comparison),
-    /// `EXISTS path` (STIX 2.1 only).
+    /// `[NOT] EXISTS path` (STIX 2.1 only).
     Exists {
-        /// The path that must exist.
+        /// The path that must exist (or, when `negated`, must not).
         path: ObjectPath,
-        /// From `EXISTS` to the end of the path.
+        /// `NOT` was written before `EXISTS`.
+        negated: bool,
+        /// From `NOT` or `EXISTS` to the end of the path.
         span: Span,
     },
 }

@@ -100,7 +100,10 @@ impl Display for ComparisonExpr {
         let level = cmp_level(self);
         let (lhs, rhs, word) = match self {
             ComparisonExpr::Comparison(c) => return c.fmt(f),
-            ComparisonExpr::Exists { path, .. } => return write!(f, "EXISTS {path}"),
+            ComparisonExpr::Exists { path, negated, .. } => {
+                let not = if *negated { "NOT " } else { "" };
+                return write!(f, "{not}EXISTS {path}");
+            }
             ComparisonExpr::And { lhs, rhs, .. } => (lhs, rhs, "AND"),
             ComparisonExpr::Or { lhs, rhs, .. } => (lhs, rhs, "OR"),
         };

@@ -405,8 +405,18 @@ impl<'a> Parser<'a> {
                 self.depth -= 1;
                 Ok(expr)
             }
-            Tok::Kw(Kw::Exists) => {
-                let kw = self.bump()?;
+            // `NOT? EXISTS objectPath` (STIX 2.1 §9, "Comparison Operators"; absent in 2.0).
+            Tok::Kw(Kw::Exists | Kw::Not) => {
+                let first = self.bump()?;
+                let negated = first.tok == Tok::Kw(Kw::Not);
+                let kw = if negated {
+                    if self.tok.tok != Tok::Kw(Kw::Exists) {
+                        return Err(self.expected("EXISTS after a leading NOT"));
+                    }
+                    self.bump()?
+                } else {
+                    first
+                };
                 if self.version == StixVersion::V20 {
                     return Err(self.err(
                         ErrorCode::UnsupportedInVersion,
@@ -415,8 +425,12 @@ impl<'a> Parser<'a> {
                     ));
                 }
                 let path = self.object_path()?;
-                let span = kw.span.to(path.span);
-                Ok(ComparisonExpr::Exists { path, span })
+                let span = first.span.to(path.span);
+                Ok(ComparisonExpr::Exists {
+                    path,
+                    negated,
+                    span,
+                })
             }
             Tok::Ident => self.comparison(),
             _ => Err(self.expected("an object path such as file:name")),

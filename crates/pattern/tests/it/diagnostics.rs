@@ -134,6 +134,14 @@ fn dialects_differ() {
             error[unexpected_token]: expected a timestamp literal t'…', found ''2024-01-01T00:00:00Z''"#]],
     );
     check("[EXISTS x:a]", expect!["valid"]);
+    check("[NOT EXISTS x:a AND x:b = 1]", expect!["valid"]);
+    check(
+        "[NOT x:a = 1]",
+        expect![[r#"
+            [NOT x:a = 1]
+                 ^
+            error[unexpected_token]: expected EXISTS after a leading NOT, found 'x'"#]],
+    );
     check_version(
         "[EXISTS x:a]",
         StixVersion::V20,

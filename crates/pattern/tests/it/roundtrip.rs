@@ -22,7 +22,7 @@ fn strip(p: &mut Pattern) {
                 c.rhs_span = Span::default();
                 path(&mut c.path);
             }
-            ComparisonExpr::Exists { path: p, span } => {
+            ComparisonExpr::Exists { path: p, span, .. } => {
                 *span = Span::default();
                 path(p);
             }
@@ -168,7 +168,11 @@ fn comparison() -> impl Strategy<Value = ComparisonExpr> {
 fn comparison_expr() -> impl Strategy<Value = ComparisonExpr> {
     let leaf = prop_oneof![
         4 => comparison(),
-        1 => object_path().prop_map(|path| ComparisonExpr::Exists { path, span: Span::default() }),
+        1 => (object_path(), any::<bool>()).prop_map(|(path, negated)| ComparisonExpr::Exists {
+            path,
+            negated,
+            span: Span::default(),
+        }),
     ];
     leaf.prop_recursive(3, 12, 2, |inner| {
         (inner.clone(), inner, any::<bool>()).prop_map(|(l, r, and)| {
