@@ -1,3 +1,4 @@
 //! Integration tests of the `entente` binary: one test binary, one module per command.
 
 mod pattern_check;
+mod pattern_match;
