@@ -9,7 +9,8 @@ Two questions, asked of both tools:
     reject too, except where the file records a defect of the reference
     (`reference_agrees: false`, with the reference's actual outcome and the spec section
     that decides the question). Valid-but-tricky objects (`data/tricky/`) must be accepted
-    by both.
+    by both. Where entente itself is known to be wrong, the file says so in `entente_gap`
+    and the case is a strict xfail (see `cases`).
 
 The reference runs with its default options for STIX 2.1. Its warnings (SHOULD rules) are
 not compared: entente reports a different set of SHOULDs, and neither affects validity.
@@ -134,6 +135,18 @@ def test_whole_corpus_in_one_run(shared_dir: Path, entente) -> None:
 # (b) broken objects: both reject; tricky objects: both accept --------------------------------
 
 
+def cases(directory: Path) -> list:
+    """One pytest param per data file. A file recording an `entente_gap` (a rule crates/stix
+    does not yet get right) is a strict xfail: reported in every run, never hidden, and it
+    fails the suite as soon as the gap closes, so the record cannot go stale."""
+    params = []
+    for path in sorted(directory.glob("*.json")):
+        gap = json.loads(path.read_text()).get("entente_gap")
+        marks = [pytest.mark.xfail(strict=True, reason=gap)] if gap else []
+        params.append(pytest.param(path, id=path.stem, marks=marks))
+    return params
+
+
 def broken_files() -> list[Path]:
     return sorted(BROKEN_DIR.glob("*.json"))
 
@@ -150,7 +163,7 @@ def test_enough_broken_objects() -> None:
     assert tricky_files(), f"no valid-but-tricky objects in {TRICKY_DIR}"
 
 
-@pytest.mark.parametrize("case", broken_files(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("case", cases(BROKEN_DIR))
 def test_broken_object_is_rejected(case: Path, entente, tmp_path: Path) -> None:
     doc = json.loads(case.read_text())
     obj, rule = doc["object"], doc["rule"]
@@ -179,7 +192,7 @@ def test_broken_object_is_rejected(case: Path, entente, tmp_path: Path) -> None:
         )
 
 
-@pytest.mark.parametrize("case", tricky_files(), ids=lambda p: p.stem)
+@pytest.mark.parametrize("case", cases(TRICKY_DIR))
 def test_tricky_object_is_accepted(case: Path, entente, tmp_path: Path) -> None:
     doc = json.loads(case.read_text())
     obj = doc["object"]
