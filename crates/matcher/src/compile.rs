@@ -56,7 +56,8 @@ pub(crate) enum CExpr {
     And(Box<CExpr>, Box<CExpr>),
     Or(Box<CExpr>, Box<CExpr>),
     Cmp(Box<Cmp>),
-    Exists(Path),
+    /// `[NOT] EXISTS path`: the flag is `NOT`.
+    Exists(Path, bool),
 }
 
 /// One observation expression `[ … ]` of the pattern.
@@ -220,9 +221,9 @@ impl Compiler {
                 Box::new(self.cexpr(lhs, types)?),
                 Box::new(self.cexpr(rhs, types)?),
             ),
-            ComparisonExpr::Exists { path, .. } => {
+            ComparisonExpr::Exists { path, negated, .. } => {
                 note_type(types, &path.object_type);
-                CExpr::Exists(Path::new(path))
+                CExpr::Exists(Path::new(path), *negated)
             }
             ComparisonExpr::Comparison(c) => {
                 note_type(types, &c.path.object_type);
@@ -392,9 +393,18 @@ fn same_cmp(a: &ComparisonExpr, b: &ComparisonExpr) -> bool {
                 lhs: b1, rhs: b2, ..
             },
         ) => same_cmp(a1, b1) && same_cmp(a2, b2),
-        (C::Exists { path: x, .. }, C::Exists { path: y, .. }) => {
-            x.object_type == y.object_type && x.steps == y.steps
-        }
+        (
+            C::Exists {
+                path: x,
+                negated: nx,
+                ..
+            },
+            C::Exists {
+                path: y,
+                negated: ny,
+                ..
+            },
+        ) => nx == ny && x.object_type == y.object_type && x.steps == y.steps,
         (C::Comparison(x), C::Comparison(y)) => {
             x.path.object_type == y.path.object_type
                 && x.path.steps == y.path.steps

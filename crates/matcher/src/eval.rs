@@ -39,8 +39,11 @@ fn expr(e: &CExpr, obs: &Observation, sco: &Sco) -> Result<bool, Error> {
     Ok(match e {
         CExpr::And(a, b) => expr(a, obs, sco)? && expr(b, obs, sco)?,
         CExpr::Or(a, b) => expr(a, obs, sco)? || expr(b, obs, sco)?,
-        CExpr::Exists(path) => {
-            path.object_type == sco.object_type() && path.any(obs, sco, &mut |_, _| Ok(true))?
+        // §9.6.1 EXISTS: the property "MUST exist on the Object"; `NOT EXISTS` holds on an
+        // SCO of the path's type that lacks it.
+        CExpr::Exists(path, negated) => {
+            path.object_type == sco.object_type()
+                && path.any(obs, sco, &mut |_, _| Ok(true))? != *negated
         }
         CExpr::Cmp(c) => {
             c.path.object_type == sco.object_type()
