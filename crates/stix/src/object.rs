@@ -77,6 +77,21 @@ impl StixObject {
             .ok_or_else(|| crate::ParseError::new(1, 1, "expected exactly one object"))
     }
 
+    /// Builds an object from a JSON value, e.g. one a program composed. Its raw text is
+    /// the compact serialisation of the value.
+    pub fn from_value(value: &Value) -> Result<StixObject, crate::ParseError> {
+        if !value.is_object() {
+            return Err(crate::ParseError::new(
+                1,
+                1,
+                "expected a STIX object (a JSON object)",
+            ));
+        }
+        let text = serde_json::to_string(value)
+            .map_err(|e| crate::ParseError::new(1, 1, e.to_string()))?;
+        StixObject::from_json_str(&text)
+    }
+
     /// The parsed JSON, every property in submitted order.
     pub fn json(&self) -> &Map<String, Value> {
         &self.json

@@ -1,11 +1,12 @@
 //! Reading STIX documents: one object, a JSON array of objects, a bundle, or a stream of
 //! objects and bundles separated by whitespace (NDJSON).
 //!
-//! The document is read twice at the JSON level: a fast scan that only finds where each
-//! object starts and ends (serde_json's `RawValue`), then one full parse per object into
-//! a `serde_json::Map` that keeps property order. The scan is what lets every object keep
-//! its exact submitted bytes. Nesting deeper than serde_json's limit of 128 levels is an
-//! error, never a stack overflow.
+//! Each top-level value is scanned once by a small probe that only learns its shape (an
+//! array, a bundle, or some other object) and where each contained object starts and
+//! ends (serde_json's `RawValue`, which borrows the text); then every object gets one
+//! full parse into a `serde_json::Map` that keeps property order. The borrowed spans are
+//! what let every object keep its exact submitted bytes. Nesting deeper than
+//! serde_json's limit of 128 levels is an error, never a stack overflow.
 
 use std::sync::Arc;
 
@@ -46,10 +47,13 @@ impl<'a> Lines<'a> {
             self.line_start = 0;
         }
         let end = offset.min(self.text.len());
-        for (i, &b) in self.text[self.pos..end].iter().enumerate() {
-            if b == b'\n' {
-                self.line += 1;
-                self.line_start = self.pos + i + 1;
+        let chunk = &self.text[self.pos..end];
+        // Counting with a filter lets the compiler vectorise; most chunks hold one object.
+        let newlines = chunk.iter().filter(|&&b| b == b'\n').count();
+        if newlines > 0 {
+            self.line += newlines;
+            if let Some(last) = chunk.iter().rposition(|&b| b == b'\n') {
+                self.line_start = self.pos + last + 1;
             }
         }
         self.pos = end;
@@ -88,13 +92,143 @@ fn offset_in(outer: &str, inner: &str) -> usize {
     (inner.as_ptr() as usize).saturating_sub(outer.as_ptr() as usize)
 }
 
-/// Only the two bundle fields the reader needs; everything else is skipped unparsed.
-#[derive(Deserialize)]
-struct BundleProbe<'a> {
-    #[serde(rename = "type", default, borrow)]
-    type_: Option<std::borrow::Cow<'a, str>>,
-    #[serde(default, borrow)]
-    objects: Option<&'a RawValue>,
+/// What a top-level value turned out to be, learnt in one scan.
+enum Top<'a> {
+    /// A JSON array; its elements, unparsed.
+    Array(Vec<&'a RawValue>),
+    /// A bundle (STIX 2.1 §8); its `objects`, unparsed, if it is a list.
+    Bundle(Option<BundleObjects<'a>>),
+    /// Any other JSON object (a STIX object, or something that will fail as one).
+    Object,
+    /// A string, number, boolean or null.
+    Scalar,
+}
+
+/// A bundle's `objects` member: a list of unparsed objects, or something else.
+enum BundleObjects<'a> {
+    List(Vec<&'a RawValue>),
+    NotAList,
+}
+
+/// Deserialises an `objects` member without failing on non-lists: observed-data's
+/// deprecated `objects` is a dictionary, and the probe cannot yet know the type.
+struct ObjectsField<'a>(BundleObjects<'a>);
+
+impl<'de> Deserialize<'de> for ObjectsField<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = ObjectsField<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(item) = seq.next_element::<&'de RawValue>()? {
+                    items.push(item);
+                }
+                Ok(ObjectsField(BundleObjects::List(items)))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                while map
+                    .next_entry::<serde::de::IgnoredAny, serde::de::IgnoredAny>()?
+                    .is_some()
+                {}
+                Ok(ObjectsField(BundleObjects::NotAList))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(ObjectsField(BundleObjects::NotAList))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(ObjectsField(BundleObjects::NotAList))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(ObjectsField(BundleObjects::NotAList))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(ObjectsField(BundleObjects::NotAList))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(ObjectsField(BundleObjects::NotAList))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(ObjectsField(BundleObjects::NotAList))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+impl<'de> Deserialize<'de> for Top<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Top<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a STIX object, a bundle or a JSON array of objects")
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut seq: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+                while let Some(item) = seq.next_element::<&'de RawValue>()? {
+                    items.push(item);
+                }
+                Ok(Top::Array(items))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<Self::Value, A::Error> {
+                let mut is_bundle = false;
+                let mut objects = None;
+                while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+                    match key.as_ref() {
+                        "type" => {
+                            // Any JSON is accepted here; only the string "bundle" counts.
+                            let t = map.next_value::<Value>()?;
+                            is_bundle = t.as_str() == Some("bundle");
+                        }
+                        "objects" => objects = Some(map.next_value::<ObjectsField<'de>>()?.0),
+                        _ => {
+                            map.next_value::<serde::de::IgnoredAny>()?;
+                        }
+                    }
+                }
+                Ok(if is_bundle {
+                    Top::Bundle(objects)
+                } else {
+                    Top::Object
+                })
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Self::Value, E> {
+                Ok(Top::Scalar)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Self::Value, E> {
+                Ok(Top::Scalar)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Self::Value, E> {
+                Ok(Top::Scalar)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Self::Value, E> {
+                Ok(Top::Scalar)
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Self::Value, E> {
+                Ok(Top::Scalar)
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Top::Scalar)
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
 struct Reader<'a> {
@@ -131,49 +265,24 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// Parses a JSON array of objects.
-    fn array(&mut self, raw: &'a str, what: &str) -> Result<(), ParseError> {
-        let start = offset_in(self.text, raw);
-        let items: Vec<&'a RawValue> =
-            serde_json::from_str(raw).map_err(|e| error_in_slice(&mut self.lines, start, &e))?;
-        if !raw.starts_with('[') {
-            let (line, column) = self.lines.at(start);
-            return Err(ParseError::new(
-                line,
-                column,
-                format!("{what} must be a JSON array"),
-            ));
-        }
-        self.out.reserve(items.len());
-        for item in items {
-            self.object(item.get())?;
-        }
-        Ok(())
-    }
-
-    /// Parses one top-level value: an object, a bundle, or an array of objects.
-    fn top(&mut self, raw: &'a str) -> Result<(), ParseError> {
-        let start = offset_in(self.text, raw);
-        match raw.as_bytes().first() {
-            Some(b'[') => self.array(raw, "the document"),
-            // Cheap pre-check: only objects mentioning "bundle" can be bundles, so only
-            // those pay for the probe.
-            Some(b'{') if raw.contains("\"bundle\"") => {
-                let probe: BundleProbe<'a> = serde_json::from_str(raw)
-                    .map_err(|e| error_in_slice(&mut self.lines, start, &e))?;
-                if probe.type_.as_deref() == Some("bundle") {
-                    // STIX 2.1 §8: a bundle's `objects` is optional.
-                    match probe.objects {
-                        Some(objects) => self.array(objects.get(), "a bundle's objects"),
-                        None => Ok(()),
-                    }
-                } else {
-                    self.object(raw)
-                }
+    /// Parses the objects of one probed top-level value whose text is `raw`.
+    fn top(&mut self, raw: &'a str, top: Top<'a>) -> Result<(), ParseError> {
+        match top {
+            Top::Array(items) => self.objects(items),
+            Top::Bundle(None) => Ok(()),
+            Top::Bundle(Some(BundleObjects::List(items))) => self.objects(items),
+            Top::Bundle(Some(BundleObjects::NotAList)) => {
+                let at = raw.find("\"objects\"").unwrap_or(0);
+                let (line, column) = self.lines.at(offset_in(self.text, raw) + at);
+                Err(ParseError::new(
+                    line,
+                    column,
+                    "a bundle's objects must be a JSON array",
+                ))
             }
-            Some(b'{') => self.object(raw),
-            _ => {
-                let (line, column) = self.lines.at(start);
+            Top::Object => self.object(raw),
+            Top::Scalar => {
+                let (line, column) = self.lines.at(offset_in(self.text, raw));
                 Err(ParseError::new(
                     line,
                     column,
@@ -181,6 +290,14 @@ impl<'a> Reader<'a> {
                 ))
             }
         }
+    }
+
+    fn objects(&mut self, items: Vec<&'a RawValue>) -> Result<(), ParseError> {
+        self.out.reserve(items.len());
+        for item in items {
+            self.object(item.get())?;
+        }
+        Ok(())
     }
 }
 
@@ -209,12 +326,20 @@ pub fn parse_document(input: &[u8]) -> Result<Vec<StixObject>, ParseError> {
         out: Vec::new(),
     };
     let mut values = 0usize;
-    let stream = serde_json::Deserializer::from_str(text).into_iter::<&RawValue>();
-    for item in stream {
-        let raw = item
+    let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Top<'_>>();
+    loop {
+        let before = stream.byte_offset();
+        let Some(item) = stream.next() else { break };
+        let top = item
             .map_err(|e| ParseError::new(e.line().max(1), e.column().max(1), json_message(&e)))?;
+        let after = stream.byte_offset();
+        // The value's own text: what the stream consumed, minus leading whitespace.
+        let raw = text
+            .get(before..after)
+            .unwrap_or("")
+            .trim_start_matches([' ', '\t', '\n', '\r']);
         values += 1;
-        reader.top(raw.get())?;
+        reader.top(raw, top)?;
     }
     if values == 0 {
         return Err(ParseError::new(1, 1, "empty document"));

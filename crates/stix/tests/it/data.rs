@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use serde_json::Value;
-use stix::{Severity, ValidateOptions, parse_document, validate_document};
+use stix::{Category, Severity, StixView, ValidateOptions, parse_document, validate_document};
 
 use crate::{data_dir, read_maybe_gz};
 
@@ -123,4 +123,92 @@ fn real_files_validate_without_errors() {
         failures.len(),
         failures.join("\n")
     );
+}
+
+#[test]
+fn every_known_type_has_a_typed_view() {
+    let tables = stix::types::ALL_TYPES;
+    let count = |c: Category| tables.iter().filter(|t| t.category == c).count();
+    assert_eq!(
+        (
+            count(Category::Sdo),
+            count(Category::Sro),
+            count(Category::Sco),
+            count(Category::Meta)
+        ),
+        (19, 2, 18, 3)
+    );
+    let mut seen = std::collections::BTreeSet::new();
+    for (path, bytes, _) in stix_files() {
+        for obj in parse_document(&bytes).unwrap_or_else(|e| panic!("{}: {e}", path.display())) {
+            let view = obj.view();
+            assert!(std::ptr::eq(view.object(), &obj));
+            match (obj.spec(), view) {
+                (None, StixView::Custom(_)) => {}
+                (Some(spec), v) if !matches!(v, StixView::Custom(_)) => {
+                    seen.insert(spec.name);
+                }
+                (spec, v) => panic!(
+                    "{:?}: view {v:?} for table {:?}",
+                    obj.id(),
+                    spec.map(|s| s.name)
+                ),
+            }
+        }
+    }
+    assert!(
+        seen.len() >= 15,
+        "only {} known types in the data",
+        seen.len()
+    );
+}
+
+/// `tests/data/all-types.json` holds one object of each of the 42 types STIX 2.1 defines,
+/// built with the OASIS `stix2` 3.0.2 library: every one validates cleanly and has its
+/// typed view.
+#[test]
+fn one_object_of_every_type() {
+    let bytes = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/data/all-types.json"
+    ))
+    .expect("read");
+    let objs = parse_document(&bytes).expect("parse");
+    let diags = validate_document(&objs, &ValidateOptions::default());
+    assert!(diags.is_empty(), "{diags:#?}");
+    let types: std::collections::BTreeSet<&str> =
+        objs.iter().filter_map(|o| o.type_name()).collect();
+    assert_eq!(types.len(), stix::types::ALL_TYPES.len());
+    for obj in &objs {
+        assert!(obj.spec().is_some(), "{:?}", obj.type_name());
+        assert!(
+            !matches!(obj.view(), StixView::Custom(_)),
+            "{:?}",
+            obj.type_name()
+        );
+    }
+}
+
+#[test]
+fn typed_accessors_read_real_objects() {
+    let bytes = read_maybe_gz(
+        &data_dir()
+            .join("oasis-stix21/cti-stix2-json-schemas/examples/threat-reports/poisonivy.json"),
+    );
+    let objs = parse_document(&bytes).expect("parse");
+    let mut malware = 0;
+    for obj in &objs {
+        if let StixView::Malware(m) = obj.view() {
+            malware += 1;
+            assert!(m.is_family().is_some());
+            assert!(m.name().is_some());
+        }
+        if let StixView::Relationship(r) = obj.view() {
+            assert!(r.source_ref().is_some() && r.target_ref().is_some());
+        }
+        if let Some(created) = obj.created() {
+            assert!(obj.modified().is_some_and(|m| m >= created));
+        }
+    }
+    assert!(malware > 0);
 }

@@ -6,6 +6,7 @@ mod ids;
 mod parse;
 mod props;
 mod rules;
+mod tlp;
 
 use std::path::PathBuf;
 
