@@ -143,12 +143,12 @@ impl PatternError {
     /// The simple caret form: the line of `text` holding the error, a line of spaces and `^`
     /// under the span (at least one caret), then `error[code]: message`.
     pub fn render(&self, text: &str) -> String {
-        let start = self.span.start.min(text.len());
+        let start = floor_boundary(text, self.span.start);
         let line_start = text[..start].rfind('\n').map_or(0, |i| i + 1);
         let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
         let line = &text[line_start..line_end];
         let pad = text[line_start..start].chars().count();
-        let end = self.span.end.clamp(start, line_end);
+        let end = floor_boundary(text, self.span.end.clamp(start, line_end));
         let carets = text[start..end].chars().count().max(1);
         format!(
             "{line}\n{}{}\nerror[{}]: {}",
@@ -160,14 +160,19 @@ impl PatternError {
     }
 }
 
-/// 1-based line and character column of byte `offset` in `text`.
-pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
-    let offset = offset.min(text.len());
-    let mut at = offset;
+/// The largest character boundary of `text` at or before `offset` (clamped to the length), so
+/// that a span from another text can never make slicing panic.
+fn floor_boundary(text: &str, offset: usize) -> usize {
+    let mut at = offset.min(text.len());
     while !text.is_char_boundary(at) {
         at -= 1;
     }
-    let before = &text[..at];
+    at
+}
+
+/// 1-based line and character column of byte `offset` in `text`.
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..floor_boundary(text, offset)];
     let line = before.bytes().filter(|&b| b == b'\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |i| i + 1);
     let column = before[line_start..].chars().count() + 1;

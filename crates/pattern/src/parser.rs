@@ -72,9 +72,14 @@ impl<'a> Parser<'a> {
         limits: &'a Limits,
     ) -> PResult<Pattern> {
         if text.len() > limits.max_len {
+            // Point at the excess, starting on a character boundary.
+            let mut cut = limits.max_len;
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
             return Err(PatternError::new(
                 ErrorCode::PatternTooLong,
-                Span::new(limits.max_len, text.len()),
+                Span::new(cut, text.len()),
                 format!(
                     "pattern is {} bytes long, more than the limit of {} bytes",
                     text.len(),

@@ -160,6 +160,11 @@ fn limits_hold() {
     let long = format!("[x:a = '{}']", "a".repeat(70_000));
     let err = validate(&long, StixVersion::V21).unwrap_err();
     assert_eq!(err[0].code, pattern::ErrorCode::PatternTooLong);
+    let long = format!("[x:a = '{}']", "€".repeat(30_000));
+    let err = validate(&long, StixVersion::V21).unwrap_err();
+    assert_eq!(err[0].code, pattern::ErrorCode::PatternTooLong);
+    assert!(long.is_char_boundary(err[0].span.start));
+    let _ = err[0].render(&long);
     let err = validate("[x:a = 1] REPEATS 5000 TIMES", StixVersion::V21).unwrap_err();
     assert_eq!(err[0].code, pattern::ErrorCode::InvalidQualifierValue);
 }
