@@ -5,7 +5,7 @@ use pattern::*;
 use proptest::prelude::*;
 
 /// Sets every span to zero, so that trees compare by shape and content only.
-fn strip(p: &mut Pattern) {
+pub fn strip(p: &mut Pattern) {
     fn path(p: &mut ObjectPath) {
         p.span = Span::default();
         p.step_spans.iter_mut().for_each(|s| *s = Span::default());

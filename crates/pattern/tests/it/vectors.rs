@@ -61,6 +61,24 @@ fn validator_vectors() {
         let version: StixVersion = v.stix_version.parse().expect("known version");
         let want = expected(&v.pattern, v.valid);
         let got = validate(&v.pattern, version);
+        // Every accepted vector also survives the printer: print, re-parse, same tree.
+        if let Ok(tree) = &got {
+            let printed = tree.to_string();
+            match pattern::parse(&printed, version) {
+                Ok(mut back) => {
+                    let mut orig = tree.clone();
+                    crate::roundtrip::strip(&mut orig);
+                    crate::roundtrip::strip(&mut back);
+                    if back != orig {
+                        failures.push(format!(
+                            "{:?}: printed {printed:?} re-parses differently",
+                            v.pattern
+                        ));
+                    }
+                }
+                Err(e) => failures.push(format!("{:?}: printed {printed:?} fails: {e}", v.pattern)),
+            }
+        }
         if got.is_ok() != want {
             failures.push(format!(
                 "{} {:?}: want valid={want}, got {:?}",
