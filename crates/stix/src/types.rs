@@ -398,10 +398,11 @@ stix_types! {
         opt hashes: hashes,
         opt encryption_algorithm: vocab(vocab::ENCRYPTION_ALGORITHM),
         opt decryption_key: string,
-    } ids ["hashes", "payload_bin"];
+    } ids ["hashes", "payload_bin"]
+      one_of [["payload_bin", "url"]];
     /// Autonomous System.
     AutonomousSystem / AUTONOMOUS_SYSTEM = "autonomous-system", Sco, "6.2" {
-        req number: int(NON_NEG, i64::MAX),
+        req number: int,
         opt name: string,
         opt rir: string,
     } ids ["number"];

@@ -498,7 +498,8 @@ impl<'o> Validator<'o, '_, '_> {
         }
     }
 
-    /// STIX 2.1 §2.9: `id` is `type--UUID`; UUIDv4 except for SCOs, whose id may be v5.
+    /// STIX 2.1 §2.9: `id` MUST be `type--UUID` with an RFC 4122 UUID; non-SCOs SHOULD
+    /// use UUIDv4.
     fn check_id(&mut self, type_name: Option<&str>, category: Category) {
         match self.obj.json().get("id") {
             None => self.report_at(
@@ -523,13 +524,14 @@ impl<'o> Validator<'o, '_, '_> {
                             ),
                         );
                     }
+                    // §2.9: SDOs, SROs, meta objects and bundles SHOULD use UUIDv4.
                     if category != Category::Sco && parsed.uuid.get_version_num() != 4 {
                         self.report_at(
-                            Severity::Error,
+                            Severity::Warning,
                             "id",
                             "id-not-uuidv4",
                             format!(
-                                "must use a UUIDv4, not a version {} UUID",
+                                "SHOULD use a UUIDv4, not a version {} UUID",
                                 parsed.uuid.get_version_num()
                             ),
                         );
@@ -1240,6 +1242,25 @@ impl<'o> Validator<'o, '_, '_> {
                     "end must not be present when is_active is true",
                 );
             }
+            // STIX 2.1 §6.15 (RFC 3986), §6.5 (RFC 5322 addr-spec), §6.4 (RFC 1034/5890).
+            // Defanged values are deliberately broken, so they are not checked.
+            "url" | "email-addr" | "domain-name" if !obj.defanged() => {
+                if let Some(v) = obj.str_prop("value") {
+                    let (ok, rule, what) = match spec.name {
+                        "url" => (is_url(v), "url-format", "an absolute URL (RFC 3986)"),
+                        "email-addr" => (is_email(v), "email-addr-format", "an email address"),
+                        _ => (is_domain_name(v), "domain-name-format", "a domain name"),
+                    };
+                    if !ok {
+                        self.report_at(
+                            Severity::Error,
+                            "value",
+                            rule,
+                            format!("{v:?} is not {what}"),
+                        );
+                    }
+                }
+            }
             "marking-definition" => self.marking_definition(),
             // STIX 2.1 §7.3: extension_properties only for toplevel-property-extension.
             "extension-definition"
@@ -1256,6 +1277,19 @@ impl<'o> Validator<'o, '_, '_> {
                 );
             }
             _ => {}
+        }
+        // STIX 2.1 §6.1, §6.7: MIME types SHOULD come from the IANA registry; at least
+        // the type/subtype shape is checked.
+        if matches!(spec.name, "artifact" | "file")
+            && let Some(m) = obj.str_prop("mime_type")
+            && !is_mime_type(m)
+        {
+            self.report_at(
+                Severity::Warning,
+                "mime_type",
+                "mime-type-format",
+                format!("{m:?} SHOULD be a type/subtype MIME type"),
+            );
         }
         if let Some(lang) = obj.lang()
             && !is_language_tag(lang)
@@ -1401,9 +1435,20 @@ impl<'o> Validator<'o, '_, '_> {
     }
 
     /// STIX 2.1 §2.9: SCOs with ID contributing properties SHOULD use the deterministic id.
+    /// Without ID contributing properties an SCO SHOULD use a UUIDv4 instead.
     fn deterministic_id(&mut self) {
         let obj = self.obj;
-        let (Some(id), Some(expected)) = (obj.id(), ids::deterministic_sco_id(obj)) else {
+        let Some(id) = obj.id() else { return };
+        let Some(expected) = ids::deterministic_sco_id(obj) else {
+            let version = parse_identifier(id).map(|p| p.uuid.get_version_num());
+            if obj.spec().is_some() && version.is_ok_and(|v| v != 4) {
+                self.report_at(
+                    Severity::Warning,
+                    "id",
+                    "sco-id-uuidv4",
+                    "SHOULD use a UUIDv4: no ID contributing properties are present",
+                );
+            }
             return;
         };
         if !id.eq_ignore_ascii_case(&expected) {
@@ -1415,6 +1460,58 @@ impl<'o> Validator<'o, '_, '_> {
             );
         }
     }
+}
+
+/// An absolute URI: a scheme (RFC 3986 §3.1), `:`, then no whitespace or controls.
+fn is_url(v: &str) -> bool {
+    let Some((scheme, rest)) = v.split_once(':') else {
+        return false;
+    };
+    let mut sb = scheme.bytes();
+    sb.next().is_some_and(|b| b.is_ascii_alphabetic())
+        && sb.all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'))
+        && !rest.is_empty()
+        && !v.chars().any(|c| c.is_whitespace() || c.is_control())
+}
+
+/// An addr-spec in shape: non-empty local part, `@`, a domain; no whitespace.
+fn is_email(v: &str) -> bool {
+    match v.rsplit_once('@') {
+        Some((local, domain)) => {
+            !local.is_empty()
+                && !domain.is_empty()
+                && !v.chars().any(|c| c.is_whitespace() || c.is_control())
+                && !domain.contains(['@', '/', ':'])
+        }
+        None => false,
+    }
+}
+
+/// A domain name in shape: dot-separated labels of 1–63 bytes, at most 253 bytes,
+/// no whitespace or URL punctuation. Internationalised labels and `_` are accepted.
+fn is_domain_name(v: &str) -> bool {
+    let name = v.strip_suffix('.').unwrap_or(v);
+    !name.is_empty()
+        && name.len() <= 253
+        && name.split('.').all(|l| (1..=63).contains(&l.len()))
+        && !name.chars().any(|c| {
+            c.is_whitespace()
+                || c.is_control()
+                || matches!(c, '/' | ':' | '@' | '?' | '#' | '[' | ']')
+        })
+}
+
+/// `type/subtype` made of RFC 6838 token characters, optionally with parameters.
+fn is_mime_type(v: &str) -> bool {
+    let essence = v.split(';').next().unwrap_or("").trim();
+    let token = |t: &str| {
+        !t.is_empty()
+            && t.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$&-^_.+".contains(&b))
+    };
+    essence
+        .split_once('/')
+        .is_some_and(|(t, s)| token(t) && token(s))
 }
 
 /// `CVE-YYYY-NNNN…` after the prefix: four-digit year, then 4+ digits (no leading zero

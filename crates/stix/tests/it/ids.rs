@@ -89,3 +89,19 @@ fn identifier_parsing() {
         assert!(parse_identifier(bad).is_err(), "{bad}");
     }
 }
+
+#[test]
+fn sco_without_contributing_properties_should_use_v4() {
+    let v5 = &parse_document(
+        br#"{"type":"process","id":"process--f52a906a-0dfc-50bd-92f1-e7778ead38a9","pid":1}"#,
+    )
+    .expect("parse")[0];
+    let d = validate_object(v5, &ValidateOptions::default());
+    assert_eq!(
+        d.iter().map(|d| (d.severity, d.rule)).collect::<Vec<_>>(),
+        [(Severity::Warning, "sco-id-uuidv4")]
+    );
+    let v4 = &parse_document(br#"{"type":"x509-certificate","id":"x509-certificate--f52a906a-0dfc-40bd-92f1-e7778ead38a9","issuer":"CN=x"}"#)
+        .expect("parse")[0];
+    assert!(validate_object(v4, &ValidateOptions::default()).is_empty());
+}

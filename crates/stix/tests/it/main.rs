@@ -29,3 +29,4 @@ pub fn read_maybe_gz(path: &std::path::Path) -> Vec<u8> {
         bytes
     }
 }
+mod oracle;

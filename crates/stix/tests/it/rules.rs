@@ -137,7 +137,7 @@ fn identifiers_and_type() {
     check(
         IND,
         r#"{"id":"indicator--8e2e2d2b-17d4-5cbf-938f-98ee46b3cd3f"}"#,
-        &[(E, "id-not-uuidv4", "/id")],
+        &[(W, "id-not-uuidv4", "/id")],
     );
     check(
         IND,
@@ -986,4 +986,64 @@ fn diagnostics_carry_location() {
     assert_eq!(errors[0].pointer, "/pattern_type");
     assert_eq!(errors[0].location.line, 3);
     assert_eq!(errors[0].location.index, 1);
+}
+
+#[test]
+fn observable_value_formats() {
+    let url = r#"{"type":"url","id":"url--be22e93a-5e33-5678-b19f-8b4ea06df0bd","value":"https://example.com/"}"#;
+    check(
+        url,
+        r#"{"value":"example.com/path"}"#,
+        &[(E, "url-format", "/value")],
+    );
+    check(
+        url,
+        r#"{"value":"http://exa mple.com/"}"#,
+        &[(E, "url-format", "/value")],
+    );
+    check(
+        url,
+        r#"{"value":"hxxp://example[.]com/ a","defanged":true}"#,
+        &[],
+    );
+    let email = r#"{"type":"email-addr","id":"email-addr--8f5f7fba-cc24-5e3f-aca4-f7194112e042","value":"a@example.com"}"#;
+    check(
+        email,
+        r#"{"value":"not-an-address"}"#,
+        &[(E, "email-addr-format", "/value")],
+    );
+    check(
+        email,
+        r#"{"value":"@example.com"}"#,
+        &[(E, "email-addr-format", "/value")],
+    );
+    let dom = r#"{"type":"domain-name","id":"domain-name--bedb4899-d24b-5401-bc86-8f6b4cc18ec7","value":"example.com"}"#;
+    check(dom, r#"{"value":"xn--bcher-kva.example"}"#, &[]);
+    check(dom, r#"{"value":"_dmarc.example.com."}"#, &[]);
+    check(
+        dom,
+        r#"{"value":"example..com"}"#,
+        &[(E, "domain-name-format", "/value")],
+    );
+    check(
+        dom,
+        r#"{"value":"https://example.com"}"#,
+        &[(E, "domain-name-format", "/value")],
+    );
+    check(
+        dom,
+        r#"{"value":""}"#,
+        &[(E, "domain-name-format", "/value")],
+    );
+    check(ART, r#"{"mime_type":"text/plain; charset=utf-8"}"#, &[]);
+    check(
+        ART,
+        r#"{"mime_type":"plain text"}"#,
+        &[(W, "mime-type-format", "/mime_type")],
+    );
+    check(
+        ART,
+        r#"{"payload_bin":null,"hashes":{"MD5":"1717b7fff97d37a1e1a0029d83492de1"}}"#,
+        &[(E, "at-least-one-property", "")],
+    );
 }
