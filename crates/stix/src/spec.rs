@@ -50,25 +50,25 @@ pub enum Scalar {
     String,
     /// A JSON boolean.
     Boolean,
-    /// A JSON integer within `min..=max` (STIX 2.1 §2.12).
+    /// A JSON integer within `min..=max` (STIX 2.1 §2.10).
     Integer {
         /// Smallest allowed value.
         min: i64,
         /// Largest allowed value.
         max: i64,
     },
-    /// A JSON number within `min..=max` (§2.10).
+    /// A JSON number within `min..=max` (§2.6).
     Float {
         /// Smallest allowed value.
         min: f64,
         /// Largest allowed value.
         max: f64,
     },
-    /// A timestamp string (§2.14).
+    /// A timestamp string (§2.16).
     Timestamp,
-    /// A base64 string (§2.3).
+    /// A base64 string (§2.1).
     Binary,
-    /// A hexadecimal string with an even number of digits (§2.11).
+    /// A hexadecimal string with an even number of digits (§2.8).
     Hex,
     /// An identifier `type--UUID` pointing to one of the given types (§2.9).
     Identifier(Targets),
@@ -76,7 +76,7 @@ pub enum Scalar {
     Vocab(&'static Vocab),
     /// A hashes dictionary (§2.7).
     Hashes,
-    /// A dictionary with free-form values (§2.8).
+    /// A dictionary with free-form values (§2.3).
     Dictionary,
     /// An embedded structured type with its own property table.
     Object(&'static [PropSpec]),
@@ -84,7 +84,7 @@ pub enum Scalar {
     Any,
 }
 
-/// A property's kind: one value or a non-empty list of values (§2.13).
+/// A property's kind: one value or a non-empty list of values (§2.12).
 #[derive(Debug, Clone, Copy)]
 pub enum Kind {
     /// A single value.
@@ -321,13 +321,13 @@ pub static GRANULAR_MARKING: [PropSpec; 3] = props![
     req selectors: strings,
 ];
 
-/// STIX 2.1 §2.9 kill-chain-phase.
+/// STIX 2.1 §2.11 kill-chain-phase.
 pub static KILL_CHAIN_PHASE: [PropSpec; 2] = props![
     req kill_chain_name: string,
     req phase_name: string,
 ];
 
-/// STIX 2.1 §6.6.2 email MIME component.
+/// STIX 2.1 §6.6 email MIME component.
 pub static EMAIL_MIME_PART: [PropSpec; 4] = props![
     opt body: string,
     opt body_raw_ref: ref_(Targets::Types(&["artifact", "file"])),
@@ -335,7 +335,7 @@ pub static EMAIL_MIME_PART: [PropSpec; 4] = props![
     opt content_disposition: string,
 ];
 
-/// STIX 2.1 §6.17.2 windows-registry-value-type.
+/// STIX 2.1 §6.17 windows-registry-value-type.
 pub static WINDOWS_REGISTRY_VALUE: [PropSpec; 3] = props![
     opt name: string,
     opt data: string,

@@ -1,6 +1,6 @@
 //! Strict STIX 2.1 timestamps.
 //!
-//! STIX 2.1 §2.14 requires every timestamp to be an RFC 3339 string in UTC with the
+//! STIX 2.1 §2.16 requires every timestamp to be an RFC 3339 string in UTC with the
 //! literal `Z` designator, shaped `YYYY-MM-DDTHH:mm:ss[.s+]Z`. Producers choose how many
 //! fractional digits they send, and that choice carries meaning (the `created` and
 //! `modified` properties must be precise to the millisecond, §3.2), so a [`Timestamp`]
@@ -47,7 +47,7 @@ pub struct Timestamp {
 }
 
 impl Timestamp {
-    /// Parses a STIX timestamp (STIX 2.1 §2.14).
+    /// Parses a STIX timestamp (STIX 2.1 §2.16).
     pub fn parse(s: &str) -> Result<Timestamp, TimestampError> {
         let b = s.as_bytes();
         // Fixed part: "YYYY-MM-DDTHH:mm:ss" is 19 bytes, followed by [.f+] and "Z".

@@ -233,6 +233,8 @@ pub fn validate_document(objs: &[StixObject], opts: &ValidateOptions<'_>) -> Vec
             }
         }
     }
+    // Document order, and errors before warnings within one object.
+    out.sort_by_key(|d| (d.location.index, d.severity));
     out
 }
 
@@ -243,6 +245,10 @@ fn diag(
     pointer: String,
     message: String,
 ) -> Diagnostic {
+    debug_assert!(
+        crate::rules::rule(rule).is_some_and(|r| r.severity == severity),
+        "rule {rule} missing from the catalogue or reported with another severity"
+    );
     Diagnostic {
         severity,
         object_id: obj.id().unwrap_or("<no id>").to_owned(),
@@ -331,7 +337,7 @@ fn is_custom_property_name(name: &str) -> bool {
             .all(|&c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == b'_')
 }
 
-/// Dictionary keys (STIX 2.1 §2.8): ASCII letters, digits, `_` and `-`, at most 250.
+/// Dictionary keys (STIX 2.1 §2.3): ASCII letters, digits, `_` and `-`, at most 250.
 fn is_dictionary_key(key: &str) -> bool {
     key.len() <= 250
         && !key.is_empty()
@@ -623,7 +629,7 @@ impl<'o> Validator<'o, '_, '_> {
             Kind::One(s) => self.scalar(value, s),
             Kind::List(s) => match value {
                 Value::Array(items) => {
-                    // STIX 2.1 §2.13 / §3.1: empty lists are prohibited.
+                    // STIX 2.1 §2.12: empty lists are prohibited.
                     if items.is_empty() {
                         self.error("empty-list", "must not be an empty list");
                     }
@@ -760,7 +766,7 @@ impl<'o> Validator<'o, '_, '_> {
         }
     }
 
-    /// STIX 2.1 §2.7 hashes, with algorithm names from §10.5.
+    /// STIX 2.1 §2.7 hashes, with algorithm names from hashing-algorithm-ov (§10).
     fn hashes(&mut self, value: &'o Value) {
         let Value::Object(map) = value else {
             return self.type_error("a hashes dictionary", value);
@@ -814,7 +820,7 @@ impl<'o> Validator<'o, '_, '_> {
         }
     }
 
-    /// STIX 2.1 §2.8 dictionary.
+    /// STIX 2.1 §2.3 dictionary.
     fn dictionary(&mut self, value: &'o Value) {
         let Value::Object(map) = value else {
             return self.type_error("a dictionary", value);
@@ -864,7 +870,7 @@ impl<'o> Validator<'o, '_, '_> {
         } else if std::ptr::eq(props, spec::KILL_CHAIN_PHASE.as_slice()) {
             self.kill_chain_phase(map);
         } else if std::ptr::eq(props, spec::EMAIL_MIME_PART.as_slice()) {
-            // STIX 2.1 §6.6.2: exactly one of body and body_raw_ref.
+            // STIX 2.1 §6.6: exactly one of body and body_raw_ref.
             if map.contains_key("body") == map.contains_key("body_raw_ref") {
                 self.error(
                     "mime-part-body",
@@ -924,7 +930,7 @@ impl<'o> Validator<'o, '_, '_> {
         }
     }
 
-    /// STIX 2.1 §2.9: kill chain and phase names SHOULD be lowercase with hyphens.
+    /// STIX 2.1 §2.11: kill chain and phase names SHOULD be lowercase with hyphens.
     fn kill_chain_phase(&mut self, map: &'o Map<String, Value>) {
         for key in ["kill_chain_name", "phase_name"] {
             if let Some(s) = map.get(key).and_then(Value::as_str)

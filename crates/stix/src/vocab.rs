@@ -29,33 +29,33 @@ macro_rules! vocab {
     };
 }
 
-vocab!(/// STIX 2.1 §10.1.
+vocab!(/// `account-type-ov` (STIX 2.1 §10).
     ACCOUNT_TYPE, "account-type-ov", false, ["facebook", "ldap", "nis", "openid", "radius", "skype",
     "tacacs", "twitter", "unix", "windows-local", "windows-domain"]);
-vocab!(/// STIX 2.1 §10.2.
+vocab!(/// `attack-motivation-ov` (STIX 2.1 §10).
     ATTACK_MOTIVATION, "attack-motivation-ov", false, ["accidental", "coercion", "dominance",
     "ideology", "notoriety", "organizational-gain", "personal-gain", "personal-satisfaction",
     "revenge", "unpredictable"]);
-vocab!(/// STIX 2.1 §10.3.
+vocab!(/// `attack-resource-level-ov` (STIX 2.1 §10).
     ATTACK_RESOURCE_LEVEL, "attack-resource-level-ov", false, ["individual", "club", "contest",
     "team", "organization", "government"]);
-vocab!(/// STIX 2.1 §10.4.
+vocab!(/// `grouping-context-ov` (STIX 2.1 §10).
     GROUPING_CONTEXT, "grouping-context-ov", false, ["suspicious-activity", "malware-analysis",
     "unspecified"]);
-vocab!(/// STIX 2.1 §10.5.
+vocab!(/// `hashing-algorithm-ov` (STIX 2.1 §10).
     HASHING_ALGORITHM, "hashing-algorithm-ov", false, ["MD5", "SHA-1", "SHA-256", "SHA-512",
     "SHA3-256", "SHA3-512", "SSDEEP", "TLSH"]);
-vocab!(/// STIX 2.1 §10.6.
+vocab!(/// `identity-class-ov` (STIX 2.1 §10).
     IDENTITY_CLASS, "identity-class-ov", false, ["individual", "group", "system", "organization",
     "class", "unknown"]);
-vocab!(/// STIX 2.1 §10.7.
+vocab!(/// `implementation-language-ov` (STIX 2.1 §10).
     IMPLEMENTATION_LANGUAGE, "implementation-language-ov", false, ["applescript", "bash", "c",
     "c++", "c#", "go", "java", "javascript", "lua", "objective-c", "perl", "php", "powershell",
     "python", "ruby", "scala", "swift", "typescript", "visual-basic", "x86-32", "x86-64"]);
-vocab!(/// STIX 2.1 §10.8.
+vocab!(/// `indicator-type-ov` (STIX 2.1 §10).
     INDICATOR_TYPE, "indicator-type-ov", false, ["anomalous-activity", "anonymization", "benign",
     "compromised", "malicious-activity", "attribution", "unknown"]);
-vocab!(/// STIX 2.1 §10.9.
+vocab!(/// `industry-sector-ov` (STIX 2.1 §10).
     INDUSTRY_SECTOR, "industry-sector-ov", false, ["agriculture", "aerospace", "automotive",
     "chemical", "commercial", "communications", "construction", "defense", "education", "energy",
     "engineering", "entertainment", "financial-services", "government", "emergency-services",
@@ -63,14 +63,14 @@ vocab!(/// STIX 2.1 §10.9.
     "government-regional", "healthcare", "hospitality-leisure", "infrastructure", "dams",
     "nuclear", "water", "insurance", "manufacturing", "mining", "non-profit", "pharmaceuticals",
     "retail", "technology", "telecommunications", "transportation", "utilities"]);
-vocab!(/// STIX 2.1 §10.10.
+vocab!(/// `infrastructure-type-ov` (STIX 2.1 §10).
     INFRASTRUCTURE_TYPE, "infrastructure-type-ov", false, ["amplification", "anonymization",
     "botnet", "command-and-control", "control-system", "exfiltration", "firewall", "hosting-malware",
     "hosting-target-lists", "phishing", "reconnaissance", "routers-switches", "staging",
     "workstation", "unknown"]);
-vocab!(/// STIX 2.1 §10.11.
+vocab!(/// `malware-result-ov` (STIX 2.1 §10).
     MALWARE_RESULT, "malware-result-ov", false, ["malicious", "suspicious", "benign", "unknown"]);
-vocab!(/// STIX 2.1 §10.12.
+vocab!(/// `malware-capabilities-ov` (STIX 2.1 §10).
     MALWARE_CAPABILITIES, "malware-capabilities-ov", false, ["accesses-remote-machines",
     "anti-debugging", "anti-disassembly", "anti-emulation", "anti-memory-forensics",
     "anti-sandbox", "anti-vm", "captures-input-peripherals", "captures-output-peripherals",
@@ -83,42 +83,42 @@ vocab!(/// STIX 2.1 §10.12.
     "installs-other-components", "persists-after-system-reboot", "prevents-artifact-access",
     "prevents-artifact-deletion", "probes-network-environment", "self-modifies",
     "steals-authentication-credentials", "violates-system-operational-integrity"]);
-vocab!(/// STIX 2.1 §10.13.
+vocab!(/// `malware-type-ov` (STIX 2.1 §10).
     MALWARE_TYPE, "malware-type-ov", false, ["adware", "backdoor", "bot", "bootkit", "ddos",
     "downloader", "dropper", "exploit-kit", "keylogger", "ransomware", "remote-access-trojan",
     "resource-exploitation", "rogue-security-software", "rootkit", "screen-capture", "spyware",
     "trojan", "unknown", "virus", "webshell", "wiper", "worm"]);
-vocab!(/// STIX 2.1 §10.14.
+vocab!(/// `pattern-type-ov` (STIX 2.1 §10).
     PATTERN_TYPE, "pattern-type-ov", false, ["stix", "pcre", "sigma", "snort", "suricata", "yara"]);
-vocab!(/// STIX 2.1 §10.15.
+vocab!(/// `processor-architecture-ov` (STIX 2.1 §10).
     PROCESSOR_ARCHITECTURE, "processor-architecture-ov", false, ["alpha", "arm", "ia-64", "mips",
     "powerpc", "sparc", "x86", "x86-64"]);
-vocab!(/// STIX 2.1 §10.16.
+vocab!(/// `region-ov` (STIX 2.1 §10).
     REGION, "region-ov", false, ["africa", "eastern-africa", "middle-africa", "northern-africa",
     "southern-africa", "western-africa", "americas", "latin-america-caribbean", "south-america",
     "caribbean", "central-america", "northern-america", "asia", "central-asia", "eastern-asia",
     "southern-asia", "south-eastern-asia", "western-asia", "europe", "eastern-europe",
     "northern-europe", "southern-europe", "western-europe", "oceania", "antarctica",
     "australia-new-zealand", "melanesia", "micronesia", "polynesia"]);
-vocab!(/// STIX 2.1 §10.17.
+vocab!(/// `report-type-ov` (STIX 2.1 §10).
     REPORT_TYPE, "report-type-ov", false, ["attack-pattern", "campaign", "identity", "indicator",
     "intrusion-set", "malware", "observed-data", "threat-actor", "threat-report", "tool",
     "vulnerability"]);
-vocab!(/// STIX 2.1 §10.18.
+vocab!(/// `threat-actor-type-ov` (STIX 2.1 §10).
     THREAT_ACTOR_TYPE, "threat-actor-type-ov", false, ["activist", "competitor", "crime-syndicate",
     "criminal", "hacker", "insider-accidental", "insider-disgruntled", "nation-state",
     "sensationalist", "spy", "terrorist", "unknown"]);
-vocab!(/// STIX 2.1 §10.19.
+vocab!(/// `threat-actor-role-ov` (STIX 2.1 §10).
     THREAT_ACTOR_ROLE, "threat-actor-role-ov", false, ["agent", "director", "independent",
     "infrastructure-architect", "infrastructure-operator", "malware-author", "sponsor"]);
-vocab!(/// STIX 2.1 §10.20.
+vocab!(/// `threat-actor-sophistication-ov` (STIX 2.1 §10).
     THREAT_ACTOR_SOPHISTICATION, "threat-actor-sophistication-ov", false, ["none", "minimal",
     "intermediate", "advanced", "expert", "innovator", "strategic"]);
-vocab!(/// STIX 2.1 §10.21.
+vocab!(/// `tool-type-ov` (STIX 2.1 §10).
     TOOL_TYPE, "tool-type-ov", false, ["denial-of-service", "exploitation", "information-gathering",
     "network-capture", "credential-exploitation", "remote-access", "vulnerability-scanning",
     "unknown"]);
-vocab!(/// STIX 2.1 §10.22 (windows-pebinary-ext `pe_type`, §6.7.5).
+vocab!(/// STIX 2.1 §10 (windows-pebinary-ext `pe_type`, §6.7.5).
     WINDOWS_PEBINARY_TYPE, "windows-pebinary-type-ov", false, ["dll", "exe", "sys"]);
 
 vocab!(/// STIX 2.1 §4.14 `opinion` (closed).
@@ -127,15 +127,15 @@ vocab!(/// STIX 2.1 §4.14 `opinion` (closed).
 vocab!(/// STIX 2.1 §7.3, `extension_types` / `extension_type` (closed).
     EXTENSION_TYPE, "extension-type-enum", true, ["new-sdo", "new-sco", "new-sro",
     "property-extension", "toplevel-property-extension"]);
-vocab!(/// STIX 2.1 §10.23, artifact `encryption_algorithm` (closed).
+vocab!(/// STIX 2.1 §10, artifact `encryption_algorithm` (closed).
     ENCRYPTION_ALGORITHM, "encryption-algorithm-enum", true, ["AES-256-GCM", "ChaCha20-Poly1305",
     "mime-type-indicated"]);
-vocab!(/// STIX 2.1 §10.24, registry value `data_type` (closed).
+vocab!(/// STIX 2.1 §10, registry value `data_type` (closed).
     WINDOWS_REGISTRY_DATATYPE, "windows-registry-datatype-enum", true, ["REG_NONE", "REG_SZ",
     "REG_EXPAND_SZ", "REG_BINARY", "REG_DWORD", "REG_DWORD_BIG_ENDIAN", "REG_DWORD_LITTLE_ENDIAN",
     "REG_LINK", "REG_MULTI_SZ", "REG_RESOURCE_LIST", "REG_FULL_RESOURCE_DESCRIPTION",
     "REG_RESOURCE_REQUIREMENTS_LIST", "REG_QWORD", "REG_INVALID_TYPE"]);
-vocab!(/// STIX 2.1 §6.12.4, socket-ext `address_family` (closed).
+vocab!(/// STIX 2.1 §6.12.3, socket-ext `address_family` (closed).
     NETWORK_SOCKET_ADDRESS_FAMILY, "network-socket-address-family-enum", true, ["AF_UNSPEC",
     "AF_INET", "AF_IPX", "AF_APPLETALK", "AF_NETBIOS", "AF_INET6", "AF_IRDA", "AF_BTH"]);
 vocab!(/// STIX 2.1 §6.12.4 socket-ext `socket_type` (closed).
