@@ -188,13 +188,21 @@ impl<'de> Deserialize<'de> for Top<'de> {
                 mut map: A,
             ) -> Result<Self::Value, A::Error> {
                 let mut is_bundle = false;
+                let mut seen_type = false;
                 let mut objects = None;
                 while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
                     match key.as_ref() {
+                        "type" if seen_type => {
+                            return Err(serde::de::Error::custom("duplicate property \"type\""));
+                        }
                         "type" => {
                             // Any JSON is accepted here; only the string "bundle" counts.
                             let t = map.next_value::<Value>()?;
                             is_bundle = t.as_str() == Some("bundle");
+                            seen_type = true;
+                        }
+                        "objects" if objects.is_some() => {
+                            return Err(serde::de::Error::custom("duplicate property \"objects\""));
                         }
                         "objects" => objects = Some(map.next_value::<ObjectsField<'de>>()?.0),
                         _ => {
@@ -231,6 +239,95 @@ impl<'de> Deserialize<'de> for Top<'de> {
     }
 }
 
+/// Parses one JSON object into a map, rejecting duplicate property names at any depth.
+///
+/// RFC 8259 §4 leaves duplicate names to the parser (serde_json keeps the last), and two
+/// consumers that disagree on first-or-last could see different markings on the same
+/// stored bytes; I-JSON (RFC 7493 §2.3) forbids them, and so does entente.
+fn parse_strict_object(raw: &str) -> Result<Map<String, Value>, serde_json::Error> {
+    use serde::de::DeserializeSeed;
+    let mut de = serde_json::Deserializer::from_str(raw);
+    let value = StrictValue { object_only: true }.deserialize(&mut de)?;
+    de.end()?;
+    match value {
+        Value::Object(map) => Ok(map),
+        _ => Err(serde::de::Error::custom("expected a JSON object")),
+    }
+}
+
+/// Builds a [`Value`] like serde_json does, but fails on duplicate object keys.
+#[derive(Clone, Copy)]
+struct StrictValue {
+    /// Accept only a JSON object at this level (the object itself, not its contents).
+    object_only: bool,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for StrictValue {
+    type Value = Value;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
+        if self.object_only {
+            d.deserialize_map(self)
+        } else {
+            d.deserialize_any(self)
+        }
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for StrictValue {
+    type Value = Value;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.object_only {
+            "a JSON object"
+        } else {
+            "any JSON value"
+        })
+    }
+    fn visit_bool<E>(self, v: bool) -> Result<Value, E> {
+        Ok(Value::Bool(v))
+    }
+    fn visit_i64<E>(self, v: i64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_u64<E>(self, v: u64) -> Result<Value, E> {
+        Ok(Value::from(v))
+    }
+    fn visit_f64<E>(self, v: f64) -> Result<Value, E> {
+        Ok(serde_json::Number::from_f64(v).map_or(Value::Null, Value::Number))
+    }
+    fn visit_str<E>(self, v: &str) -> Result<Value, E> {
+        Ok(Value::String(v.to_owned()))
+    }
+    fn visit_string<E>(self, v: String) -> Result<Value, E> {
+        Ok(Value::String(v))
+    }
+    fn visit_unit<E>(self) -> Result<Value, E> {
+        Ok(Value::Null)
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+        let inner = StrictValue { object_only: false };
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(item) = seq.next_element_seed(inner)? {
+            items.push(item);
+        }
+        Ok(Value::Array(items))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+        let inner = StrictValue { object_only: false };
+        let mut out = Map::new();
+        while let Some(key) = map.next_key::<String>()? {
+            if out.contains_key(&key) {
+                return Err(serde::de::Error::custom(format_args!(
+                    "duplicate property {key:?}"
+                )));
+            }
+            let value = map.next_value_seed(inner)?;
+            out.insert(key, value);
+        }
+        Ok(Value::Object(out))
+    }
+}
+
 struct Reader<'a> {
     text: &'a str,
     shared: Arc<str>,
@@ -242,7 +339,7 @@ impl<'a> Reader<'a> {
     /// Parses one object whose text is `raw` (a subslice of the document).
     fn object(&mut self, raw: &'a str) -> Result<(), ParseError> {
         let start = offset_in(self.text, raw);
-        let json: Map<String, Value> = serde_json::from_str(raw).map_err(|e| {
+        let json: Map<String, Value> = parse_strict_object(raw).map_err(|e| {
             if raw.starts_with('{') {
                 error_in_slice(&mut self.lines, start, &e)
             } else {

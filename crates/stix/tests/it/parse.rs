@@ -149,3 +149,38 @@ fn byte_order_mark_is_ignored() {
     doc.extend_from_slice(IND.as_bytes());
     assert_eq!(parse_document(&doc).expect("bom").len(), 1);
 }
+
+#[test]
+fn duplicate_property_names_are_rejected() {
+    // Two readers could disagree on which marking applies; I-JSON forbids this.
+    let doc = b"{\"type\":\"indicator\",\n \"object_marking_refs\":[\"a\"],\n \"object_marking_refs\":[\"b\"]}";
+    let e = err(doc);
+    assert!(
+        e.message
+            .contains("duplicate property \"object_marking_refs\""),
+        "{e}"
+    );
+    assert_eq!(e.line, 3);
+    let nested = br#"{"type":"x","a":[{"k":1,"k":2}]}"#;
+    assert!(err(nested).message.contains("duplicate property \"k\""));
+    let bundle = br#"{"type":"bundle","objects":[{"type":"x","type":"y"}]}"#;
+    assert!(err(bundle).message.contains("duplicate"));
+}
+
+#[test]
+fn numbers_survive_roundtrip() {
+    let doc = br#"{"type":"x-num","a":1.5e300,"b":-0.0,"c":18446744073709551615,"d":-9223372036854775808,"e":0.1}"#;
+    let o = &parse_document(doc).expect("parse")[0];
+    let back: serde_json::Value =
+        serde_json::from_str(&serde_json::to_string(o.json()).expect("ser")).expect("de");
+    let orig: serde_json::Value = serde_json::from_slice(doc).expect("de");
+    assert_eq!(back, orig);
+}
+
+#[test]
+fn duplicate_bundle_members_are_rejected() {
+    let doc = br#"{"type":"bundle","objects":[],"objects":[{"type":"x"}]}"#;
+    assert!(err(doc).message.contains("duplicate property \"objects\""));
+    let doc = br#"{"type":"note","type":"bundle","objects":[]}"#;
+    assert!(err(doc).message.contains("duplicate property \"type\""));
+}
