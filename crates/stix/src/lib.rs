@@ -39,7 +39,7 @@ pub mod vocab;
 
 pub use error::ParseError;
 pub use ids::{SCO_NAMESPACE, deterministic_sco_id, parse_identifier};
-pub use object::{Location, StixObject};
+pub use object::{Embedded, Location, StixObject};
 pub use parse::parse_document;
 pub use rules::{RULES, Rule};
 pub use spec::Category;

@@ -284,6 +284,104 @@ impl StixObject {
     }
 }
 
+/// A read-only view of one embedded JSON object (external reference, kill-chain phase,
+/// granular marking): typed string accessors over its map.
+#[derive(Debug, Clone, Copy)]
+pub struct Embedded<'a> {
+    map: &'a Map<String, Value>,
+}
+
+impl<'a> Embedded<'a> {
+    /// The embedded object's JSON.
+    pub fn json(&self) -> &'a Map<String, Value> {
+        self.map
+    }
+
+    /// A string property of the embedded object.
+    pub fn str_prop(&self, name: &str) -> Option<&'a str> {
+        self.map.get(name).and_then(Value::as_str)
+    }
+
+    /// The string items of a list property (empty if absent).
+    pub fn str_list(&self, name: &str) -> impl Iterator<Item = &'a str> + 'a {
+        self.map
+            .get(name)
+            .and_then(Value::as_array)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+            .iter()
+            .filter_map(Value::as_str)
+    }
+
+    /// External reference `source_name` (§2.5).
+    pub fn source_name(&self) -> Option<&'a str> {
+        self.str_prop("source_name")
+    }
+
+    /// External reference `external_id` (§2.5).
+    pub fn external_id(&self) -> Option<&'a str> {
+        self.str_prop("external_id")
+    }
+
+    /// External reference `url` (§2.5).
+    pub fn url(&self) -> Option<&'a str> {
+        self.str_prop("url")
+    }
+
+    /// Kill-chain phase `kill_chain_name` (§2.11).
+    pub fn kill_chain_name(&self) -> Option<&'a str> {
+        self.str_prop("kill_chain_name")
+    }
+
+    /// Kill-chain phase `phase_name` (§2.11).
+    pub fn phase_name(&self) -> Option<&'a str> {
+        self.str_prop("phase_name")
+    }
+
+    /// Granular marking `marking_ref` (§7.2.3).
+    pub fn marking_ref(&self) -> Option<&'a str> {
+        self.str_prop("marking_ref")
+    }
+
+    /// Granular marking `selectors` (§7.2.3).
+    pub fn selectors(&self) -> impl Iterator<Item = &'a str> + 'a {
+        self.str_list("selectors")
+    }
+}
+
+/// The objects of a list property as [`Embedded`] views (non-objects skipped).
+pub fn embedded_list(values: &[Value]) -> impl Iterator<Item = Embedded<'_>> {
+    values
+        .iter()
+        .filter_map(Value::as_object)
+        .map(|map| Embedded { map })
+}
+
+impl StixObject {
+    /// `external_references` as typed views.
+    pub fn external_refs(&self) -> impl Iterator<Item = Embedded<'_>> {
+        embedded_list(self.external_references())
+    }
+
+    /// `kill_chain_phases` as typed views.
+    pub fn kill_chain_phases(&self) -> impl Iterator<Item = Embedded<'_>> {
+        embedded_list(self.list("kill_chain_phases"))
+    }
+
+    /// `granular_markings` as typed views.
+    pub fn granular_marking_views(&self) -> impl Iterator<Item = Embedded<'_>> {
+        embedded_list(self.granular_markings())
+    }
+
+    /// Every marking-definition id that applies to the object or to part of it.
+    pub fn all_marking_refs(&self) -> impl Iterator<Item = &str> {
+        self.object_marking_refs().chain(
+            self.granular_marking_views()
+                .filter_map(|g| g.marking_ref()),
+        )
+    }
+}
+
 impl serde::Serialize for StixObject {
     /// Serialises the JSON value (property order kept), not the raw bytes.
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {

@@ -184,3 +184,29 @@ fn duplicate_bundle_members_are_rejected() {
     let doc = br#"{"type":"note","type":"bundle","objects":[]}"#;
     assert!(err(doc).message.contains("duplicate property \"type\""));
 }
+
+#[test]
+fn embedded_views() {
+    let doc = br#"{"type":"attack-pattern","id":"attack-pattern--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f","external_references":[{"source_name":"capec","external_id":"CAPEC-163"},7],"kill_chain_phases":[{"kill_chain_name":"k","phase_name":"p"}],"object_marking_refs":["marking-definition--a"],"granular_markings":[{"selectors":["name"],"marking_ref":"marking-definition--b"},{"selectors":["name"],"lang":"de"}]}"#;
+    let o = &parse_document(doc).expect("parse")[0];
+    let refs: Vec<_> = o
+        .external_refs()
+        .map(|r| (r.source_name(), r.external_id()))
+        .collect();
+    assert_eq!(refs, [(Some("capec"), Some("CAPEC-163"))]);
+    let k = o.kill_chain_phases().next().expect("phase");
+    assert_eq!(
+        (k.kill_chain_name(), k.phase_name()),
+        (Some("k"), Some("p"))
+    );
+    assert_eq!(
+        o.all_marking_refs().collect::<Vec<_>>(),
+        ["marking-definition--a", "marking-definition--b"]
+    );
+    assert_eq!(
+        o.granular_marking_views()
+            .next()
+            .map(|g| g.selectors().collect::<Vec<_>>()),
+        Some(vec!["name"])
+    );
+}
