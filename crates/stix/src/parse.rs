@@ -316,13 +316,19 @@ impl<'de> serde::de::Visitor<'de> for StrictValue {
         let inner = StrictValue { object_only: false };
         let mut out = Map::new();
         while let Some(key) = map.next_key::<String>()? {
-            if out.contains_key(&key) {
-                return Err(serde::de::Error::custom(format_args!(
-                    "duplicate property {key:?}"
-                )));
-            }
             let value = map.next_value_seed(inner)?;
-            out.insert(key, value);
+            // One hash lookup: insert if vacant, fail if the name was seen before.
+            match out.entry(key) {
+                serde_json::map::Entry::Vacant(slot) => {
+                    slot.insert(value);
+                }
+                serde_json::map::Entry::Occupied(slot) => {
+                    return Err(serde::de::Error::custom(format_args!(
+                        "duplicate property {:?}",
+                        slot.key()
+                    )));
+                }
+            }
         }
         Ok(Value::Object(out))
     }
