@@ -81,7 +81,8 @@ impl Sco {
 pub struct Observation {
     /// The observed-data `id`, when it has one.
     pub id: Option<String>,
-    /// Where the observed-data object sits in the input document (a JSON pointer).
+    /// Where the observed-data object sits in the input document (an RFC 6901 JSON
+    /// pointer; empty for the document itself).
     pub pointer: String,
     /// Start of the observation window.
     pub first_observed: Timestamp,
@@ -95,9 +96,14 @@ pub struct Observation {
 }
 
 impl Observation {
-    /// A short human name: the id, or the JSON pointer when there is no id.
+    /// A short human name: the id, or else the JSON pointer (`(document)` for the whole
+    /// input).
     pub fn name(&self) -> &str {
-        self.id.as_deref().unwrap_or(&self.pointer)
+        match (&self.id, self.pointer.as_str()) {
+            (Some(id), _) => id,
+            (None, "") => "(document)",
+            (None, p) => p,
+        }
     }
 
     /// Resolves a reference value (`*_ref`, or one item of `*_refs`) within this observation.
@@ -315,11 +321,7 @@ impl Loader {
             .collect();
         Ok(Observation {
             id: od.get("id").and_then(Value::as_str).map(str::to_owned),
-            pointer: if pointer.is_empty() {
-                "/".to_owned()
-            } else {
-                pointer.to_owned()
-            },
+            pointer: pointer.to_owned(),
             first_observed,
             last_observed,
             number_observed,

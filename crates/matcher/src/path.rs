@@ -188,7 +188,7 @@ where
                 self.trail.pop();
                 r
             }
-            Step::Index(n) => self.index(v, *n, i + 1, bin, |w, e, j| w.walk(e, j, bin)),
+            Step::Index(n) => self.index(v, *n, i + 1, |w, e, j| w.walk(e, j, bin)),
             Step::Any => self.every(v, i + 1, |w, e, j| w.walk(e, j, bin)),
         }
     }
@@ -197,7 +197,7 @@ where
     /// followed; without one, the list itself is the value.
     fn refs(&mut self, list: &'a Value, i: usize, bin: Option<BinKind>) -> Result<bool, Error> {
         match self.steps.get(i) {
-            Some(Step::Index(n)) => self.index(list, *n, i + 1, bin, Self::follow_value),
+            Some(Step::Index(n)) => self.index(list, *n, i + 1, Self::follow_value),
             Some(Step::Any) => self.every(list, i + 1, Self::follow_value),
             _ => self.walk(list, i, bin),
         }
@@ -227,7 +227,6 @@ where
         v: &'a Value,
         n: usize,
         next: usize,
-        _bin: Option<BinKind>,
         mut then: impl FnMut(&mut Self, &'a Value, usize) -> Result<bool, Error>,
     ) -> Result<bool, Error> {
         let Some(item) = v.as_array().and_then(|a| a.get(n)) else {
