@@ -2,3 +2,4 @@
 
 mod pattern_check;
 mod pattern_match;
+mod validate;
