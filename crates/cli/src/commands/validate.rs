@@ -183,7 +183,10 @@ fn validate_all(args: &Args) -> Result<u8> {
             }
             Outcome::Unreadable(_) | Outcome::NotJson(_) => totals.failed_inputs += 1,
         }
-        progress.suspend(|| out.record(&name, &outcome))?;
+        progress.suspend(|| {
+            report_input_error(&name, &outcome);
+            out.record(&name, &outcome)
+        })?;
         progress.inc(1);
     }
     progress.finish_and_clear();
@@ -374,29 +377,31 @@ impl Output {
     }
 }
 
+/// Input-level failures go to stderr in both formats: they are not findings about STIX
+/// objects, so a pipeline consuming stdout should not have to parse them, and a person
+/// reading a JSON run still sees them.
+fn report_input_error(name: &str, outcome: &Outcome) {
+    match outcome {
+        Outcome::Checked { .. } => {}
+        Outcome::Unreadable(error) => eprintln!("entente validate: {error:#}"),
+        Outcome::NotJson(error) => eprintln!(
+            "entente validate: {name}:{}:{}: not a JSON document: {}",
+            error.line, error.column, error.message
+        ),
+    }
+}
+
 fn write_text(out: &mut impl Write, name: &str, outcome: &Outcome) -> Result<()> {
-    let written = match outcome {
-        Outcome::Checked { diagnostics, .. } => diagnostics.iter().try_for_each(|d| {
-            let prefix = match d.severity {
-                Severity::Error => "",
-                Severity::Warning => "warning: ",
-            };
-            writeln!(out, "{prefix}{name}:{}: {d}", d.location.line)
-        }),
-        // Input-level failures go to stderr: they are not findings about STIX objects, and
-        // a pipeline consuming stdout should not have to parse them.
-        Outcome::Unreadable(error) => {
-            eprintln!("entente validate: {error:#}");
-            Ok(())
-        }
-        Outcome::NotJson(error) => {
-            eprintln!(
-                "entente validate: {name}:{}:{}: not a JSON document: {}",
-                error.line, error.column, error.message
-            );
-            Ok(())
-        }
+    let Outcome::Checked { diagnostics, .. } = outcome else {
+        return Ok(());
     };
+    let written = diagnostics.iter().try_for_each(|d| {
+        let prefix = match d.severity {
+            Severity::Error => "",
+            Severity::Warning => "warning: ",
+        };
+        writeln!(out, "{prefix}{name}:{}: {d}", d.location.line)
+    });
     ignore_broken_pipe(written)
 }
 

@@ -252,6 +252,7 @@ fn json_report_records_unreadable_input() {
         .write_stdin("not json")
         .assert()
         .code(2)
+        .stderr(predicate::str::contains("<stdin>:1:"))
         .get_output()
         .stdout
         .clone();
