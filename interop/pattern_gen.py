@@ -387,7 +387,7 @@ def build_custom(rng: random.Random, world: World, members: list[str]) -> dict[s
     """A custom x- object with every JSON value kind, a *_hex property and nested lists."""
     sco: dict[str, Any] = {"type": "x-acme-widget"}
     if _maybe(rng, 0.8):
-        sco["count"] = rng.choice([-3, 0, 7, 12, 1000])
+        sco["count"] = rng.choice([-3, 0, 1, 1, 7, 12, 1000])
     if _maybe(rng, 0.7):
         sco["ratio"] = rng.choice([-0.5, 0.0, 12.0, 2.75, 7.125])
     if _maybe(rng, 0.6):
@@ -808,7 +808,12 @@ def _equal_literal(rng: random.Random, leaf: Leaf, match: bool, is_hash: bool) -
         return _mismatched_literal(rng, kind, False)
     if kind == "bool":
         b = v if match else (not v)
+        if _maybe(rng, 0.1):  # Python's True == 1 leaks into some implementations
+            return str(int(b)), ["lit:int", "lit:bool-vs-number"]
         return ("true" if b else "false"), ["lit:bool"]
+    if kind == "int" and v in (0, 1) and _maybe(rng, 0.15):
+        b = bool(v) if match else not v
+        return ("true" if b else "false"), ["lit:bool", "lit:bool-vs-number"]
     if kind == "int":
         n = v if match else v + rng.choice([-1, 1, 100])
         if _maybe(rng, 0.15):

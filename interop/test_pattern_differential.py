@@ -230,6 +230,42 @@ def _patch_not_on_ordering_mismatch() -> contextlib.AbstractContextManager[objec
     return mock.patch.object(refmatcher, "_get_table_symmetric", lookup)
 
 
+class _EqualitySet:
+    """An IN set whose membership uses the reference's own `=` rules, not Python's `in`."""
+
+    def __init__(self, items: Iterable[object]) -> None:
+        """Keep the literal values of the set."""
+        self.items = list(items)
+
+    def __iter__(self) -> Iterator[object]:
+        """The literal values (the reference peeks at one to spot timestamp sets)."""
+        return iter(self.items)
+
+    def __len__(self) -> int:
+        """How many literal values the set holds."""
+        return len(self.items)
+
+    def __contains__(self, value: object) -> bool:
+        """True when `value = item` holds for some item, by the reference's equality table."""
+        for item in self.items:
+            eq = refmatcher._get_table_symmetric(refmatcher._COMPARE_EQ_FUNCS, type(item), type(value))
+            if eq is not None and eq(value, item):
+                return True
+        return False
+
+
+def _patch_in_uses_equality() -> contextlib.AbstractContextManager[object]:
+    """F5: `IN` is membership by the rules of `=` (no True == 1, binary equals string)."""
+    original = refmatcher.MatchListener.exitSetLiteral
+
+    def exit_set_literal(listener: refmatcher.MatchListener, ctx: object) -> None:
+        original(listener, ctx)
+        stack = listener._MatchListener__compute_stack  # the reference's private value stack
+        stack.append(_EqualitySet(stack.pop()))
+
+    return mock.patch.object(refmatcher.MatchListener, "exitSetLiteral", exit_set_literal)
+
+
 def _strict_within(pattern: str) -> str:
     """M1: `WITHIN x` excludes a span of exactly x; shrink x by 0.1 ms (below the data's 1 ms grain)."""
     return re.sub(r"WITHIN (\d*\.?\d+) SECONDS",
@@ -258,6 +294,7 @@ COUNTERFACTUALS: dict[str, Counterfactual] = {
     "refs-index-as-written": Counterfactual(patches=(_patch_positional_refs,)),
     "like-binary-octets": Counterfactual(patches=(_patch_latin1_like_on_binary,)),
     "not-ordering-type-mismatch": Counterfactual(patches=(_patch_not_on_ordering_mismatch,)),
+    "in-membership-equality": Counterfactual(patches=(_patch_in_uses_equality,)),
 }
 
 
