@@ -168,10 +168,17 @@ def _ts_text(us: int, digits: int) -> str:
     return text + "Z"
 
 
+def _sub_microsecond(rng: random.Random, text: str) -> str:
+    """The timestamp text with nine fraction digits: the same microsecond plus 1-999 ns."""
+    body, frac = (text[:-1].split(".") + [""])[:2]
+    return f"{body}.{frac:0<6}{rng.randint(1, 999):03d}Z"
+
+
 def _random_ts(rng: random.Random) -> str:
-    """A timestamp value for SCO properties, near BASE_TIME, sometimes with milliseconds."""
+    """A timestamp value for SCO properties, near BASE_TIME, sometimes with milli- or nanoseconds."""
     us = rng.randint(-3600, 3600) * 1_000_000 + rng.choice([0, 0, 500_000, 250_000])
-    return _ts_text(us, 3 if us % 1_000_000 else rng.choice([0, 0, 3]))
+    text = _ts_text(us, 3 if us % 1_000_000 else rng.choice([0, 0, 3]))
+    return _sub_microsecond(rng, text) if _maybe(rng, 0.08) else text
 
 
 def _maybe(rng: random.Random, p: float) -> bool:
@@ -555,9 +562,10 @@ def float_lit(x: float, rng: random.Random) -> str:
 
 
 def ts_lit(us: int, rng: random.Random) -> str:
-    """A t'' timestamp literal, sometimes with a redundant or real fraction."""
+    """A t'' timestamp literal, sometimes with a redundant or real fraction (rarely below 1 µs)."""
     digits = 0 if us % 1_000_000 == 0 and _maybe(rng, 0.6) else (3 if us % 1000 == 0 else 6)
-    return "t'" + _ts_text(us, digits) + "'"
+    text = _ts_text(us, digits)
+    return "t'" + (_sub_microsecond(rng, text) if _maybe(rng, 0.04) else text) + "'"
 
 
 def parse_ts_us(text: str) -> int:
@@ -825,7 +833,7 @@ def _equal_literal(rng: random.Random, leaf: Leaf, match: bool, is_hash: bool) -
             return int_lit(int(x), rng), ["lit:int", "lit:int-float"]
         return float_lit(x, rng), ["lit:float"]
     if kind == "timestamp":
-        us = parse_ts_us(v) + (0 if match else rng.choice([-1_000_000, 1000, 3_600_000_000]))
+        us = parse_ts_us(v) + (0 if match else rng.choice([-1_000_000, 1000, 1, 3_600_000_000]))
         if _maybe(rng, 0.2):
             return str_lit(v if match else _ts_text(us, 0)), ["lit:string"]
         return ts_lit(us, rng), ["lit:timestamp"]
@@ -1170,6 +1178,14 @@ class CaseBuilder:
         """A deterministic random UUIDv4 string."""
         return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
 
+    def _interval(self, obs: Observation) -> dict[str, str]:
+        """first_observed/last_observed; last_observed sometimes carries nanoseconds."""
+        last = _ts_text(obs.last_us, 3 if obs.last_us % 1_000_000 else 0)
+        return {
+            "first_observed": _ts_text(obs.first_us, 3 if obs.first_us % 1_000_000 else 0),
+            "last_observed": _sub_microsecond(self.rng, last) if _maybe(self.rng, 0.06) else last,
+        }
+
     def _render_21(self) -> list[dict[str, Any]]:
         """STIX 2.1: bundles of observed-data plus SCOs, refs as ids."""
         rng = self.rng
@@ -1182,8 +1198,7 @@ class CaseBuilder:
             od = {
                 "type": "observed-data", "spec_version": "2.1", "id": f"observed-data--{self._uuid()}",
                 "created": _ts_text(obs.first_us, 3), "modified": _ts_text(obs.first_us, 3),
-                "first_observed": _ts_text(obs.first_us, 3 if obs.first_us % 1_000_000 else 0),
-                "last_observed": _ts_text(obs.last_us, 3 if obs.last_us % 1_000_000 else 0),
+                **self._interval(obs),
                 "number_observed": obs.number_observed,
                 "object_refs": [ids[k] for k in obs.sco_keys],
             }
@@ -1207,8 +1222,7 @@ class CaseBuilder:
             out.append({
                 "type": "observed-data", "id": f"observed-data--{self._uuid()}",
                 "created": _ts_text(obs.first_us, 3), "modified": _ts_text(obs.first_us, 3),
-                "first_observed": _ts_text(obs.first_us, 3 if obs.first_us % 1_000_000 else 0),
-                "last_observed": _ts_text(obs.last_us, 3 if obs.last_us % 1_000_000 else 0),
+                **self._interval(obs),
                 "number_observed": obs.number_observed,
                 "objects": {local[k]: _replace_refs(self.world.objects[k], local) for k in obs.sco_keys},
             })

@@ -319,33 +319,63 @@ def _not_exists_ignored(o: Outcome) -> bool:
     return reference_verdict(without_not).matched == o.reference.matched
 
 
+_LONG_FRACTION = re.compile(r"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6})\d+Z")
+
+
+def _truncated_to_microseconds(case: pattern_gen.Case) -> pattern_gen.Case | None:
+    """The case with every timestamp (literals and data) cut to microseconds, as the
+    reference reads them; None when no timestamp is finer than that."""
+    data_text = json.dumps(case.observed_data, ensure_ascii=False)
+    if not (_LONG_FRACTION.search(case.pattern) or _LONG_FRACTION.search(data_text)):
+        return None
+    return dataclasses.replace(case, pattern=_LONG_FRACTION.sub(r"\1Z", case.pattern),
+                               observed_data=json.loads(_LONG_FRACTION.sub(r"\1Z", data_text)))
+
+
+def _sub_microsecond_truncated(o: Outcome, ours_on: Callable[[pattern_gen.Case], Verdict]) -> bool:
+    """F6: the reference truncates timestamps to microseconds; recognised when entente,
+    given the truncated timestamps, gives the reference's verdict."""
+    truncated = _truncated_to_microseconds(o.case)
+    return truncated is not None and ours_on(truncated) == o.reference
+
+
 def load_deviations() -> list[dict[str, str]]:
     """The declared known deviations (data/pattern_deviations.json)."""
     return json.loads(DEVIATIONS_JSON.read_text(encoding="utf-8"))
 
 
-def classify_deviation(outcome: Outcome) -> tuple[str, ...] | None:
+def classify_deviation(outcome: Outcome,
+                       ours_on: Callable[[pattern_gen.Case], Verdict]) -> tuple[str, ...] | None:
     """The known deviation(s) that explain a non-agreeing outcome, or None.
 
-    One correction at a time first; then all of them together, reduced to those whose
-    removal breaks the explanation (a case can hit two deviations at once).
+    `ours_on` evaluates a (modified) case with entente. One correction at a time first;
+    then all reference corrections together, reduced to those whose removal breaks the
+    explanation (a case can hit two deviations at once).
     """
     if outcome.klass == "our-error":
         return None
     if _not_exists_ignored(outcome):
         return ("not-exists",)
+    if _sub_microsecond_truncated(outcome, ours_on):
+        return ("timestamp-sub-microsecond",)
     target = outcome.ours.matched
     for dev_id in COUNTERFACTUALS:
         if corrected_reference_verdict(outcome.case, [dev_id]).matched == target:
             return (dev_id,)
+    # Several deviations at once: with sub-microsecond timestamps in play, compare on the
+    # truncated case (entente re-run on it) instead.
+    case, extra = outcome.case, ()
+    truncated = _truncated_to_microseconds(case)
+    if truncated is not None:
+        case, target, extra = truncated, ours_on(truncated).matched, ("timestamp-sub-microsecond",)
     needed = list(COUNTERFACTUALS)
-    if corrected_reference_verdict(outcome.case, needed).matched != target:
+    if target is None or corrected_reference_verdict(case, needed).matched != target:
         return None
     for dev_id in list(needed):
         rest = [d for d in needed if d != dev_id]
-        if corrected_reference_verdict(outcome.case, rest).matched == target:
+        if corrected_reference_verdict(case, rest).matched == target:
             needed = rest
-    return tuple(needed)
+    return extra + tuple(needed)
 
 
 # ---------------------------------------------------------------------------------------
@@ -406,9 +436,15 @@ def run_differential(binary: Path, workdir: Path) -> list[Outcome]:
 Explanations = dict[str, tuple[str, ...] | None]
 
 
-def explain(outcomes: list[Outcome]) -> Explanations:
+def explain(outcomes: list[Outcome], binary: Path, workdir: Path) -> Explanations:
     """The known deviation(s) behind each non-agreeing outcome (None: unexplained), by case id."""
-    return {o.case.id: classify_deviation(o) for o in outcomes if o.klass != "agree"}
+
+    def ours_on(case: pattern_gen.Case) -> Verdict:
+        path = workdir / f"{case.id}-variant.json"
+        path.write_text(json.dumps(case.observed_data, ensure_ascii=False), encoding="utf-8")
+        return entente_verdict(binary, case, path)
+
+    return {o.case.id: classify_deviation(o, ours_on) for o in outcomes if o.klass != "agree"}
 
 
 def _label(explanation: tuple[str, ...] | None) -> str:
@@ -474,7 +510,7 @@ def test_generated_patterns_are_valid() -> None:
 def test_known_deviations_are_declared_and_documented() -> None:
     """Each recognised deviation is declared with a spec section and has a DEVIATIONS.md entry."""
     declared = {d["id"]: d for d in load_deviations()}
-    assert set(declared) == set(COUNTERFACTUALS) | {"not-exists"}, \
+    assert set(declared) == set(COUNTERFACTUALS) | {"not-exists", "timestamp-sub-microsecond"}, \
         "pattern_deviations.json and the recognisers differ"
     doc = DEVIATIONS_MD.read_text(encoding="utf-8")
     for dev in declared.values():
@@ -489,7 +525,7 @@ def test_pattern_differential_against_stix2_matcher(entente_bin: Path, capsys: p
     start = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="pattern-diff-") as tmp:
         outcomes = run_differential(entente_bin, Path(tmp))
-    explanations = explain(outcomes)
+        explanations = explain(outcomes, entente_bin, Path(tmp))
     summary = summarise(outcomes, explanations, time.monotonic() - start)
     dump_disagreements(outcomes, explanations)
     with capsys.disabled():
