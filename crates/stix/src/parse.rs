@@ -314,7 +314,9 @@ impl<'de> serde::de::Visitor<'de> for StrictValue {
     }
     fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
         let inner = StrictValue { object_only: false };
-        let mut out = Map::new();
+        // Presized so that typical STIX objects (10-20 properties) and embedded types
+        // (2-5) do not regrow; growth showed up at ~8% of parse time in profiles.
+        let mut out = Map::with_capacity(if self.object_only { 16 } else { 4 });
         while let Some(key) = map.next_key::<String>()? {
             let value = map.next_value_seed(inner)?;
             // One hash lookup: insert if vacant, fail if the name was seen before.

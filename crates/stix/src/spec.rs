@@ -305,7 +305,7 @@ pub fn common_props(category: Category, type_name: &str) -> &'static [PropSpec] 
     }
 }
 
-/// STIX 2.1 §2.5 external-reference.
+/// STIX 2.1 §2.5 external-reference. The validator relies on this row order.
 pub static EXTERNAL_REFERENCE: [PropSpec; 5] = props![
     req source_name: string,
     opt description: string,

@@ -595,3 +595,16 @@ stix_types! {
         opt extension_properties: strings,
     };
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_fit_the_validator_bit_masks() {
+        for t in ALL_TYPES {
+            assert!(t.props.len() < 64, "{}", t.name);
+            assert!(crate::spec::common_props(t.category, t.name).len() < 64);
+        }
+    }
+}
