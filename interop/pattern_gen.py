@@ -111,6 +111,11 @@ TIMESTAMP_KEYS = {
 }
 REGEX_META = set("\\.+*?()|[]{}^$")
 IDENTIFIER_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Identifier-shaped names the lexer reads as keywords or literals; they must be quoted.
+RESERVED = {"AND", "OR", "NOT", "FOLLOWEDBY", "LIKE", "MATCHES", "ISSUPERSET", "ISSUBSET", "EXISTS",
+            "LAST", "IN", "START", "STOP", "SECONDS", "TIMES", "WITHIN", "REPEATS", "true", "false"}
+# Characters next to which the whitespace between tokens may be dropped.
+PUNCTUATION = set("[]()=<>!,:")
 IPV4_RE = re.compile(r"^\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?$")
 
 
@@ -408,6 +413,8 @@ def build_custom(rng: random.Random, world: World, members: list[str]) -> dict[s
     if _maybe(rng, 0.4):
         sco["nested"] = {"items": [{"k": rng.choice(WORDS), "n": rng.randint(0, 9)} for _ in range(rng.randint(1, 3))],
                          "note-text": rng.choice(WORDS)}
+        if _maybe(rng, 0.5):  # names that are keywords or literals in other spellings
+            sco["nested"].update({"in": rng.choice(WORDS), "true": rng.randint(0, 2), "OR": rng.choice(WORDS)})
     if _maybe(rng, 0.3):
         sco["seen_at"] = _random_ts(rng)
     return sco
@@ -597,7 +604,7 @@ def render_path(root_type: str, steps: list[tuple[str, Any]], rng: random.Random
     features: list[str] = []
     for i, (kind, arg) in enumerate(steps):
         if kind == "key":
-            if IDENTIFIER_RE.match(arg) and not _maybe(rng, 0.05):
+            if IDENTIFIER_RE.match(arg) and arg not in RESERVED and not _maybe(rng, 0.05):
                 text = arg
             else:
                 text = str_lit(arg)
@@ -1247,15 +1254,50 @@ def _replace_refs(obj: Any, mapping: dict[str, str], key: str = "") -> Any:
 # ---------------------------------------------------------------------------------------
 
 
+def jitter_whitespace(rng: random.Random, pattern: str) -> str:
+    """The same pattern with its token separators varied: tabs, line breaks, doubled
+    spaces, and no space at all next to punctuation. String literals are left intact."""
+    out: list[str] = []
+    in_literal = False
+    i = 0
+    while i < len(pattern):
+        c = pattern[i]
+        if in_literal:
+            out.append(c)
+            if c == "\\":
+                out.append(pattern[i + 1])
+                i += 1
+            elif c == "'":
+                in_literal = False
+        elif c == "'":
+            in_literal = True
+            out.append(c)
+        elif c == " ":
+            before = out[-1] if out else ""
+            after = pattern[i + 1] if i + 1 < len(pattern) else ""
+            if (before in PUNCTUATION or after in PUNCTUATION) and _maybe(rng, 0.5):
+                pass
+            else:
+                out.append(rng.choice([" ", " ", "\t", "\n", "  ", "\r\n"]))
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
+
+
 def generate_case(rng: random.Random, index: int) -> Case:
     """One case; about one in six is a STIX 2.0 case."""
     version = "2.0" if _maybe(rng, 0.16) else "2.1"
     builder = CaseBuilder(rng, version)
     budget = rng.choices([1, 2, 3], weights=[4, 4, 2])[0]
     expr = builder.observation_expression(budget)
-    features = sorted(set(expr.features) | {f"version:{version}"})
-    return Case(id=f"case-{index:05d}", pattern=expr.text, stix_version=version,
-                observed_data=builder.render(), features=features)
+    features = set(expr.features) | {f"version:{version}"}
+    text = expr.text
+    if _maybe(rng, 0.1):
+        text = jitter_whitespace(rng, text)
+        features.add("lex:whitespace")
+    return Case(id=f"case-{index:05d}", pattern=text, stix_version=version,
+                observed_data=builder.render(), features=sorted(features))
 
 
 def generate_cases(seed: int, count: int) -> list[Case]:

@@ -268,7 +268,7 @@ def _patch_in_uses_equality() -> contextlib.AbstractContextManager[object]:
 
 def _strict_within(pattern: str) -> str:
     """M1: `WITHIN x` excludes a span of exactly x; shrink x by 0.1 ms (below the data's 1 ms grain)."""
-    return re.sub(r"WITHIN (\d*\.?\d+) SECONDS",
+    return re.sub(r"WITHIN\s+(\d*\.?\d+)\s+SECONDS",
                   lambda m: f"WITHIN {decimal.Decimal(m[1]) - decimal.Decimal('0.0001')} SECONDS", pattern)
 
 
@@ -310,12 +310,16 @@ def corrected_reference_verdict(case: pattern_gen.Case, ids: Iterable[str]) -> V
         return reference_verdict(dataclasses.replace(case, pattern=pattern))
 
 
+_NOT_EXISTS = re.compile(r"\bNOT\s+EXISTS\b")
+
+
 def _not_exists_ignored(o: Outcome) -> bool:
     """F2: the reference drops the NOT of `NOT EXISTS`; recognised when removing the NOT
     leaves the reference's verdict unchanged while entente's differs."""
-    if o.klass != "disagree" or "NOT EXISTS" not in o.case.pattern:
+    without_not = _NOT_EXISTS.sub("EXISTS", o.case.pattern)
+    if o.klass != "disagree" or without_not == o.case.pattern:
         return False
-    without_not = dataclasses.replace(o.case, pattern=o.case.pattern.replace("NOT EXISTS", "EXISTS"))
+    without_not = dataclasses.replace(o.case, pattern=without_not)
     return reference_verdict(without_not).matched == o.reference.matched
 
 
