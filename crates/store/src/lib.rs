@@ -1,1 +1,222 @@
-//! Being built: see the server issue.
+//! Persistence for entente behind one [`Store`] trait.
+//!
+//! **What it is.** The layer-2 crate that owns every byte entente keeps: accounts
+//! (organizations, users, API tokens stored as hashes), TAXII API roots and collections,
+//! grants, STIX object versions (their exact JSON plus indexed columns), TAXII status
+//! resources, and the transparency log's entries, which are appended in the same
+//! transaction as the object writes they record. The embedded backend is SQLite
+//! ([`sqlite::SqliteStore`]); PostgreSQL will implement the same trait and pass the same
+//! contract tests.
+//!
+//! **What it is not.** It knows nothing about HTTP or TAXII's wire format: the server maps
+//! requests to [`ObjectQuery`] and results to TAXII resources. It does not validate STIX:
+//! the server does, and hands over [`NewObject`]s.
+//!
+//! **Invariants.**
+//! - **date_added is strictly increasing per collection** (microsecond precision), also
+//!   with concurrent writers, several processes and a wall clock that steps backwards; it is
+//!   the paging key, so `added_after` and `next` never skip or repeat an object.
+//! - **An object is reported added only after its transaction committed**; one envelope is
+//!   one transaction, including its log entries.
+//! - **Secrets are never stored**: API tokens are kept as SHA-256 digests.
+//! - **Reads filter by the reader's TLP audience in the query**, before paging.
+//! - **Access decisions come from [`tlp_policy`]**, pure functions shared with the server.
+//!
+//! Tests: unit tests beside the code; the backend-agnostic contract suite in
+//! `tests/it/contract.rs`, run against SQLite by `tests/it/sqlite.rs`; the ingest benchmark in
+//! `benches/ingest.rs`.
+
+pub mod keys;
+pub mod log_entry;
+pub mod tlp_policy;
+pub mod token;
+pub mod types;
+
+pub use stix::{Timestamp, TlpLevel};
+pub use types::*;
+
+/// Why a store operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The named thing (organization, user, API root, collection, token, ...) does not exist.
+    #[error("{kind} not found: {name}")]
+    NotFound {
+        /// What kind of thing.
+        kind: &'static str,
+        /// Its name or id.
+        name: String,
+    },
+    /// A thing with that unique name already exists.
+    #[error("{kind} already exists: {name}")]
+    AlreadyExists {
+        /// What kind of thing.
+        kind: &'static str,
+        /// Its name.
+        name: String,
+    },
+    /// The input breaks a rule (an empty name, a bad character, contradictory flags, a
+    /// malformed `next` token, ...).
+    #[error("invalid input: {0}")]
+    Invalid(String),
+    /// The database refused or failed.
+    #[error("storage backend: {0}")]
+    Backend(String),
+    /// The stored data is not what this version of entente wrote.
+    #[error("corrupt stored data: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    /// Shorthand for [`StoreError::NotFound`].
+    pub fn not_found(kind: &'static str, name: impl Into<String>) -> StoreError {
+        StoreError::NotFound {
+            kind,
+            name: name.into(),
+        }
+    }
+}
+
+/// Result alias of this crate.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Everything entente persists, as one object-safe async trait used as `Arc<dyn Store>`.
+///
+/// Every method is atomic. Names (organization, user, API root) are case-sensitive and
+/// unique. Methods taking a collection id answer [`StoreError::NotFound`] when the
+/// collection does not exist; methods returning `Option` answer `None` for a missing item.
+///
+/// **Access.** The store does not check who calls a method; the server does, with
+/// [`Store::access`] (which applies [`tlp_policy::access`] to the stored grants) and by
+/// passing [`Access::max_tlp`] as [`ObjectQuery::max_tlp`]. The one check the store makes
+/// itself is the storage rule: [`Store::add_objects`] refuses objects whose TLP level the
+/// collection may not hold ([`tlp_policy::allowed_in_collection`]).
+#[async_trait::async_trait]
+pub trait Store: Send + Sync + 'static {
+    // ----- accounts -----
+
+    /// Creates an organization.
+    async fn create_org(&self, name: &str) -> Result<Organization>;
+    /// An organization by name.
+    async fn org(&self, name: &str) -> Result<Option<Organization>>;
+    /// All organizations, by name.
+    async fn list_orgs(&self) -> Result<Vec<Organization>>;
+
+    /// Creates a user in an existing organization.
+    async fn create_user(&self, name: &str, org: &str, admin: bool) -> Result<User>;
+    /// A user by name.
+    async fn user(&self, name: &str) -> Result<Option<User>>;
+    /// All users, by name.
+    async fn list_users(&self) -> Result<Vec<User>>;
+
+    /// Creates an API token for a user and returns its secret, the only time it is seen.
+    async fn create_token(&self, user: &str) -> Result<NewToken>;
+    /// The principal a bearer token belongs to, or `None` for an unknown or revoked token.
+    async fn authenticate(&self, secret: &str) -> Result<Option<Principal>>;
+    /// HTTP Basic: the principal when `secret` is a live token of the user named `user`.
+    async fn authenticate_basic(&self, user: &str, secret: &str) -> Result<Option<Principal>>;
+    /// Revokes a token by id.
+    async fn revoke_token(&self, id: TokenId) -> Result<()>;
+    /// Tokens (never their secrets), of one user or of all users.
+    async fn list_tokens(&self, user: Option<&str>) -> Result<Vec<TokenInfo>>;
+
+    // ----- API roots, collections, grants -----
+
+    /// Creates an API root.
+    async fn create_api_root(&self, root: &NewApiRoot) -> Result<ApiRoot>;
+    /// An API root by name.
+    async fn api_root(&self, name: &str) -> Result<Option<ApiRoot>>;
+    /// All API roots, by name.
+    async fn list_api_roots(&self) -> Result<Vec<ApiRoot>>;
+
+    /// Creates a collection with a fresh random UUID as its id.
+    async fn create_collection(&self, collection: &NewCollection) -> Result<Collection>;
+    /// A collection by id.
+    async fn collection(&self, id: &str) -> Result<Option<Collection>>;
+    /// Collections of one API root (or of all), in creation order.
+    async fn list_collections(&self, api_root: Option<&str>) -> Result<Vec<Collection>>;
+
+    /// Sets an organization's grant on a collection; [`Grant::NONE`] removes it.
+    async fn grant_org(&self, collection_id: &str, org: &str, grant: Grant) -> Result<()>;
+    /// Sets a user's individual grant on a collection (used by restricted collections);
+    /// [`Grant::NONE`] removes it.
+    async fn grant_user(&self, collection_id: &str, user: &str, grant: Grant) -> Result<()>;
+    /// Every grant on a collection.
+    async fn grants(&self, collection_id: &str) -> Result<Vec<GrantEntry>>;
+    /// A collection and what `principal` (`None`: anonymous) may do with it, or `None` when
+    /// the collection does not exist.
+    async fn access(
+        &self,
+        principal: Option<&Principal>,
+        collection_id: &str,
+    ) -> Result<Option<(Collection, Access)>>;
+    /// The collections of an API root that `principal` may read or write (TAXII 2.1 §5.1),
+    /// each with its access.
+    async fn collections_for(
+        &self,
+        principal: Option<&Principal>,
+        api_root: &str,
+    ) -> Result<Vec<(Collection, Access)>>;
+
+    // ----- objects -----
+
+    /// Stores an envelope's objects in one transaction, in order, and appends one log entry
+    /// per stored version. Outcomes come back in input order; an object refused by the TLP
+    /// storage rule is `Failed` and stores nothing; an (id, version) already present is
+    /// `Duplicate`.
+    async fn add_objects(
+        &self,
+        collection_id: &str,
+        objects: Vec<NewObject>,
+    ) -> Result<Vec<AddOutcome>>;
+    /// Objects matching a query (TAXII 2.1 §5.4 GET objects), oldest date_added first.
+    async fn query_objects(
+        &self,
+        collection_id: &str,
+        query: &ObjectQuery,
+    ) -> Result<Page<StoredObject>>;
+    /// Manifest entries matching a query (TAXII 2.1 §5.3).
+    async fn manifest(
+        &self,
+        collection_id: &str,
+        query: &ObjectQuery,
+    ) -> Result<Page<ManifestEntry>>;
+    /// Versions of one object (TAXII 2.1 §5.5 GET object): `query.ids` is ignored.
+    async fn get_object(
+        &self,
+        collection_id: &str,
+        object_id: &str,
+        query: &ObjectQuery,
+    ) -> Result<Page<StoredObject>>;
+    /// The versions of one object (TAXII 2.1 §5.8); `query.versions` empty means all.
+    async fn versions(
+        &self,
+        collection_id: &str,
+        object_id: &str,
+        query: &ObjectQuery,
+    ) -> Result<Page<VersionEntry>>;
+    /// Deletes versions of one object (TAXII 2.1 §5.7) selected by `query.versions` (empty:
+    /// all) and `query.spec_versions`, among those at or below `query.max_tlp`; appends a
+    /// `delete` log entry per version. Returns how many versions were deleted.
+    async fn delete_object(
+        &self,
+        collection_id: &str,
+        object_id: &str,
+        query: &ObjectQuery,
+    ) -> Result<u64>;
+
+    // ----- status resources -----
+
+    /// Stores a status resource (TAXII 2.1 §4.3); its id must be new.
+    async fn create_status(&self, status: &Status) -> Result<()>;
+    /// Replaces a stored status resource (same id).
+    async fn update_status(&self, status: &Status) -> Result<()>;
+    /// A status resource by id. The server shows it only to its owner.
+    async fn status(&self, id: &str) -> Result<Option<Status>>;
+
+    // ----- transparency log -----
+
+    /// Number of entries in the log.
+    async fn log_size(&self) -> Result<u64>;
+    /// Log entries with index in `start..start + limit`.
+    async fn log_leaves(&self, start: u64, limit: u64) -> Result<Vec<LogLeaf>>;
+}
