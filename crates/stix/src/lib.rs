@@ -7,7 +7,8 @@
 //! specification's MUST rules as errors and its SHOULD rules as warnings
 //! ([`validate_object`], [`validate_document`]); computes deterministic SCO ids
 //! ([`deterministic_sco_id`]); and knows strict timestamps ([`timestamp`]) and TLP
-//! markings ([`tlp`]).
+//! markings ([`tlp`]). Every diagnostic carries a stable rule code from the catalogue in
+//! [`rules`].
 //!
 //! **What it is not.** It does no I/O, has no async, and does not understand STIX
 //! patterns: indicator patterns are checked through [`ValidateOptions::pattern_checker`],
@@ -20,6 +21,10 @@
 //! - **Parsing is lossless**: serialising an object's [`StixObject::json`] gives the
 //!   submitted JSON value back, and [`StixObject::raw`] gives the submitted bytes.
 //! - **One table per type** ([`types`]) drives both typed access and validation.
+//! - **Duplicate property names are a parse error** (I-JSON): two readers of the stored
+//!   bytes must never disagree on an object's markings.
+//! - **Errors are MUSTs, warnings are SHOULDs**: a document with only warnings is
+//!   acceptable as STIX 2.1. Validation never looks outside the document it is given.
 //!
 //! Tests: unit tests beside the code; integration tests (real data files, one failing
 //! case per rule family, property tests) in `tests/it/`; the benchmark in

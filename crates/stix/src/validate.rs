@@ -1320,6 +1320,30 @@ impl<'o> Validator<'o, '_, '_> {
                 }
             }
             "marking-definition" => self.marking_definition(),
+            // STIX 2.1 §7.1: contents maps RFC 5646 language tags to dictionaries of
+            // translated properties.
+            "language-content" => {
+                if let Some(contents) = json.get("contents").and_then(Value::as_object) {
+                    for (tag, translated) in contents {
+                        if !is_language_tag(tag) {
+                            self.path.push(Seg::Key("contents"));
+                            self.report_at(
+                                Severity::Error,
+                                tag,
+                                "lang-invalid",
+                                format!("{tag:?} is not an RFC 5646 language tag"),
+                            );
+                            self.path.pop();
+                        } else if !translated.is_object() {
+                            self.path.push(Seg::Key("contents"));
+                            self.path.push(Seg::Key(tag));
+                            self.type_error("an object of translated properties", translated);
+                            self.path.pop();
+                            self.path.pop();
+                        }
+                    }
+                }
+            }
             // STIX 2.1 §7.3: extension_properties only for toplevel-property-extension.
             "extension-definition"
                 if has("extension_properties")

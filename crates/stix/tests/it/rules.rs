@@ -903,6 +903,16 @@ fn extension_definitions() {
         r#"{"contents":null}"#,
         &[(E, "required-property", "/contents")],
     );
+    check(
+        LC,
+        r#"{"contents":{"de_CH":{"name":"x"}}}"#,
+        &[(E, "lang-invalid", "/contents/de_CH")],
+    );
+    check(
+        LC,
+        r#"{"contents":{"de":"x"}}"#,
+        &[(E, "property-type", "/contents/de")],
+    );
 }
 
 #[test]
