@@ -780,9 +780,16 @@ def _operand_for(rng: random.Random, leaf: Leaf, op: str) -> tuple[str, list[str
     if op == "ISSUBSET" and leaf.kind == "ipv6":
         return str_lit(rng.choice(IPV6_CIDR_POOL)), ["lit:string", "lit:ipv6-cidr"]
     if op == "ISSUBSET":
-        if match_bias and "/" not in v and _maybe(rng, 0.1):
+        r = rng.random()
+        if match_bias and "/" not in v and r < 0.1:
             return str_lit(v), ["lit:string", "lit:bare-address"]
+        if r < 0.15:
+            return str_lit("0.0.0.0/0"), ["lit:string", "lit:cidr-prefix-zero"]
         arg = _cidr_around(rng, v, match_bias)
+        if r < 0.22:  # octets with leading zeros: decimal, or octal as inet_aton reads them?
+            addr, _, plen = arg.partition("/")
+            return str_lit(".".join(f"{int(o):03d}" for o in addr.split(".")) + "/" + plen), \
+                ["lit:string", "lit:ipv4-leading-zeros"]
         return str_lit(arg), ["lit:string"]
     if op == "ISSUPERSET":
         arg = _cidr_inside(rng, v)

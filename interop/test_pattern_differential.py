@@ -151,6 +151,31 @@ def _patch_single_address_is_cidr() -> contextlib.AbstractContextManager[object]
     return mock.patch.object(refmatcher, "_cidr_subnet_to_ints", cidr_or_address)
 
 
+def _patch_cidr_prefix_zero() -> contextlib.AbstractContextManager[object]:
+    """F8: '/0' is a valid prefix length (the whole address space)."""
+    original = refmatcher._cidr_subnet_to_ints
+
+    def with_zero_prefix(text: str) -> tuple[int, int]:
+        if text.endswith("/0"):
+            return refmatcher._ip_addr_to_int(text[:-2]), 0
+        return original(text)
+
+    return mock.patch.object(refmatcher, "_cidr_subnet_to_ints", with_zero_prefix)
+
+
+def _patch_decimal_octets() -> contextlib.AbstractContextManager[object]:
+    """F7: dotted-quad octets are decimal, also with leading zeros ('010' is ten, not eight)."""
+    original = refmatcher._ip_addr_to_int
+
+    def decimal_quad(text: str) -> int:
+        octets = text.split(".")
+        if len(octets) == 4 and all(o.isdigit() and int(o) < 256 for o in octets):
+            return int.from_bytes(bytes(int(o) for o in octets), "big")
+        return original(text)
+
+    return mock.patch.object(refmatcher, "_ip_addr_to_int", decimal_quad)
+
+
 def _patch_ip_families() -> contextlib.AbstractContextManager[object]:
     """M6 and F4: ISSUBSET/ISSUPERSET over IPv4 and IPv6, false for values that are not IPs."""
     return mock.patch.object(refmatcher, "_ip_or_cidr_in_subnet", _ip_in_network)
@@ -285,16 +310,18 @@ class Counterfactual:
     rewrite: Callable[[str], str] = _unchanged
 
 
-COUNTERFACTUALS: dict[str, Counterfactual] = {
+COUNTERFACTUALS: dict[str, Counterfactual] = {  # tried in this order: the broadest fix last
     "within-boundary-exclusive": Counterfactual(rewrite=_strict_within),
     "like-line-breaks": Counterfactual(patches=(_patch_like_line_breaks,)),
     "matches-dotall": Counterfactual(patches=(_patch_matches_dotall,)),
     "ip-single-address": Counterfactual(patches=(_patch_single_address_is_cidr,)),
-    "ip-families": Counterfactual(patches=(_patch_ip_families,)),
+    "cidr-prefix-zero": Counterfactual(patches=(_patch_cidr_prefix_zero,)),
+    "ipv4-decimal-octets": Counterfactual(patches=(_patch_decimal_octets,)),
     "refs-index-as-written": Counterfactual(patches=(_patch_positional_refs,)),
     "like-binary-octets": Counterfactual(patches=(_patch_latin1_like_on_binary,)),
     "not-ordering-type-mismatch": Counterfactual(patches=(_patch_not_on_ordering_mismatch,)),
     "in-membership-equality": Counterfactual(patches=(_patch_in_uses_equality,)),
+    "ip-families": Counterfactual(patches=(_patch_ip_families,)),
 }
 
 
