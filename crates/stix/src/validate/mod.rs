@@ -10,7 +10,6 @@
 //! A MUST that is broken is a [`Severity::Error`]; a SHOULD, an open-vocabulary value or
 //! a deprecated construct is a [`Severity::Warning`]. Every diagnostic names the object,
 //! a JSON pointer into it and a stable rule code.
-
 //!
 //! Code map: this file holds the public types and the document-level rules;
 //! `walk.rs` walks one object along its tables; `special.rs` holds the per-type rules
