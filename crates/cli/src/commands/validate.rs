@@ -198,9 +198,10 @@ fn validate_all(args: &Args) -> Result<u8> {
 
 /// The `pattern` crate's validator, in the shape `stix::ValidateOptions` asks for: the
 /// indicator's pattern and its `pattern_version`. The stix crate calls it only for
-/// `pattern_type: "stix"` (STIX 2.1 §4.7 lets other languages through unchecked). An
-/// unrecognised `pattern_version` is checked as STIX 2.1, the version §4.7 tells consumers
-/// to assume when none is given, rather than failing an otherwise valid pattern.
+/// `pattern_type: "stix"` (STIX 2.1 §4.7 lets other languages through unchecked). For STIX
+/// patterns §4.7 makes the indicator's `spec_version` the default `pattern_version`, 2.1
+/// for the content we validate; an unrecognised `pattern_version` is checked as 2.1 too
+/// rather than failing an otherwise valid pattern.
 fn pattern_checker(text: &str, pattern_version: &str) -> std::result::Result<(), String> {
     let version = pattern_version.parse().unwrap_or(pattern::StixVersion::V21);
     pattern::validate(text, version)
