@@ -1051,22 +1051,20 @@ class CaseBuilder:
             leaves = [lf for lf in leaves if lf.kind != "container"]
         return obj, leaves
 
+    def _comparable_pool(self) -> list[Leaf]:
+        """The leaves (containers included in 2.1, for EXISTS) of an SCO with at least one scalar."""
+        while True:
+            _, leaves = self._leaf_pool(containers=not self.stix20)
+            if any(lf.kind != "container" for lf in leaves):
+                return leaves
+
     def comparison_expression(self, depth: int = 0) -> Expr:
         """A comparison expression: 1-3 tests on one root SCO joined by AND/OR, maybe nested.
 
-        EXISTS only ever stands alone: stix2-matcher 3.0.0 has no EXISTS handler, so a
-        lone EXISTS works by accident and EXISTS under AND/OR crashes it (TypeError).
+        EXISTS (2.1 only) may address containers (dicts, lists, references) as well.
         """
         rng = self.rng
-        if depth == 0 and not self.stix20 and _maybe(rng, 0.08):
-            _, all_leaves = self._leaf_pool(containers=True)
-            while not all_leaves:
-                _, all_leaves = self._leaf_pool(containers=True)
-            c = make_exists(rng, rng.choice(all_leaves))
-            return Expr(c.text, c.features)
-        obj, leaves = self._leaf_pool()
-        while not leaves:
-            obj, leaves = self._leaf_pool()
+        leaves = self._comparable_pool()
         n = rng.choices([1, 2, 3], weights=[5, 4, 1])[0]
         parts: list[Expr] = []
         for _ in range(n):
@@ -1074,12 +1072,12 @@ class CaseBuilder:
                 inner = self.comparison_expression(depth + 1)
                 parts.append(Expr("(" + inner.text + ")", inner.features + ["cmp:paren"]))
                 continue
-            if parts and _maybe(rng, 0.05):
-                _, other = self._leaf_pool()  # cross-type AND probe
-                leaves_here = other or leaves
+            leaves_here = self._comparable_pool() if parts and _maybe(rng, 0.05) else leaves  # cross-type
+            scalars = [lf for lf in leaves_here if lf.kind != "container"]
+            if not self.stix20 and _maybe(rng, 0.07):
+                c = make_exists(rng, rng.choice(leaves_here))
             else:
-                leaves_here = leaves
-            c = make_comparison(rng, rng.choice(leaves_here))
+                c = make_comparison(rng, rng.choice(scalars))
             parts.append(Expr(c.text, c.features))
         text = parts[0].text
         feats = list(parts[0].features)
