@@ -15,7 +15,7 @@
 use std::fmt;
 use std::str::FromStr;
 
-use crate::object::StixObject;
+use crate::object::{Location, StixObject};
 
 /// The TLP 2.0 property-extension definition id.
 pub const TLP2_EXTENSION_ID: &str = "extension-definition--60a3c5c5-0d10-413e-aab3-9e08dde9e88d";
@@ -133,6 +133,40 @@ impl TlpLevel {
             .find(|(l, _)| *l == self)
             .map(|(_, id)| *id)
             .unwrap_or(TLP2_IDS[0].1)
+    }
+
+    /// The official TLP 2.0 marking-definition object for this level, as compact JSON in
+    /// the property order of `oasis-open/cti-stix-common-objects`. Documents entente
+    /// emits include it, because TLP 2.0 markings are not predefined by STIX 2.1.
+    pub fn tlp2_marking_definition_json(self) -> String {
+        format!(
+            concat!(
+                r#"{{"type":"marking-definition","spec_version":"2.1","id":"{id}","#,
+                r#""created":"2022-10-01T00:00:00.000Z","name":"{name}","extensions":"#,
+                r#"{{"{ext}":{{"extension_type":"property-extension","tlp_2_0":"{level}"}}}}}}"#
+            ),
+            id = self.tlp2_id(),
+            name = self.label(),
+            ext = TLP2_EXTENSION_ID,
+            level = self.as_str(),
+        )
+    }
+
+    /// [`TlpLevel::tlp2_marking_definition_json`] as a parsed object.
+    pub fn tlp2_marking_definition(self) -> StixObject {
+        let text = self.tlp2_marking_definition_json();
+        // The text is fixed and well formed; the empty-map fallback only keeps this total.
+        let json = match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(serde_json::Value::Object(map)) => map,
+            _ => serde_json::Map::new(),
+        };
+        let len = text.len();
+        StixObject::new(
+            json,
+            std::sync::Arc::from(text),
+            0..len,
+            Location::default(),
+        )
     }
 
     /// Recognises a marking-definition id from any known scheme.

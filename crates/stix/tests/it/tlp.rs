@@ -84,3 +84,25 @@ fn most_restrictive_marking_of_an_object() {
     let objs = stix::parse_document(doc.as_bytes()).expect("parse");
     assert_eq!(TlpLevel::of_object(&objs[0]), Some(TlpLevel::Amber));
 }
+
+#[test]
+fn emitted_tlp2_markings_equal_the_official_objects() {
+    for (file, level) in [
+        ("tlp-clear.json", TlpLevel::Clear),
+        ("tlp-green.json", TlpLevel::Green),
+        ("tlp-amber.json", TlpLevel::Amber),
+        ("tlp-amber+strict.json", TlpLevel::AmberStrict),
+        ("tlp-red.json", TlpLevel::Red),
+    ] {
+        let bytes = read_maybe_gz(&data_dir().join("stix21-tlp2-markings").join(file));
+        let official = stix::parse_document(&bytes)
+            .expect("parse")
+            .into_iter()
+            .find(|o| o.type_name() == Some("marking-definition"))
+            .expect("marking");
+        let ours = level.tlp2_marking_definition();
+        assert_eq!(ours.json(), official.json(), "{file}");
+        assert_eq!(ours.raw(), level.tlp2_marking_definition_json());
+        assert!(stix::validate_object(&ours, &stix::ValidateOptions::default()).is_empty());
+    }
+}
