@@ -53,8 +53,13 @@ fuzz_target!(|data: &[u8]| {
     let Ok(compiled) = CompiledPattern::new(&parsed) else {
         return;
     };
-    let observations = Observations::from_json_str(json)
-        .or_else(|_| Observations::from_json_str(SAMPLE))
+    let doc: Option<serde_json::Value> = serde_json::from_str(json).ok();
+    let sample: serde_json::Value =
+        serde_json::from_str(SAMPLE).expect("the built-in sample is JSON");
+    let observations = doc
+        .as_ref()
+        .and_then(|d| Observations::from_json(d).ok())
+        .or_else(|| Observations::from_json(&sample).ok())
         .expect("the built-in sample is valid observed-data");
     let options = EvalOptions {
         max_steps: 20_000,

@@ -20,9 +20,18 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use matcher::{CompiledPattern, Observations};
 use pattern::ast::StixVersion;
 
-fn vectors() -> Vec<(CompiledPattern, serde_json::Value, Observations)> {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../../../shared/data/stix-patterns/matcher_vectors.json");
+fn vectors() -> Vec<(CompiledPattern, serde_json::Value)> {
+    // $ENTENTE_PATTERN_VECTORS names the vector folder, else $ENTENTE_SHARED/data/…, else
+    // the shared/ folder beside the repository.
+    let dir = std::env::var_os("ENTENTE_PATTERN_VECTORS")
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("ENTENTE_SHARED").map(|s| PathBuf::from(s).join("data/stix-patterns"))
+        })
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/stix-patterns")
+        });
+    let path = dir.join("matcher_vectors.json");
     let text =
         std::fs::read_to_string(&path).expect("matcher_vectors.json (shared/ beside the repo)");
     let list: Vec<serde_json::Value> = serde_json::from_str(&text).expect("vector JSON");
@@ -38,11 +47,9 @@ fn vectors() -> Vec<(CompiledPattern, serde_json::Value, Observations)> {
         let Ok(c) = CompiledPattern::new(&p) else {
             continue;
         };
-        let Ok(o) = Observations::from_json(&v["observed_data"]) else {
-            continue;
-        };
-        if c.evaluate(&o).is_ok() {
-            out.push((c, v["observed_data"].clone(), o));
+        let ok = Observations::from_json(&v["observed_data"]).is_ok_and(|o| c.evaluate(&o).is_ok());
+        if ok {
+            out.push((c, v["observed_data"].clone()));
         }
     }
     out
@@ -51,12 +58,16 @@ fn vectors() -> Vec<(CompiledPattern, serde_json::Value, Observations)> {
 fn bench(c: &mut Criterion) {
     let vs = vectors();
     eprintln!("eval bench: {} vectors per iteration", vs.len());
+    let prepared: Vec<Observations<'_>> = vs
+        .iter()
+        .filter_map(|(_, json)| Observations::from_json(json).ok())
+        .collect();
     let mut g = c.benchmark_group("eval");
     g.throughput(Throughput::Elements(vs.len() as u64));
     g.bench_function("load_and_evaluate", |b| {
         b.iter(|| {
             let mut matched = 0usize;
-            for (p, json, _) in &vs {
+            for (p, json) in &vs {
                 let o = Observations::from_json(black_box(json));
                 if o.and_then(|o| p.evaluate(&o)).is_ok_and(|m| m.is_some()) {
                     matched += 1;
@@ -68,7 +79,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("evaluate", |b| {
         b.iter(|| {
             let mut matched = 0usize;
-            for (p, _, o) in &vs {
+            for ((p, _), o) in vs.iter().zip(&prepared) {
                 if black_box(p.evaluate(black_box(o))).is_ok_and(|m| m.is_some()) {
                     matched += 1;
                 }

@@ -145,7 +145,7 @@ impl CompiledPattern {
                     .map(|c| {
                         c.roots
                             .iter()
-                            .map(|&r| o.objects[r as usize].key.clone())
+                            .map(|&r| o.objects[r as usize].key.to_owned())
                             .collect()
                     })
                     .unwrap_or_default();
@@ -192,7 +192,7 @@ impl Binding {
                     .unwrap_or("[…]");
                 let name = observations
                     .get(e.observation)
-                    .map_or("?", Observation::name);
+                    .map_or_else(|| "?".to_owned(), Observation::name);
                 format!("{expr}  <-  {name}  (objects: {})", e.roots.join(", "))
             })
             .collect()

@@ -19,7 +19,6 @@
 //! object paths address SCOs only (§9.1, "Object Path").
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use jiff::Timestamp;
 use serde_json::{Map, Value};
@@ -57,33 +56,64 @@ const NON_SCO_TYPES: &[&str] = &[
     "vulnerability",
 ];
 
-/// One SCO inside an observation.
-#[derive(Debug, Clone)]
-pub(crate) struct Sco {
-    /// The key it is referenced by: the dictionary key (2.0) or the id (2.1).
-    pub key: String,
-    /// Where it sits in the input document.
-    pub pointer: String,
-    /// The object itself.
-    pub value: Arc<Value>,
+/// Where an object sits in the input document. Kept as indices and turned into a JSON
+/// pointer only when one is shown, so that loading never formats strings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Loc<'d> {
+    /// Index in the top-level array (`None` when the document is a single object).
+    item: Option<usize>,
+    /// Index in that bundle's `objects`.
+    inner: Option<usize>,
+    /// Key in an observed-data's embedded `objects` dictionary.
+    key: Option<&'d str>,
 }
 
-impl Sco {
+impl Loc<'_> {
+    /// The RFC 6901 JSON pointer.
+    pub fn pointer(&self) -> String {
+        let mut out = String::new();
+        if let Some(i) = self.item {
+            out.push_str(&format!("/{i}"));
+        }
+        if let Some(j) = self.inner {
+            out.push_str(&format!("/objects/{j}"));
+        }
+        if let Some(k) = self.key {
+            out.push_str("/objects/");
+            out.push_str(&pointer_token(k));
+        }
+        out
+    }
+}
+
+/// One SCO inside an observation.
+#[derive(Debug, Clone)]
+pub(crate) struct Sco<'d> {
+    /// The key it is referenced by: the dictionary key (2.0) or the id (2.1).
+    pub key: &'d str,
+    /// Where it sits in the input document.
+    pub loc: Loc<'d>,
+    /// The object itself.
+    pub value: &'d Value,
+}
+
+impl Sco<'_> {
     /// The object's `type`, or `""` when it has none.
     pub fn object_type(&self) -> &str {
         self.value.get("type").and_then(Value::as_str).unwrap_or("")
     }
 }
 
+/// Objects per observation above which reference resolution uses a hash index rather than a
+/// scan; typical observed-data holds a handful of SCOs, where scanning is faster.
+const INDEX_ABOVE: usize = 16;
+
 /// One observed-data object: `number_observed` observations in `[first_observed,
-/// last_observed]` (STIX 2.1 §9.1, "Observation").
+/// last_observed]` (STIX 2.1 §9.1, "Observation"). It borrows from the input document.
 #[derive(Debug, Clone)]
-pub struct Observation {
+pub struct Observation<'d> {
     /// The observed-data `id`, when it has one.
-    pub id: Option<String>,
-    /// Where the observed-data object sits in the input document (an RFC 6901 JSON
-    /// pointer; empty for the document itself).
-    pub pointer: String,
+    pub id: Option<&'d str>,
     /// Start of the observation window.
     pub first_observed: Timestamp,
     /// End of the observation window (inclusive).
@@ -91,45 +121,72 @@ pub struct Observation {
     /// How many observations this object stands for; each can bind one observation
     /// expression.
     pub number_observed: u64,
-    pub(crate) objects: Vec<Sco>,
-    pub(crate) by_key: HashMap<String, usize>,
+    loc: Loc<'d>,
+    pub(crate) objects: Vec<Sco<'d>>,
+    index: Option<HashMap<&'d str, usize>>,
 }
 
-impl Observation {
+impl<'d> Observation<'d> {
+    /// Where the observed-data object sits in the input document (an RFC 6901 JSON pointer;
+    /// empty for the document itself).
+    pub fn pointer(&self) -> String {
+        self.loc.pointer()
+    }
+
     /// A short human name: the id, or else the JSON pointer (`(document)` for the whole
     /// input).
-    pub fn name(&self) -> &str {
-        match (&self.id, self.pointer.as_str()) {
-            (Some(id), _) => id,
-            (None, "") => "(document)",
-            (None, p) => p,
+    pub fn name(&self) -> String {
+        match self.id {
+            Some(id) => id.to_owned(),
+            None => match self.pointer() {
+                p if p.is_empty() => "(document)".to_owned(),
+                p => p,
+            },
         }
     }
 
     /// Resolves a reference value (`*_ref`, or one item of `*_refs`) within this observation.
-    pub(crate) fn resolve(&self, key: &str) -> Option<&Sco> {
-        self.by_key.get(key).map(|&i| &self.objects[i])
+    pub(crate) fn resolve(&self, key: &str) -> Option<&Sco<'d>> {
+        match &self.index {
+            Some(index) => index.get(key).map(|&i| &self.objects[i]),
+            None => self.objects.iter().find(|s| s.key == key),
+        }
     }
 }
 
 /// All observations of one evaluation, sorted by `first_observed` (then `last_observed`, then
-/// input order) so that time-ordered searches can stop early.
+/// input order) so that time-ordered searches can stop early. They borrow from the parsed
+/// input document.
 #[derive(Debug, Clone, Default)]
-pub struct Observations {
-    pub(crate) list: Vec<Observation>,
+pub struct Observations<'d> {
+    pub(crate) list: Vec<Observation<'d>>,
 }
 
-impl Observations {
+impl<'d> Observations<'d> {
     /// Reads observations from a parsed JSON document (see the module docs for its shapes).
-    pub fn from_json(doc: &Value) -> Result<Self, Error> {
+    pub fn from_json(doc: &'d Value) -> Result<Self, Error> {
         let mut loader = Loader::default();
         match doc {
             Value::Array(items) => {
                 for (i, item) in items.iter().enumerate() {
-                    loader.item(item, format!("/{i}"))?;
+                    loader.item(
+                        item,
+                        Loc {
+                            item: Some(i),
+                            inner: None,
+                            key: None,
+                        },
+                    )?;
                 }
             }
-            Value::Object(_) => loader.item(doc, String::new())?,
+            Value::Object(_) => loader.item(
+                doc,
+                Loc {
+                    item: None,
+                    inner: None,
+                    key: None,
+                },
+            )?,
             _ => {
                 return Err(Error::input(
                     "",
@@ -140,15 +197,8 @@ impl Observations {
         loader.finish()
     }
 
-    /// Parses JSON text and reads observations from it.
-    pub fn from_json_str(text: &str) -> Result<Self, Error> {
-        let doc: Value = serde_json::from_str(text)
-            .map_err(|e| Error::input("", format!("not valid JSON: {e}")))?;
-        Self::from_json(&doc)
-    }
-
     /// The observations, in evaluation order (by time).
-    pub fn iter(&self) -> impl Iterator<Item = &Observation> {
+    pub fn iter(&self) -> impl Iterator<Item = &Observation<'d>> {
         self.list.iter()
     }
 
@@ -163,7 +213,7 @@ impl Observations {
     }
 
     /// The observation at `index` (evaluation order), as named in a [`crate::Binding`].
-    pub fn get(&self, index: usize) -> Option<&Observation> {
+    pub fn get(&self, index: usize) -> Option<&Observation<'d>> {
         self.list.get(index)
     }
 }
@@ -174,62 +224,64 @@ pub(crate) fn pointer_token(key: &str) -> String {
 }
 
 #[derive(Default)]
-struct Loader {
-    observed: Vec<(Map<String, Value>, String)>,
-    scos: HashMap<String, (Arc<Value>, String)>,
+struct Loader<'d> {
+    observed: Vec<(&'d Map<String, Value>, Loc<'d>)>,
+    scos: HashMap<&'d str, (&'d Value, Loc<'d>)>,
 }
 
-impl Loader {
-    fn item(&mut self, item: &Value, pointer: String) -> Result<(), Error> {
+impl<'d> Loader<'d> {
+    fn item(&mut self, item: &'d Value, loc: Loc<'d>) -> Result<(), Error> {
         let Some(obj) = item.as_object() else {
-            return Err(Error::input(pointer, "expected a STIX object"));
+            return Err(Error::input(loc.pointer(), "expected a STIX object"));
         };
         match obj.get("type").and_then(Value::as_str) {
-            Some("bundle") => {
+            Some("bundle") if loc.inner.is_none() => {
                 let objects = obj
                     .get("objects")
                     .and_then(Value::as_array)
                     .ok_or_else(|| {
-                        Error::input(pointer.clone(), "bundle without an \"objects\" array")
+                        Error::input(loc.pointer(), "bundle without an \"objects\" array")
                     })?;
                 for (j, inner) in objects.iter().enumerate() {
-                    let p = format!("{pointer}/objects/{j}");
-                    match inner.get("type").and_then(Value::as_str) {
-                        Some("bundle") => {
-                            return Err(Error::input(p, "a bundle cannot contain a bundle"));
-                        }
-                        _ => self.item(inner, p)?,
-                    }
+                    self.item(
+                        inner,
+                        Loc {
+                            inner: Some(j),
+                            ..loc
+                        },
+                    )?;
                 }
                 Ok(())
             }
+            Some("bundle") => Err(Error::input(
+                loc.pointer(),
+                "a bundle cannot contain a bundle",
+            )),
             Some("observed-data") => {
-                self.observed.push((obj.clone(), pointer));
+                self.observed.push((obj, loc));
                 Ok(())
             }
             // STIX 2.0 containers that carry observation windows under another type name
             // (the reference matcher's own 2.0 tests use "cybox-container") are observations
             // too: what makes an observation is its window and its objects.
             Some(_) if obj.contains_key("first_observed") && obj.contains_key("objects") => {
-                self.observed.push((obj.clone(), pointer));
+                self.observed.push((obj, loc));
                 Ok(())
             }
             Some(_) => {
                 if let Some(id) = obj.get("id").and_then(Value::as_str) {
-                    self.scos
-                        .entry(id.to_owned())
-                        .or_insert_with(|| (Arc::new(item.clone()), pointer));
+                    self.scos.entry(id).or_insert((item, loc));
                 }
                 Ok(())
             }
-            None => Err(Error::input(pointer, "object without a \"type\"")),
+            None => Err(Error::input(loc.pointer(), "object without a \"type\"")),
         }
     }
 
-    fn finish(self) -> Result<Observations, Error> {
+    fn finish(self) -> Result<Observations<'d>, Error> {
         let mut list = Vec::with_capacity(self.observed.len());
-        for (od, pointer) in &self.observed {
-            list.push(self.observation(od, pointer)?);
+        for &(od, loc) in &self.observed {
+            list.push(self.observation(od, loc)?);
         }
         // Stable sort keeps input order among equal windows, so results are deterministic.
         list.sort_by(|a, b| {
@@ -238,22 +290,27 @@ impl Loader {
         Ok(Observations { list })
     }
 
-    fn observation(&self, od: &Map<String, Value>, pointer: &str) -> Result<Observation, Error> {
+    fn observation(
+        &self,
+        od: &'d Map<String, Value>,
+        loc: Loc<'d>,
+    ) -> Result<Observation<'d>, Error> {
+        let at = |field: &str| format!("{}/{field}", loc.pointer());
         let ts = |field: &str| -> Result<Timestamp, Error> {
-            let p = format!("{pointer}/{field}");
             let text = od
                 .get(field)
                 .and_then(Value::as_str)
-                .ok_or_else(|| Error::input(p.clone(), format!("observed-data needs {field}")))?;
-            timestamp::parse(text)
-                .map_err(|why| Error::input(p, format!("invalid timestamp {text:?}: {why}")))
+                .ok_or_else(|| Error::input(at(field), format!("observed-data needs {field}")))?;
+            timestamp::parse(text).map_err(|why| {
+                Error::input(at(field), format!("invalid timestamp {text:?}: {why}"))
+            })
         };
         let first_observed = ts("first_observed")?;
         let last_observed = ts("last_observed")?;
         if last_observed < first_observed {
             // STIX 2.1 §4.14: last_observed MUST be greater than or equal to first_observed.
             return Err(Error::input(
-                format!("{pointer}/last_observed"),
+                at("last_observed"),
                 "last_observed is earlier than first_observed",
             ));
         }
@@ -262,31 +319,25 @@ impl Loader {
             _ => {
                 // STIX 2.1 §4.14: number_observed is an integer from 1 to 999,999,999.
                 return Err(Error::input(
-                    format!("{pointer}/number_observed"),
+                    at("number_observed"),
                     "number_observed must be an integer of at least 1",
                 ));
             }
         };
         let mut objects = Vec::new();
         if let Some(refs) = od.get("object_refs") {
-            let refs = refs.as_array().ok_or_else(|| {
-                Error::input(
-                    format!("{pointer}/object_refs"),
-                    "object_refs must be a list",
-                )
-            })?;
+            let refs = refs
+                .as_array()
+                .ok_or_else(|| Error::input(at("object_refs"), "object_refs must be a list"))?;
             for (i, r) in refs.iter().enumerate() {
                 let id = r.as_str().ok_or_else(|| {
-                    Error::input(
-                        format!("{pointer}/object_refs/{i}"),
-                        "expected an id string",
-                    )
+                    Error::input(at(&format!("object_refs/{i}")), "expected an id string")
                 })?;
-                if let Some((value, p)) = self.scos.get(id) {
+                if let Some(&(value, sco_loc)) = self.scos.get(id) {
                     let sco = Sco {
-                        key: id.to_owned(),
-                        pointer: p.clone(),
-                        value: Arc::clone(value),
+                        key: id,
+                        loc: sco_loc,
+                        value,
                     };
                     if !NON_SCO_TYPES.contains(&sco.object_type()) {
                         objects.push(sco);
@@ -294,39 +345,47 @@ impl Loader {
                 }
             }
         } else if let Some(embedded) = od.get("objects") {
-            let embedded = embedded.as_object().ok_or_else(|| {
-                Error::input(format!("{pointer}/objects"), "objects must be a dictionary")
-            })?;
+            let embedded = embedded
+                .as_object()
+                .ok_or_else(|| Error::input(at("objects"), "objects must be a dictionary"))?;
             for (key, value) in embedded {
-                let p = format!("{pointer}/objects/{}", pointer_token(key));
+                let sco_loc = Loc {
+                    key: Some(key),
+                    ..loc
+                };
                 if !value.is_object() {
-                    return Err(Error::input(p, "expected a cyber-observable object"));
+                    return Err(Error::input(
+                        sco_loc.pointer(),
+                        "expected a cyber-observable object",
+                    ));
                 }
                 objects.push(Sco {
-                    key: key.clone(),
-                    pointer: p,
-                    value: Arc::new(value.clone()),
+                    key,
+                    loc: sco_loc,
+                    value,
                 });
             }
         } else {
             return Err(Error::input(
-                pointer,
+                loc.pointer(),
                 "observed-data has neither object_refs (2.1) nor objects (2.0)",
             ));
         }
-        let by_key = objects
-            .iter()
-            .enumerate()
-            .map(|(i, s)| (s.key.clone(), i))
-            .collect();
+        let index = (objects.len() > INDEX_ABOVE).then(|| {
+            let mut map = HashMap::with_capacity(objects.len());
+            for (i, s) in objects.iter().enumerate() {
+                map.entry(s.key).or_insert(i);
+            }
+            map
+        });
         Ok(Observation {
-            id: od.get("id").and_then(Value::as_str).map(str::to_owned),
-            pointer: pointer.to_owned(),
+            id: od.get("id").and_then(Value::as_str),
             first_observed,
             last_observed,
             number_observed,
+            loc,
             objects,
-            by_key,
+            index,
         })
     }
 }

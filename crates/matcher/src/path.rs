@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::observation::{Observation, Sco, pointer_token};
+use crate::observation::{Loc, Observation, Sco, pointer_token};
 use crate::value::BinKind;
 
 /// How a property step treats references.
@@ -109,21 +109,21 @@ impl Path {
             obs,
             steps: &self.steps,
             pred,
-            trail: vec![Seg::Base(&root.pointer)],
+            trail: vec![Seg::Base(root.loc)],
             seen: self.memo.then(HashSet::new),
         };
-        walk.walk(&root.value, 0, None)
+        walk.walk(root.value, 0, None)
     }
 }
 
 enum Seg<'a> {
-    Base(&'a str),
+    Base(Loc<'a>),
     Key(&'a str),
     Idx(usize),
 }
 
 struct Walk<'a, 'p, F> {
-    obs: &'a Observation,
+    obs: &'a Observation<'a>,
     steps: &'p [Step],
     pred: &'p mut F,
     trail: Vec<Seg<'a>>,
@@ -143,7 +143,7 @@ where
         let mut out = String::new();
         for seg in &self.trail[start..] {
             match seg {
-                Seg::Base(p) => out.push_str(p),
+                Seg::Base(loc) => out.push_str(&loc.pointer()),
                 Seg::Key(k) => {
                     out.push('/');
                     out.push_str(&pointer_token(k));
@@ -212,12 +212,12 @@ where
 
     /// Follows one reference within the observation; a dangling one reaches nothing.
     fn follow(&mut self, key: &str, i: usize) -> Result<bool, Error> {
-        let obs: &'a Observation = self.obs;
+        let obs: &'a Observation<'a> = self.obs;
         let Some(target) = obs.resolve(key) else {
             return Ok(false);
         };
-        self.trail.push(Seg::Base(&target.pointer));
-        let r = self.walk(&target.value, i, None);
+        self.trail.push(Seg::Base(target.loc));
+        let r = self.walk(target.value, i, None);
         self.trail.pop();
         r
     }

@@ -74,7 +74,7 @@ enum Cons {
 }
 
 pub(crate) struct Search<'a> {
-    obs: &'a [Observation],
+    obs: &'a [Observation<'a>],
     cands: &'a [Vec<Cand>],
     feasible: Vec<bool>,
     estimate: Vec<u64>,
@@ -93,7 +93,7 @@ fn span_nanos(later: Timestamp, earlier: Timestamp) -> i128 {
 
 impl<'a> Search<'a> {
     pub fn new(
-        obs: &'a [Observation],
+        obs: &'a [Observation<'a>],
         cands: &'a [Vec<Cand>],
         nodes: usize,
         max_steps: u64,

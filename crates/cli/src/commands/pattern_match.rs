@@ -71,32 +71,43 @@ pub fn run(args: Args) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let observations = match Observations::from_json_str(&text) {
+    let doc: serde_json::Value = match serde_json::from_str(&text) {
+        Ok(d) => d,
+        Err(e) => {
+            eprintln!("error: {}: not valid JSON: {e}", args.file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let worker = std::thread::Builder::new()
+        .stack_size(EVAL_STACK)
+        .spawn(move || evaluate(&args, &parsed, &doc))
+        .map(|h| h.join());
+    match worker {
+        Ok(Ok(code)) => code,
+        Ok(Err(_)) => {
+            eprintln!("error: the evaluation thread panicked");
+            ExitCode::from(2)
+        }
+        Err(e) => {
+            eprintln!("error: cannot start the evaluation thread: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// Loads the observations, evaluates, and reports; runs on the evaluation thread.
+fn evaluate(args: &Args, parsed: &pattern::Pattern, doc: &serde_json::Value) -> ExitCode {
+    let observations = match Observations::from_json(doc) {
         Ok(o) => o,
         Err(e) => {
             eprintln!("error: {}: {e}", args.file.display());
             return ExitCode::from(2);
         }
     };
-    let outcome = std::thread::Builder::new()
-        .stack_size(EVAL_STACK)
-        .spawn(move || {
-            let compiled = CompiledPattern::new(&parsed)?;
-            compiled.evaluate(&observations).map(|b| (b, observations))
-        })
-        .map_err(|e| e.to_string())
-        .and_then(|h| {
-            h.join()
-                .map_err(|_| "the evaluation thread panicked".to_owned())
-        });
-    match outcome {
-        Ok(Ok((binding, observations))) => report(&args, binding.as_ref(), &observations),
-        Ok(Err(e)) => {
-            eprintln!("{}", render_error(&args.pattern, &e));
-            ExitCode::from(2)
-        }
+    match CompiledPattern::new(parsed).and_then(|c| c.evaluate(&observations)) {
+        Ok(binding) => report(args, binding.as_ref(), &observations),
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("{}", render_error(&args.pattern, &e));
             ExitCode::from(2)
         }
     }
@@ -124,7 +135,7 @@ fn report(args: &Args, binding: Option<&Binding>, observations: &Observations) -
                         "expression": args.pattern.get(e.expression.start..e.expression.end),
                         "span": e.expression,
                         "observed_data": o.map(|o| o.name()),
-                        "pointer": o.map(|o| o.pointer.as_str()),
+                        "pointer": o.map(|o| o.pointer()),
                         "objects": e.roots,
                     })
                 })
