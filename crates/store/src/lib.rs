@@ -26,8 +26,10 @@
 //! `tests/it/contract.rs`, run against SQLite by `tests/it/sqlite.rs`; the ingest benchmark in
 //! `benches/ingest.rs`.
 
+pub mod bootstrap;
 pub mod keys;
 pub mod log_entry;
+pub mod sqlite;
 pub mod tlp_policy;
 pub mod token;
 pub mod types;

@@ -1,0 +1,93 @@
+//! Ingest throughput of the SQLite store: envelopes of 500 indicators, each envelope one
+//! `add_objects` call (one transaction, one fsync with `synchronous=FULL`), as the TAXII
+//! POST path issues them. Target (DESIGN.md): ≥ 20,000 objects/s for the whole server path
+//! on one core, so the store alone must be well above it.
+//!
+//! Run: `cargo bench -p entente-store --bench ingest`.
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use store::sqlite::SqliteStore;
+use store::{NewApiRoot, NewCollection, NewObject, Store, Timestamp, TlpLevel};
+
+const ENVELOPE: u64 = 500;
+
+/// One envelope of distinct indicators, numbered from `first`.
+fn envelope(first: u64) -> Vec<NewObject> {
+    let modified = Timestamp::parse("2024-05-01T12:00:00.000Z").expect("constant timestamp");
+    (first..first + ENVELOPE)
+        .map(|n| {
+            let id = format!("indicator--5f6e0c2a-0000-4000-8000-{n:012}");
+            let raw = format!(
+                r#"{{"type":"indicator","spec_version":"2.1","id":"{id}","created":"2024-05-01T12:00:00.000Z","modified":"2024-05-01T12:00:00.000Z","name":"bench indicator {n}","pattern":"[ipv4-addr:value = '198.51.{}.{}']","pattern_type":"stix","valid_from":"2024-05-01T12:00:00Z","object_marking_refs":["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]}}"#,
+                (n / 256) % 256,
+                n % 256
+            );
+            NewObject {
+                id,
+                type_name: "indicator".into(),
+                spec_version: "2.1".into(),
+                version: Some(modified),
+                raw_json: raw,
+                tlp: TlpLevel::Green,
+                revoked: false,
+            }
+        })
+        .collect()
+}
+
+fn ingest(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_dir(dir.path()).expect("store"));
+    let collection = rt.block_on(async {
+        store
+            .create_api_root(&NewApiRoot {
+                name: "bench".into(),
+                ..Default::default()
+            })
+            .await
+            .expect("root");
+        store
+            .create_collection(&NewCollection {
+                api_root: "bench".into(),
+                title: "bench".into(),
+                ..Default::default()
+            })
+            .await
+            .expect("collection")
+            .id
+    });
+    let mut next = 0u64;
+    let mut group = c.benchmark_group("ingest");
+    group.throughput(Throughput::Elements(ENVELOPE));
+    group.sample_size(20);
+    group.measurement_time(Duration::from_secs(10));
+    group.bench_function("sqlite_envelope_500_indicators", |b| {
+        b.iter_custom(|iters| {
+            let envelopes: Vec<_> = (0..iters)
+                .map(|_| {
+                    let e = envelope(next);
+                    next += ENVELOPE;
+                    e
+                })
+                .collect();
+            let start = Instant::now();
+            rt.block_on(async {
+                for e in envelopes {
+                    store.add_objects(&collection, e).await.expect("ingest");
+                }
+            });
+            start.elapsed()
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, ingest);
+criterion_main!(benches);

@@ -1,0 +1,520 @@
+//! The embedded backend: one SQLite file in WAL mode (`<data>/entente.sqlite3`).
+//!
+//! **Connections and threads.** rusqlite's `Connection` is `Send` but not `Sync`, and every
+//! call blocks. So the store keeps one *writer* connection behind a `std::sync::Mutex` and a
+//! small pool of *reader* connections, and runs each operation on tokio's blocking pool with
+//! `spawn_blocking`: the async workers never wait on disk, and no lock is held across an
+//! `.await` (the mutexes are only taken inside the blocking closure, which is why a std
+//! mutex, not tokio's, is right). One writer is what SQLite allows anyway; serialising
+//! writers in-process avoids `SQLITE_BUSY` retries between our own tasks. Readers run in
+//! parallel on WAL snapshots and never block the writer. A dedicated writer thread with a
+//! channel would also work; `spawn_blocking` with a mutex needs no shutdown protocol and
+//! lets the admin CLI use the same code.
+//!
+//! **Several processes.** `entente admin` opens the same file while the server runs. Every
+//! write is a `BEGIN IMMEDIATE` transaction (the SQLite write lock is taken first, so the
+//! date_added high-water mark read inside it is current), and `busy_timeout` makes the other
+//! process wait for the lock instead of failing.
+//!
+//! **Durability.** `journal_mode=WAL` with `synchronous=FULL`: each commit fsyncs the WAL
+//! before `COMMIT` returns, so an acknowledged object survives a process kill *and* a power
+//! loss or OS crash. (`synchronous=NORMAL` would survive a process kill too, since the WAL
+//! pages are in the OS cache, but can lose the last commits on power loss.) The cost is one
+//! fsync per envelope, not per object, because an envelope is one transaction; the ingest
+//! benchmark (`benches/ingest.rs`) measures it.
+
+mod accounts;
+mod objects;
+pub mod schema;
+
+use crate::bootstrap::BootstrapSpec;
+use crate::types::*;
+use crate::{Result, Store, StoreError};
+use rusqlite::{Connection, ErrorCode, OptionalExtension, TransactionBehavior};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// File name of the database inside the data directory.
+pub const DB_FILE: &str = "entente.sqlite3";
+
+/// How long a connection waits for another process's write lock before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Reader connections kept open between reads; more are opened on demand under load.
+const MAX_IDLE_READERS: usize = 4;
+
+/// The SQLite store. Cheap to clone: clones share the connections.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    /// Path of the database file, for opening more readers.
+    path: PathBuf,
+    /// The one connection that writes. Locked only inside blocking closures; holding it is
+    /// what serialises this process's writers (date_added assignment, log appends).
+    writer: Mutex<Connection>,
+    /// Idle reader connections. Locked only to pop or push one, never during a query.
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.inner.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Maps a SQLite error to [`StoreError::Backend`].
+pub(crate) fn backend(e: rusqlite::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// Maps a unique-constraint violation to [`StoreError::AlreadyExists`], anything else to
+/// [`StoreError::Backend`].
+pub(crate) fn unique_or(e: rusqlite::Error, kind: &'static str, name: &str) -> StoreError {
+    match e.sqlite_error_code() {
+        Some(ErrorCode::ConstraintViolation) => StoreError::AlreadyExists {
+            kind,
+            name: name.to_owned(),
+        },
+        _ => backend(e),
+    }
+}
+
+/// A stored microsecond count as a timestamp.
+pub(crate) fn ts_from_us(us: i64) -> Result<stix::Timestamp> {
+    crate::keys::micros_to_timestamp(us)
+}
+
+/// Opens a connection with the settings every connection needs.
+fn connect(path: &Path) -> Result<Connection> {
+    let conn = Connection::open(path).map_err(backend)?;
+    conn.busy_timeout(BUSY_TIMEOUT).map_err(backend)?;
+    conn.execute_batch("PRAGMA synchronous = FULL; PRAGMA foreign_keys = ON;")
+        .map_err(backend)?;
+    Ok(conn)
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path`, switches it to WAL and
+    /// applies missing migrations.
+    pub fn open(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        let path = path.as_ref().to_path_buf();
+        let mut writer = connect(&path)?;
+        let mode: String = writer
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(backend)?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(StoreError::Backend(format!(
+                "could not switch {} to WAL mode (got {mode})",
+                path.display()
+            )));
+        }
+        schema::migrate(&mut writer).map_err(|e| StoreError::Backend(e.to_string()))?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                path,
+                writer: Mutex::new(writer),
+                readers: Mutex::new(Vec::new()),
+            }),
+        })
+    }
+
+    /// Opens `<data_dir>/entente.sqlite3` (the directory must exist).
+    pub fn open_in_dir(data_dir: impl AsRef<Path>) -> Result<SqliteStore> {
+        SqliteStore::open(data_dir.as_ref().join(DB_FILE))
+    }
+
+    /// Path of the database file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Sets up a fresh installation in one transaction, unless that was done before: the
+    /// organization `admin`, its administrator user `admin`, the API root `default`, the
+    /// collection `shared` readable and writable by `admin`, and a token for `admin`.
+    /// Returns the token's secret when it set things up, `None` otherwise. Organizations,
+    /// users and roots that already exist by those names (created with `entente admin`
+    /// before the first start) are reused.
+    pub async fn bootstrap(&self, spec: &BootstrapSpec) -> Result<Option<String>> {
+        let spec = spec.clone();
+        self.write(move |c| {
+            let done: Option<String> = c
+                .query_row(
+                    "SELECT value FROM meta WHERE key = 'bootstrapped'",
+                    [],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(backend)?;
+            if done.is_some() {
+                return Ok(None);
+            }
+            if accounts::org(c, &spec.admin_org)?.is_none() {
+                accounts::create_org(c, &spec.admin_org)?;
+            }
+            if accounts::user(c, &spec.admin_user)?.is_none() {
+                accounts::create_user(c, &spec.admin_user, &spec.admin_org, true)?;
+            }
+            if accounts::api_root(c, &spec.api_root)?.is_none() {
+                accounts::create_api_root(
+                    c,
+                    &NewApiRoot {
+                        name: spec.api_root.clone(),
+                        title: spec.api_root_title.clone(),
+                        description: None,
+                    },
+                )?;
+            }
+            let shared = accounts::create_collection(
+                c,
+                &NewCollection {
+                    api_root: spec.api_root.clone(),
+                    title: spec.collection_title.clone(),
+                    description: Some(spec.collection_description.clone()),
+                    ..NewCollection::default()
+                },
+            )?;
+            accounts::grant_org(c, &shared.id, &spec.admin_org, Grant::READ_WRITE)?;
+            let token = accounts::create_token(c, &spec.admin_user)?;
+            c.execute(
+                "INSERT INTO meta (key, value) VALUES ('bootstrapped', ?1)",
+                [crate::keys::now_micros().to_string()],
+            )
+            .map_err(backend)?;
+            Ok(Some(token.secret))
+        })
+        .await
+    }
+
+    /// Runs `f` in a write transaction on the blocking pool and commits it; the result is
+    /// returned only after the commit succeeded.
+    async fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            // A poisoned lock means a panic mid-call; the transaction it held rolled back on
+            // unwind, so the connection is still usable.
+            let mut conn = inner.writer.lock().unwrap_or_else(|e| e.into_inner());
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            let out = f(&tx)?;
+            tx.commit().map_err(backend)?;
+            Ok(out)
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("store task failed: {e}")))?
+    }
+
+    /// Runs `f` on a reader connection on the blocking pool.
+    async fn read<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let pooled = inner
+                .readers
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .pop();
+            let conn = match pooled {
+                Some(c) => c,
+                None => {
+                    let c = connect(&inner.path)?;
+                    c.execute_batch("PRAGMA query_only = ON").map_err(backend)?;
+                    c
+                }
+            };
+            // A read of several statements sees one snapshot.
+            conn.execute_batch("BEGIN").map_err(backend)?;
+            let out = f(&conn);
+            let end = conn.execute_batch("COMMIT").map_err(backend);
+            let mut idle = inner.readers.lock().unwrap_or_else(|e| e.into_inner());
+            if end.is_ok() && idle.len() < MAX_IDLE_READERS {
+                idle.push(conn);
+            }
+            let out = out?;
+            end?;
+            Ok(out)
+        })
+        .await
+        .map_err(|e| StoreError::Backend(format!("store task failed: {e}")))?
+    }
+}
+
+#[async_trait::async_trait]
+impl Store for SqliteStore {
+    async fn create_org(&self, name: &str) -> Result<Organization> {
+        let name = name.to_owned();
+        self.write(move |c| accounts::create_org(c, &name)).await
+    }
+
+    async fn org(&self, name: &str) -> Result<Option<Organization>> {
+        let name = name.to_owned();
+        self.read(move |c| accounts::org(c, &name)).await
+    }
+
+    async fn list_orgs(&self) -> Result<Vec<Organization>> {
+        self.read(accounts::list_orgs).await
+    }
+
+    async fn create_user(&self, name: &str, org: &str, admin: bool) -> Result<User> {
+        let (name, org) = (name.to_owned(), org.to_owned());
+        self.write(move |c| accounts::create_user(c, &name, &org, admin))
+            .await
+    }
+
+    async fn user(&self, name: &str) -> Result<Option<User>> {
+        let name = name.to_owned();
+        self.read(move |c| accounts::user(c, &name)).await
+    }
+
+    async fn list_users(&self) -> Result<Vec<User>> {
+        self.read(accounts::list_users).await
+    }
+
+    async fn create_token(&self, user: &str) -> Result<NewToken> {
+        let user = user.to_owned();
+        self.write(move |c| accounts::create_token(c, &user)).await
+    }
+
+    async fn authenticate(&self, secret: &str) -> Result<Option<Principal>> {
+        let secret = secret.to_owned();
+        self.read(move |c| accounts::authenticate(c, &secret, None))
+            .await
+    }
+
+    async fn authenticate_basic(&self, user: &str, secret: &str) -> Result<Option<Principal>> {
+        let (user, secret) = (user.to_owned(), secret.to_owned());
+        self.read(move |c| accounts::authenticate(c, &secret, Some(&user)))
+            .await
+    }
+
+    async fn revoke_token(&self, id: TokenId) -> Result<()> {
+        self.write(move |c| accounts::revoke_token(c, id)).await
+    }
+
+    async fn list_tokens(&self, user: Option<&str>) -> Result<Vec<TokenInfo>> {
+        let user = user.map(str::to_owned);
+        self.read(move |c| accounts::list_tokens(c, user.as_deref()))
+            .await
+    }
+
+    async fn create_api_root(&self, root: &NewApiRoot) -> Result<ApiRoot> {
+        let root = root.clone();
+        self.write(move |c| accounts::create_api_root(c, &root))
+            .await
+    }
+
+    async fn api_root(&self, name: &str) -> Result<Option<ApiRoot>> {
+        let name = name.to_owned();
+        self.read(move |c| accounts::api_root(c, &name)).await
+    }
+
+    async fn list_api_roots(&self) -> Result<Vec<ApiRoot>> {
+        self.read(accounts::list_api_roots).await
+    }
+
+    async fn create_collection(&self, collection: &NewCollection) -> Result<Collection> {
+        let new = collection.clone();
+        self.write(move |c| accounts::create_collection(c, &new))
+            .await
+    }
+
+    async fn collection(&self, id: &str) -> Result<Option<Collection>> {
+        let id = id.to_owned();
+        self.read(move |c| Ok(accounts::collection_row(c, &id)?.map(|r| r.collection)))
+            .await
+    }
+
+    async fn list_collections(&self, api_root: Option<&str>) -> Result<Vec<Collection>> {
+        let root = api_root.map(str::to_owned);
+        self.read(move |c| {
+            Ok(accounts::list_collections(c, root.as_deref())?
+                .into_iter()
+                .map(|r| r.collection)
+                .collect())
+        })
+        .await
+    }
+
+    async fn grant_org(&self, collection_id: &str, org: &str, grant: Grant) -> Result<()> {
+        let (id, org) = (collection_id.to_owned(), org.to_owned());
+        self.write(move |c| accounts::grant_org(c, &id, &org, grant))
+            .await
+    }
+
+    async fn grant_user(&self, collection_id: &str, user: &str, grant: Grant) -> Result<()> {
+        let (id, user) = (collection_id.to_owned(), user.to_owned());
+        self.write(move |c| accounts::grant_user(c, &id, &user, grant))
+            .await
+    }
+
+    async fn grants(&self, collection_id: &str) -> Result<Vec<GrantEntry>> {
+        let id = collection_id.to_owned();
+        self.read(move |c| accounts::grants(c, &id)).await
+    }
+
+    async fn access(
+        &self,
+        principal: Option<&Principal>,
+        collection_id: &str,
+    ) -> Result<Option<(Collection, Access)>> {
+        let (p, id) = (principal.cloned(), collection_id.to_owned());
+        self.read(move |c| {
+            let Some(row) = accounts::collection_row(c, &id)? else {
+                return Ok(None);
+            };
+            let access = accounts::access_to(c, p.as_ref(), &row)?;
+            Ok(Some((row.collection, access)))
+        })
+        .await
+    }
+
+    async fn collections_for(
+        &self,
+        principal: Option<&Principal>,
+        api_root: &str,
+    ) -> Result<Vec<(Collection, Access)>> {
+        let (p, root) = (principal.cloned(), api_root.to_owned());
+        self.read(move |c| {
+            let mut out = Vec::new();
+            for row in accounts::list_collections(c, Some(&root))? {
+                let access = accounts::access_to(c, p.as_ref(), &row)?;
+                if access.any() {
+                    out.push((row.collection, access));
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    async fn add_objects(
+        &self,
+        collection_id: &str,
+        objects: Vec<NewObject>,
+    ) -> Result<Vec<AddOutcome>> {
+        let id = collection_id.to_owned();
+        self.write(move |c| {
+            let row = accounts::require_collection(c, &id)?;
+            objects::add_objects(c, &row, objects)
+        })
+        .await
+    }
+
+    async fn query_objects(
+        &self,
+        collection_id: &str,
+        query: &ObjectQuery,
+    ) -> Result<Page<StoredObject>> {
+        let (id, q) = (collection_id.to_owned(), query.clone());
+        self.read(move |c| {
+            let row = accounts::require_collection(c, &id)?;
+            objects::query_objects(c, &row, &q, None)
+        })
+        .await
+    }
+
+    async fn manifest(
+        &self,
+        collection_id: &str,
+        query: &ObjectQuery,
+    ) -> Result<Page<ManifestEntry>> {
+        let (id, q) = (collection_id.to_owned(), query.clone());
+        self.read(move |c| {
+            let row = accounts::require_collection(c, &id)?;
+            objects::manifest(c, &row, &q)
+        })
+        .await
+    }
+
+    async fn get_object(
+        &self,
+        collection_id: &str,
+        object_id: &str,
+        query: &ObjectQuery,
+    ) -> Result<Page<StoredObject>> {
+        let (id, oid, q) = (
+            collection_id.to_owned(),
+            object_id.to_owned(),
+            query.clone(),
+        );
+        self.read(move |c| {
+            let row = accounts::require_collection(c, &id)?;
+            objects::query_objects(c, &row, &q, Some(&oid))
+        })
+        .await
+    }
+
+    async fn versions(
+        &self,
+        collection_id: &str,
+        object_id: &str,
+        query: &ObjectQuery,
+    ) -> Result<Page<VersionEntry>> {
+        let (id, oid, q) = (
+            collection_id.to_owned(),
+            object_id.to_owned(),
+            query.clone(),
+        );
+        self.read(move |c| {
+            let row = accounts::require_collection(c, &id)?;
+            objects::versions(c, &row, &oid, &q)
+        })
+        .await
+    }
+
+    async fn delete_object(
+        &self,
+        collection_id: &str,
+        object_id: &str,
+        query: &ObjectQuery,
+    ) -> Result<u64> {
+        let (id, oid, q) = (
+            collection_id.to_owned(),
+            object_id.to_owned(),
+            query.clone(),
+        );
+        self.write(move |c| {
+            let row = accounts::require_collection(c, &id)?;
+            objects::delete_object(c, &row, &oid, &q)
+        })
+        .await
+    }
+
+    async fn create_status(&self, status: &Status) -> Result<()> {
+        let s = status.clone();
+        self.write(move |c| objects::save_status(c, &s, true)).await
+    }
+
+    async fn update_status(&self, status: &Status) -> Result<()> {
+        let s = status.clone();
+        self.write(move |c| objects::save_status(c, &s, false))
+            .await
+    }
+
+    async fn status(&self, id: &str) -> Result<Option<Status>> {
+        let id = id.to_owned();
+        self.read(move |c| objects::status(c, &id)).await
+    }
+
+    async fn log_size(&self) -> Result<u64> {
+        self.read(objects::log_size).await
+    }
+
+    async fn log_leaves(&self, start: u64, limit: u64) -> Result<Vec<LogLeaf>> {
+        self.read(move |c| objects::log_leaves(c, start, limit))
+            .await
+    }
+}

@@ -1,0 +1,562 @@
+//! Object versions, queries, deletion, status resources and log entries on SQLite.
+//!
+//! Writes run inside one `BEGIN IMMEDIATE` transaction per call (taken by the caller), so
+//! the date_added high-water mark read at the start cannot be raced by another writer, in
+//! this process or in another one (`entente admin`); reads run on WAL snapshots.
+
+use super::accounts::CollectionRow;
+use super::{backend, ts_from_us};
+use crate::keys::{
+    decode_next, encode_next, floor_micros, next_date_added, now_micros, tlp_from_int, tlp_to_int,
+    version_key,
+};
+use crate::log_entry;
+use crate::tlp_policy;
+use crate::types::*;
+use crate::{Result, StoreError};
+use rusqlite::types::Value;
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use sha2::{Digest, Sha256};
+
+/// Appends one log entry at the end of the log.
+struct LogAppender {
+    next_index: i64,
+}
+
+impl LogAppender {
+    fn new(conn: &Connection) -> Result<LogAppender> {
+        let next_index = conn
+            .query_row(
+                "SELECT coalesce(max(idx) + 1, 0) FROM log_leaves",
+                [],
+                |r| r.get(0),
+            )
+            .map_err(backend)?;
+        Ok(LogAppender { next_index })
+    }
+
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the entry's fields, named at the call"
+    )]
+    fn append(
+        &mut self,
+        conn: &Connection,
+        op: LogOp,
+        collection_id: &str,
+        stix_id: &str,
+        version: &str,
+        date_added_us: i64,
+        content_sha256: &[u8],
+    ) -> Result<()> {
+        let date_added = ts_from_us(date_added_us)?.to_string();
+        let entry = log_entry::entry_bytes(
+            op,
+            collection_id,
+            stix_id,
+            version,
+            &date_added,
+            &hex::encode(content_sha256),
+        );
+        let leaf = log_entry::leaf_hash(&entry);
+        conn.prepare_cached("INSERT INTO log_leaves (idx, entry, leaf_hash) VALUES (?1, ?2, ?3)")
+            .map_err(backend)?
+            .execute(params![self.next_index, entry, &leaf[..]])
+            .map_err(backend)?;
+        self.next_index += 1;
+        Ok(())
+    }
+}
+
+/// Stores an envelope. The caller holds the write transaction and commits it; outcomes are
+/// handed out only after that commit.
+pub(super) fn add_objects(
+    conn: &Connection,
+    c: &CollectionRow,
+    objects: Vec<NewObject>,
+) -> Result<Vec<AddOutcome>> {
+    let mut last: i64 = conn
+        .query_row(
+            "SELECT last_date_added FROM collections WHERE seq = ?1",
+            [c.seq],
+            |r| r.get(0),
+        )
+        .map_err(backend)?;
+    let mut log = LogAppender::new(conn)?;
+    let mut insert = conn
+        .prepare_cached(
+            "INSERT INTO objects (collection, stix_id, type, version_key, version, spec_version, date_added, tlp, revoked, sha256, raw)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+             ON CONFLICT (collection, stix_id, version_key) DO NOTHING",
+        )
+        .map_err(backend)?;
+    let mut existing_version = conn
+        .prepare_cached(
+            "SELECT date_added FROM objects WHERE collection = ?1 AND stix_id = ?2 AND version_key = ?3",
+        )
+        .map_err(backend)?;
+    let mut existing_content = conn
+        .prepare_cached(
+            "SELECT date_added, version FROM objects WHERE collection = ?1 AND stix_id = ?2 AND sha256 = ?3",
+        )
+        .map_err(backend)?;
+    let mut outcomes = Vec::with_capacity(objects.len());
+    for obj in objects {
+        let posted_version = obj.version.map(|v| v.to_string());
+        if let Some(reason) = refusal(&obj, c) {
+            outcomes.push(AddOutcome {
+                id: obj.id,
+                version: posted_version.unwrap_or_default(),
+                result: AddResult::Failed { reason },
+            });
+            continue;
+        }
+        let sha: [u8; 32] = Sha256::digest(obj.raw_json.as_bytes()).into();
+        let date_added = next_date_added(last, now_micros());
+        let (key, version_text) = match &obj.version {
+            Some(v) => (version_key(v), v.to_string()),
+            None => {
+                // Unversioned objects (most SCOs): the same body again is the same object.
+                let found: Option<(i64, String)> = existing_content
+                    .query_row(params![c.seq, obj.id, &sha[..]], |r| {
+                        Ok((r.get(0)?, r.get(1)?))
+                    })
+                    .optional()
+                    .map_err(backend)?;
+                if let Some((d, version)) = found {
+                    outcomes.push(AddOutcome {
+                        id: obj.id,
+                        version,
+                        result: AddResult::Duplicate {
+                            date_added: ts_from_us(d)?,
+                        },
+                    });
+                    continue;
+                }
+                // TAXII 2.1 manifest `version`: the date_added when there is no version.
+                let ts = ts_from_us(date_added)?;
+                (version_key(&ts), ts.to_string())
+            }
+        };
+        let inserted = insert
+            .execute(params![
+                c.seq,
+                obj.id,
+                obj.type_name,
+                key,
+                version_text,
+                obj.spec_version,
+                date_added,
+                tlp_to_int(obj.tlp),
+                obj.revoked,
+                &sha[..],
+                obj.raw_json
+            ])
+            .map_err(backend)?;
+        if inserted == 0 {
+            // TAXII 2.1 §5.4: the server may keep a single copy of an (id, version).
+            let d: i64 = existing_version
+                .query_row(params![c.seq, obj.id, key], |r| r.get(0))
+                .map_err(backend)?;
+            outcomes.push(AddOutcome {
+                id: obj.id,
+                version: version_text,
+                result: AddResult::Duplicate {
+                    date_added: ts_from_us(d)?,
+                },
+            });
+            continue;
+        }
+        last = date_added;
+        log.append(
+            conn,
+            LogOp::Add,
+            &c.collection.id,
+            &obj.id,
+            &version_text,
+            date_added,
+            &sha,
+        )?;
+        outcomes.push(AddOutcome {
+            id: obj.id,
+            version: version_text,
+            result: AddResult::Added {
+                date_added: ts_from_us(date_added)?,
+            },
+        });
+    }
+    conn.execute(
+        "UPDATE collections SET last_date_added = ?1 WHERE seq = ?2",
+        params![last, c.seq],
+    )
+    .map_err(backend)?;
+    Ok(outcomes)
+}
+
+/// Why an object cannot be stored in this collection, if it cannot.
+fn refusal(obj: &NewObject, c: &CollectionRow) -> Option<String> {
+    if obj.id.is_empty() || obj.type_name.is_empty() || obj.spec_version.is_empty() {
+        return Some("object lacks an id, type or spec_version".into());
+    }
+    tlp_policy::refusal_reason(obj.tlp, c.collection.flags)
+}
+
+/// Which columns a query returns.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// Everything, with the body.
+    Objects,
+    /// No body (manifest, versions).
+    NoBody,
+}
+
+/// One selected row.
+struct Row {
+    stix_id: String,
+    type_name: String,
+    version: String,
+    date_added: i64,
+    spec_version: String,
+    raw: String,
+    tlp: i64,
+    revoked: bool,
+}
+
+/// Appends `AND column IN (?, ?, ...)` for a non-empty list.
+fn push_in(sql: &mut String, args: &mut Vec<Value>, column: &str, values: &[String]) {
+    if values.is_empty() {
+        return;
+    }
+    sql.push_str(" AND ");
+    sql.push_str(column);
+    sql.push_str(" IN (");
+    for (i, v) in values.iter().enumerate() {
+        if i > 0 {
+            sql.push(',');
+        }
+        sql.push('?');
+        args.push(Value::Text(v.clone()));
+    }
+    sql.push(')');
+}
+
+/// Builds the WHERE clause shared by reads and deletes: collection, audience, ids, types,
+/// spec versions and `match[version]` (TAXII 2.1 §3.4).
+fn filter_clause(
+    c: &CollectionRow,
+    query: &ObjectQuery,
+    object_id: Option<&str>,
+    default_versions: VersionMatch,
+) -> (String, Vec<Value>) {
+    let mut sql = String::from("o.collection = ? AND o.tlp <= ?");
+    let mut args = vec![
+        Value::Integer(c.seq),
+        Value::Integer(tlp_to_int(query.max_tlp)),
+    ];
+    match object_id {
+        Some(id) => {
+            sql.push_str(" AND o.stix_id = ?");
+            args.push(Value::Text(id.to_owned()));
+        }
+        None => push_in(&mut sql, &mut args, "o.stix_id", &query.ids),
+    }
+    push_in(&mut sql, &mut args, "o.type", &query.types);
+    push_in(&mut sql, &mut args, "o.spec_version", &query.spec_versions);
+
+    let versions: &[VersionMatch] = if query.versions.is_empty() {
+        std::slice::from_ref(&default_versions)
+    } else {
+        &query.versions
+    };
+    if versions.contains(&VersionMatch::All) {
+        return (sql, args);
+    }
+    sql.push_str(" AND (");
+    for (i, v) in versions.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(" OR ");
+        }
+        match v {
+            VersionMatch::At(ts) => {
+                sql.push_str("o.version_key = ?");
+                args.push(Value::Text(version_key(ts)));
+            }
+            VersionMatch::First | VersionMatch::Last => {
+                // First/last among the versions this reader may see and that match the
+                // spec_version filter, so a hidden newer version neither leaks nor hides.
+                let agg = if *v == VersionMatch::First {
+                    "min"
+                } else {
+                    "max"
+                };
+                sql.push_str("o.version_key = (SELECT ");
+                sql.push_str(agg);
+                sql.push_str(
+                    "(v.version_key) FROM objects v WHERE v.collection = o.collection AND v.stix_id = o.stix_id AND v.tlp <= ?",
+                );
+                args.push(Value::Integer(tlp_to_int(query.max_tlp)));
+                push_in(&mut sql, &mut args, "v.spec_version", &query.spec_versions);
+                sql.push(')');
+            }
+            VersionMatch::All => sql.push('1'),
+        }
+    }
+    sql.push(')');
+    (sql, args)
+}
+
+/// Runs a paged read: rows after `added_after`/`next`, oldest date_added first, one more
+/// than the limit fetched to learn `more`.
+fn select_page(
+    conn: &Connection,
+    c: &CollectionRow,
+    query: &ObjectQuery,
+    object_id: Option<&str>,
+    default_versions: VersionMatch,
+    shape: Shape,
+) -> Result<(Vec<Row>, bool, Option<String>)> {
+    let (filter, mut args) = filter_clause(c, query, object_id, default_versions);
+    let mut after = query
+        .added_after
+        .as_ref()
+        .map(floor_micros)
+        .unwrap_or(i64::MIN);
+    if let Some(next) = &query.next {
+        after = after.max(decode_next(next)?);
+    }
+    let limit = query.limit.clamp(1, 100_000);
+    let body = if shape == Shape::Objects {
+        "o.raw"
+    } else {
+        "''"
+    };
+    let sql = format!(
+        "SELECT o.stix_id, o.type, o.version, o.date_added, o.spec_version, {body}, o.tlp, o.revoked
+         FROM objects o WHERE {filter} AND o.date_added > ? ORDER BY o.date_added LIMIT ?"
+    );
+    args.push(Value::Integer(after));
+    args.push(Value::Integer(limit as i64 + 1));
+    let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+    let mut rows: Vec<Row> = stmt
+        .query_map(params_from_iter(args), |r| {
+            Ok(Row {
+                stix_id: r.get(0)?,
+                type_name: r.get(1)?,
+                version: r.get(2)?,
+                date_added: r.get(3)?,
+                spec_version: r.get(4)?,
+                raw: r.get(5)?,
+                tlp: r.get(6)?,
+                revoked: r.get(7)?,
+            })
+        })
+        .map_err(backend)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(backend)?;
+    let more = rows.len() > limit;
+    rows.truncate(limit);
+    let next = if more {
+        rows.last().map(|r| encode_next(r.date_added))
+    } else {
+        None
+    };
+    Ok((rows, more, next))
+}
+
+fn to_stored(r: Row) -> Result<StoredObject> {
+    Ok(StoredObject {
+        id: r.stix_id,
+        type_name: r.type_name,
+        version: r.version,
+        date_added: ts_from_us(r.date_added)?,
+        spec_version: r.spec_version,
+        raw_json: r.raw,
+        tlp: tlp_from_int(r.tlp)?,
+        revoked: r.revoked,
+    })
+}
+
+pub(super) fn query_objects(
+    conn: &Connection,
+    c: &CollectionRow,
+    query: &ObjectQuery,
+    object_id: Option<&str>,
+) -> Result<Page<StoredObject>> {
+    let (rows, more, next) = select_page(
+        conn,
+        c,
+        query,
+        object_id,
+        VersionMatch::Last,
+        Shape::Objects,
+    )?;
+    Ok(Page {
+        items: rows.into_iter().map(to_stored).collect::<Result<_>>()?,
+        more,
+        next,
+    })
+}
+
+pub(super) fn manifest(
+    conn: &Connection,
+    c: &CollectionRow,
+    query: &ObjectQuery,
+) -> Result<Page<ManifestEntry>> {
+    let (rows, more, next) = select_page(conn, c, query, None, VersionMatch::Last, Shape::NoBody)?;
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            Ok(ManifestEntry {
+                id: r.stix_id,
+                date_added: ts_from_us(r.date_added)?,
+                version: r.version,
+                spec_version: r.spec_version,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(Page { items, more, next })
+}
+
+pub(super) fn versions(
+    conn: &Connection,
+    c: &CollectionRow,
+    object_id: &str,
+    query: &ObjectQuery,
+) -> Result<Page<VersionEntry>> {
+    let (rows, more, next) = select_page(
+        conn,
+        c,
+        query,
+        Some(object_id),
+        VersionMatch::All,
+        Shape::NoBody,
+    )?;
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            Ok(VersionEntry {
+                version: r.version,
+                date_added: ts_from_us(r.date_added)?,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(Page { items, more, next })
+}
+
+/// Deletes the selected versions of one object and logs each deletion (TAXII 2.1 §5.7;
+/// DESIGN.md: a deletion is a log entry too). The caller holds the write transaction.
+pub(super) fn delete_object(
+    conn: &Connection,
+    c: &CollectionRow,
+    object_id: &str,
+    query: &ObjectQuery,
+) -> Result<u64> {
+    let (filter, args) = filter_clause(c, query, Some(object_id), VersionMatch::All);
+    let sql = format!(
+        "SELECT o.rowid, o.version, o.date_added, o.sha256 FROM objects o WHERE {filter} ORDER BY o.date_added"
+    );
+    let victims: Vec<(i64, String, i64, Vec<u8>)> = conn
+        .prepare(&sql)
+        .map_err(backend)?
+        .query_map(params_from_iter(args), |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })
+        .map_err(backend)?
+        .collect::<rusqlite::Result<_>>()
+        .map_err(backend)?;
+    let mut log = LogAppender::new(conn)?;
+    let mut delete = conn
+        .prepare_cached("DELETE FROM objects WHERE rowid = ?1")
+        .map_err(backend)?;
+    for (rowid, version, date_added, sha) in &victims {
+        delete.execute([rowid]).map_err(backend)?;
+        log.append(
+            conn,
+            LogOp::Delete,
+            &c.collection.id,
+            object_id,
+            version,
+            *date_added,
+            sha,
+        )?;
+    }
+    Ok(victims.len() as u64)
+}
+
+pub(super) fn save_status(conn: &Connection, status: &Status, create: bool) -> Result<()> {
+    let body = serde_json::to_string(status)
+        .map_err(|e| StoreError::Invalid(format!("status resource: {e}")))?;
+    if create {
+        conn.execute(
+            "INSERT INTO statuses (id, owner, body) VALUES (?1, ?2, ?3)",
+            params![status.id, status.owner, body],
+        )
+        .map_err(|e| super::unique_or(e, "status", &status.id))?;
+    } else {
+        let n = conn
+            .execute(
+                "UPDATE statuses SET owner = ?2, body = ?3 WHERE id = ?1",
+                params![status.id, status.owner, body],
+            )
+            .map_err(backend)?;
+        if n == 0 {
+            return Err(StoreError::not_found("status", &status.id));
+        }
+    }
+    Ok(())
+}
+
+pub(super) fn status(conn: &Connection, id: &str) -> Result<Option<Status>> {
+    let body: Option<String> = conn
+        .query_row("SELECT body FROM statuses WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()
+        .map_err(backend)?;
+    body.map(|b| {
+        serde_json::from_str(&b).map_err(|e| StoreError::Corrupt(format!("status {id}: {e}")))
+    })
+    .transpose()
+}
+
+pub(super) fn log_size(conn: &Connection) -> Result<u64> {
+    let n: i64 = conn
+        .query_row(
+            "SELECT coalesce(max(idx) + 1, 0) FROM log_leaves",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(backend)?;
+    Ok(n as u64)
+}
+
+pub(super) fn log_leaves(conn: &Connection, start: u64, limit: u64) -> Result<Vec<LogLeaf>> {
+    let start = i64::try_from(start).unwrap_or(i64::MAX);
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT idx, entry, leaf_hash FROM log_leaves WHERE idx >= ?1 ORDER BY idx LIMIT ?2",
+        )
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map(params![start, limit], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
+        })
+        .map_err(backend)?;
+    rows.map(|r| {
+        let (idx, entry, hash) = r.map_err(backend)?;
+        let leaf_hash: [u8; 32] = hash
+            .try_into()
+            .map_err(|_| StoreError::Corrupt(format!("log leaf {idx}: hash is not 32 bytes")))?;
+        Ok(LogLeaf {
+            index: idx as u64,
+            entry,
+            leaf_hash,
+        })
+    })
+    .collect()
+}

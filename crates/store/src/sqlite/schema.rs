@@ -1,0 +1,150 @@
+//! The SQLite schema as numbered migrations, applied on open.
+//!
+//! `schema_version` holds one row with the number of the last migration applied. Opening a
+//! store runs the missing migrations in one `BEGIN IMMEDIATE` transaction, so a server and an
+//! `entente admin` command opening the same file at once never both migrate, and a failed
+//! migration leaves the file as it was. Migrations are append-only: never edit one that has
+//! shipped.
+
+use rusqlite::{Connection, OptionalExtension, TransactionBehavior};
+
+/// The migrations, in order; migration `n` is `MIGRATIONS[n - 1]`.
+const MIGRATIONS: &[&str] = &[
+    // 1: accounts, roots, collections, grants, objects, status resources, meta, log entries.
+    r#"
+CREATE TABLE orgs (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created_us  INTEGER NOT NULL
+);
+CREATE TABLE users (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    org_id      INTEGER NOT NULL REFERENCES orgs(id),
+    admin       INTEGER NOT NULL,
+    created_us  INTEGER NOT NULL
+);
+-- Only the SHA-256 of a token's secret is kept (DESIGN.md "Access").
+CREATE TABLE tokens (
+    id          INTEGER PRIMARY KEY,
+    user_id     INTEGER NOT NULL REFERENCES users(id),
+    hash        BLOB NOT NULL UNIQUE,
+    created_us  INTEGER NOT NULL,
+    revoked     INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE api_roots (
+    name        TEXT PRIMARY KEY,
+    title       TEXT NOT NULL,
+    description TEXT,
+    created_us  INTEGER NOT NULL
+);
+-- `seq` is the compact key objects refer to; `id` the public UUID. `last_date_added` is the
+-- high-water mark that keeps date_added strictly increasing even after the newest object
+-- is deleted and the clock steps back.
+CREATE TABLE collections (
+    seq             INTEGER PRIMARY KEY,
+    id              TEXT NOT NULL UNIQUE,
+    api_root        TEXT NOT NULL REFERENCES api_roots(name),
+    title           TEXT NOT NULL,
+    description     TEXT,
+    alias           TEXT,
+    public_read     INTEGER NOT NULL,
+    restricted      INTEGER NOT NULL,
+    media_types     TEXT NOT NULL,
+    created_us      INTEGER NOT NULL,
+    last_date_added INTEGER NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX collections_alias ON collections(api_root, alias) WHERE alias IS NOT NULL;
+CREATE TABLE org_grants (
+    collection  INTEGER NOT NULL REFERENCES collections(seq),
+    org_id      INTEGER NOT NULL REFERENCES orgs(id),
+    can_read    INTEGER NOT NULL,
+    can_write   INTEGER NOT NULL,
+    PRIMARY KEY (collection, org_id)
+) WITHOUT ROWID;
+CREATE TABLE user_grants (
+    collection  INTEGER NOT NULL REFERENCES collections(seq),
+    user_id     INTEGER NOT NULL REFERENCES users(id),
+    can_read    INTEGER NOT NULL,
+    can_write   INTEGER NOT NULL,
+    PRIMARY KEY (collection, user_id)
+) WITHOUT ROWID;
+-- One row per stored object version. `version_key` is the fixed-width instant the
+-- versions compare by; `version` the text as posted; `date_added` microseconds since the
+-- epoch; `tlp` 0 (CLEAR) .. 4 (RED); `raw` the exact JSON as posted.
+CREATE TABLE objects (
+    rowid        INTEGER PRIMARY KEY,
+    collection   INTEGER NOT NULL REFERENCES collections(seq),
+    stix_id      TEXT NOT NULL,
+    type         TEXT NOT NULL,
+    version_key  TEXT NOT NULL,
+    version      TEXT NOT NULL,
+    spec_version TEXT NOT NULL,
+    date_added   INTEGER NOT NULL,
+    tlp          INTEGER NOT NULL,
+    revoked      INTEGER NOT NULL,
+    sha256       BLOB NOT NULL,
+    raw          TEXT NOT NULL
+);
+-- Paging: a page is a range scan of this index (TAXII 2.1 §3.6), and uniqueness enforces
+-- "strictly increasing" at the storage level too.
+CREATE UNIQUE INDEX objects_by_date ON objects(collection, date_added);
+-- Versions of one object: first/last/at lookups, duplicates (TAXII 2.1 §3.4.2, §5.4).
+CREATE UNIQUE INDEX objects_by_version ON objects(collection, stix_id, version_key);
+CREATE TABLE statuses (
+    id          TEXT PRIMARY KEY,
+    owner       INTEGER NOT NULL,
+    body        TEXT NOT NULL
+);
+-- Small facts about the installation, e.g. `bootstrapped` once the first start set it up.
+CREATE TABLE meta (
+    key         TEXT PRIMARY KEY,
+    value       TEXT NOT NULL
+);
+-- The transparency log's entries, appended in the same transaction as the writes they
+-- record; `idx` is the zero-based leaf index.
+CREATE TABLE log_leaves (
+    idx         INTEGER PRIMARY KEY,
+    entry       BLOB NOT NULL,
+    leaf_hash   BLOB NOT NULL
+);
+"#,
+];
+
+/// The schema version this build writes.
+pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Applies the missing migrations. Refuses a file written by a newer entente.
+pub fn migrate(conn: &mut Connection) -> Result<(), MigrateError> {
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    tx.execute_batch("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")?;
+    let current: i64 = tx
+        .query_row("SELECT version FROM schema_version", [], |r| r.get(0))
+        .optional()?
+        .unwrap_or(0);
+    if current > CURRENT_VERSION {
+        return Err(MigrateError::TooNew(current));
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        tx.execute_batch(sql)?;
+        tracing::info!(version = i + 1, "applied store migration");
+    }
+    tx.execute("DELETE FROM schema_version", [])?;
+    tx.execute(
+        "INSERT INTO schema_version (version) VALUES (?1)",
+        [CURRENT_VERSION],
+    )?;
+    tx.commit()?;
+    Ok(())
+}
+
+/// Why migrating failed.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrateError {
+    /// SQLite failed.
+    #[error("{0}")]
+    Sqlite(#[from] rusqlite::Error),
+    /// The file was written by a newer entente.
+    #[error("database schema version {0} is newer than this entente understands")]
+    TooNew(i64),
+}

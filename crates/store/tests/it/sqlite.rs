@@ -1,0 +1,175 @@
+//! The contract suite on SQLite, plus what only SQLite can show: secrets absent from the
+//! database file, reopening, migrations and the first-start bootstrap.
+
+use std::sync::Arc;
+use store::sqlite::SqliteStore;
+use store::*;
+
+/// A fresh store in its own temporary directory (removed when the guard drops).
+fn make() -> (Arc<dyn Store>, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store = SqliteStore::open_in_dir(dir.path()).expect("open store");
+    (Arc::new(store), dir)
+}
+
+crate::contract_tests!(make);
+
+/// Every byte of the database and its WAL.
+fn db_bytes(dir: &std::path::Path) -> Vec<u8> {
+    let mut all = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            all.extend(std::fs::read(path).unwrap());
+        }
+    }
+    all
+}
+
+fn contains(hay: &[u8], needle: &[u8]) -> bool {
+    hay.windows(needle.len()).any(|w| w == needle)
+}
+
+#[tokio::test]
+async fn tokens_are_stored_only_as_hashes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in_dir(dir.path()).unwrap();
+    store.create_org("acme").await.unwrap();
+    store.create_user("alice", "acme", false).await.unwrap();
+    let t = store.create_token("alice").await.unwrap();
+    let bytes = db_bytes(dir.path());
+    assert!(
+        contains(&bytes, b"alice"),
+        "sanity: the file holds the user"
+    );
+    assert!(
+        !contains(&bytes, t.secret.as_bytes()),
+        "secret (hex) in the file"
+    );
+    let raw = hex::decode(&t.secret).unwrap();
+    assert!(!contains(&bytes, &raw), "secret (bytes) in the file");
+    assert!(
+        contains(&bytes, &store::token::hash_secret(&t.secret)),
+        "digest stored"
+    );
+}
+
+#[tokio::test]
+async fn reopening_keeps_everything_and_date_added_keeps_rising() {
+    let dir = tempfile::tempdir().unwrap();
+    let (id, last) = {
+        let store = SqliteStore::open_in_dir(dir.path()).unwrap();
+        store.create_org("acme").await.unwrap();
+        store
+            .create_api_root(&NewApiRoot {
+                name: "r".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let c = store
+            .create_collection(&NewCollection {
+                api_root: "r".into(),
+                title: "c".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let out = store
+            .add_objects(
+                &c.id,
+                vec![crate::contract::indicator(
+                    1,
+                    "2020-01-01T00:00:00.000Z",
+                    TlpLevel::Clear,
+                )],
+            )
+            .await
+            .unwrap();
+        let AddResult::Added { date_added } = out[0].result else {
+            panic!()
+        };
+        (c.id, date_added)
+    };
+    let store = SqliteStore::open_in_dir(dir.path()).unwrap();
+    assert!(store.org("acme").await.unwrap().is_some());
+    let out = store
+        .add_objects(
+            &id,
+            vec![crate::contract::indicator(
+                2,
+                "2020-01-01T00:00:00.000Z",
+                TlpLevel::Clear,
+            )],
+        )
+        .await
+        .unwrap();
+    let AddResult::Added { date_added } = out[0].result else {
+        panic!()
+    };
+    assert!(date_added > last);
+}
+
+#[tokio::test]
+async fn a_second_process_view_sees_commits() {
+    // Two independent stores on one file stand in for `entente serve` and `entente admin`.
+    let dir = tempfile::tempdir().unwrap();
+    let a = SqliteStore::open_in_dir(dir.path()).unwrap();
+    let b = SqliteStore::open_in_dir(dir.path()).unwrap();
+    a.create_org("acme").await.unwrap();
+    assert!(b.org("acme").await.unwrap().is_some());
+    b.create_user("alice", "acme", false).await.unwrap();
+    let t = b.create_token("alice").await.unwrap();
+    assert!(a.authenticate(&t.secret).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    drop(SqliteStore::open_in_dir(dir.path()).unwrap());
+    let conn = rusqlite_conn(dir.path());
+    conn.execute("UPDATE schema_version SET version = 999", [])
+        .unwrap();
+    drop(conn);
+    let err = SqliteStore::open_in_dir(dir.path()).unwrap_err();
+    assert!(err.to_string().contains("newer"), "{err}");
+}
+
+fn rusqlite_conn(dir: &std::path::Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(dir.join(store::sqlite::DB_FILE)).unwrap()
+}
+
+#[tokio::test]
+async fn bootstrap_runs_once() {
+    let parent = tempfile::tempdir().unwrap();
+    let data = parent.path().join("nested").join("data");
+    let first = store::bootstrap::ensure_initialized(&data).await.unwrap();
+    assert!(first.first_start);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&data).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+    }
+    let token = first.admin_token.clone().unwrap();
+    assert!(
+        !format!("{first:?}").contains(&token),
+        "Debug hides the token"
+    );
+    let s = first.store.clone();
+    let p = s.authenticate(&token).await.unwrap().unwrap();
+    assert_eq!(
+        (p.user_name.as_str(), p.org_name.as_str(), p.admin),
+        ("admin", "admin", true)
+    );
+    let cols = s.collections_for(Some(&p), "default").await.unwrap();
+    assert_eq!(cols.len(), 1);
+    let (shared, access) = &cols[0];
+    assert_eq!(shared.title, "shared");
+    assert!(access.read && access.write);
+    drop(first);
+    let again = store::bootstrap::ensure_initialized(&data).await.unwrap();
+    assert!(!again.first_start);
+    assert!(again.admin_token.is_none());
+    assert_eq!(again.store.list_collections(None).await.unwrap().len(), 1);
+}
