@@ -28,6 +28,10 @@ pub enum Command {
     /// Check STIX patterns and match them against observed-data
     #[command(subcommand)]
     Pattern(crate::commands::pattern::Command),
+    /// Push STIX objects to a collection of a TAXII 2.1 server
+    Push(crate::commands::push::Args),
+    /// Pull a collection of a TAXII 2.1 server into one STIX bundle
+    Pull(crate::commands::pull::Args),
 }
 
 /// Logs go to stderr through `tracing`; quiet (warnings only) unless asked.

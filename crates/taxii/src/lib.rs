@@ -16,6 +16,7 @@
 //! types over HTTP.
 
 pub mod api_root;
+pub mod client;
 pub mod collection;
 pub mod discovery;
 pub mod envelope;

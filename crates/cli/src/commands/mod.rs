@@ -2,6 +2,9 @@
 
 pub mod pattern;
 pub mod pattern_match;
+pub mod pull;
+pub mod push;
+pub mod remote;
 pub mod serve;
 pub mod validate;
 
@@ -14,5 +17,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Serve(args) => serve::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Pattern(command) => pattern::run(command),
+        Command::Push(args) => push::run(args),
+        Command::Pull(args) => pull::run(args),
     }
 }
