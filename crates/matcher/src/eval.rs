@@ -37,8 +37,11 @@ pub(crate) fn roots(leaf: &Leaf, obs: &Observation) -> Result<Vec<u32>, Error> {
 
 fn expr(e: &CExpr, obs: &Observation, sco: &Sco) -> Result<bool, Error> {
     Ok(match e {
-        CExpr::And(a, b) => expr(a, obs, sco)? && expr(b, obs, sco)?,
-        CExpr::Or(a, b) => expr(a, obs, sco)? || expr(b, obs, sco)?,
+        // Both operands are always evaluated (no short-circuit), so whether invalid input is
+        // reported never depends on the order of the comparisons: every comparison meets every
+        // root SCO of its type, as in the reference matcher.
+        CExpr::And(a, b) => expr(a, obs, sco)? & expr(b, obs, sco)?,
+        CExpr::Or(a, b) => expr(a, obs, sco)? | expr(b, obs, sco)?,
         // §9.6.1 EXISTS: the property "MUST exist on the Object"; `NOT EXISTS` holds on an
         // SCO of the path's type that lacks it.
         CExpr::Exists(path, negated) => {
