@@ -434,6 +434,18 @@ rules![
         "url value is an absolute URL (RFC 3986)"
     ),
     (
+        "cpe-format",
+        E,
+        "§6.14",
+        "software cpe is a CPE 2.3 formatted string"
+    ),
+    (
+        "registry-key-hive",
+        E,
+        "§6.17",
+        "registry keys spell out the hive (HKEY_LOCAL_MACHINE)"
+    ),
+    (
         "sco-id-not-deterministic",
         W,
         "§2.9",

@@ -51,6 +51,39 @@ pub(super) fn is_hex(s: &str) -> bool {
     s.len().is_multiple_of(2) && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
+/// A CPE 2.3 formatted string: `cpe:2.3:` then part, vendor, product, version,
+/// update, edition, language, sw_edition, target_sw, target_hw, other (NISTIR 7695
+/// §6.2): 13 colon-separated fields counting the prefix, `\:` escaping a colon.
+pub(super) fn is_cpe23(v: &str) -> bool {
+    let Some(rest) = v.strip_prefix("cpe:2.3:") else {
+        return false;
+    };
+    let mut fields = 2;
+    let mut escaped = false;
+    for c in rest.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' => escaped = true,
+            ':' => fields += 1,
+            c if c.is_whitespace() => return false,
+            _ => {}
+        }
+    }
+    fields + 1 == 13
+        && matches!(
+            rest.as_bytes().first(),
+            Some(b'a' | b'o' | b'h' | b'*' | b'-')
+        )
+}
+
+/// Whether a registry key starts with an abbreviated hive (`HKLM\...`, `hkcu\...`).
+pub(super) fn is_abbreviated_hive(key: &str) -> bool {
+    let hive = key.split('\\').next().unwrap_or("");
+    ["HKLM", "HKCU", "HKCR", "HKU", "HKCC"]
+        .iter()
+        .any(|h| hive.eq_ignore_ascii_case(h))
+}
+
 /// An absolute URI: a scheme (RFC 3986 §3.1), `:`, then no whitespace or controls.
 pub(super) fn is_url(v: &str) -> bool {
     let Some((scheme, rest)) = v.split_once(':') else {
@@ -180,6 +213,17 @@ mod tests {
         for bad in ["", "e", "en_US", "englishlanguage", "-en"] {
             assert!(!is_language_tag(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn cpe_and_hives() {
+        assert!(is_cpe23("cpe:2.3:a:microsoft:word:2000:*:*:*:*:*:*:*"));
+        assert!(is_cpe23(r"cpe:2.3:a:acme:foo\:bar:1.0:*:*:*:*:*:*:*"));
+        assert!(!is_cpe23("cpe:/a:microsoft:word:2000"));
+        assert!(!is_cpe23("cpe:2.3:a:microsoft:word"));
+        assert!(is_abbreviated_hive(r"HKLM\Software"));
+        assert!(is_abbreviated_hive(r"hkcu"));
+        assert!(!is_abbreviated_hive(r"HKEY_LOCAL_MACHINE\Software"));
     }
 
     #[test]

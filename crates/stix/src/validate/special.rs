@@ -4,7 +4,8 @@
 use serde_json::Value;
 
 use super::formats::{
-    is_domain_name, is_email, is_ip_value, is_language_tag, is_mac, is_mime_type, is_url,
+    is_abbreviated_hive, is_cpe23, is_domain_name, is_email, is_ip_value, is_language_tag, is_mac,
+    is_mime_type, is_url,
 };
 use super::{Seg, Severity, Validator};
 use crate::ids::{self, parse_identifier};
@@ -149,6 +150,57 @@ impl Validator<'_, '_, '_> {
                         "value",
                         "ip-address-format",
                         format!("{v:?} is not an address or CIDR block"),
+                    );
+                }
+            }
+            // STIX 2.1 §6.14: cpe is a CPE 2.3 formatted string; languages are RFC 5646.
+            "software" => {
+                if let Some(cpe) = obj.str_prop("cpe")
+                    && !is_cpe23(cpe)
+                {
+                    self.report_at(
+                        Severity::Error,
+                        "cpe",
+                        "cpe-format",
+                        format!(
+                            "{cpe:?} is not a CPE 2.3 formatted string (cpe:2.3:part:vendor:...)"
+                        ),
+                    );
+                }
+                let bad: Vec<(usize, String)> = obj
+                    .get("languages")
+                    .and_then(Value::as_array)
+                    .map(|langs| {
+                        langs
+                            .iter()
+                            .enumerate()
+                            .filter_map(|(i, l)| l.as_str().map(|l| (i, l)))
+                            .filter(|(_, l)| !is_language_tag(l))
+                            .map(|(i, l)| (i, l.to_owned()))
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                for (i, lang) in bad {
+                    self.path.push(Seg::Key("languages"));
+                    self.path.push(Seg::Index(i));
+                    self.error(
+                        "lang-invalid",
+                        format!("{lang:?} is not an RFC 5646 language tag"),
+                    );
+                    self.path.pop();
+                    self.path.pop();
+                }
+            }
+            // STIX 2.1 §6.17: the hive is spelled out (HKEY_LOCAL_MACHINE, not HKLM).
+            "windows-registry-key" => {
+                if let Some(key) = obj.str_prop("key")
+                    && is_abbreviated_hive(key)
+                {
+                    self.report_at(
+                        Severity::Error,
+                        "key",
+                        "registry-key-hive",
+                        "the hive must be fully expanded (e.g. HKEY_LOCAL_MACHINE, not HKLM)",
                     );
                 }
             }

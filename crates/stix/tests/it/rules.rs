@@ -1057,3 +1057,26 @@ fn observable_value_formats() {
         &[(E, "at-least-one-property", "")],
     );
 }
+
+#[test]
+fn software_and_registry_formats() {
+    let sw = r#"{"type":"software","id":"software--710b0b41-d4d0-5d6c-a400-fc9254554ffc","name":"Word","cpe":"cpe:2.3:a:microsoft:word:2000:*:*:*:*:*:*:*","languages":["en","de-CH"]}"#;
+    check(sw, "{}", &[]);
+    check(
+        sw,
+        r#"{"cpe":"cpe:/a:microsoft:word:2000"}"#,
+        &[(E, "cpe-format", "/cpe")],
+    );
+    check(
+        sw,
+        r#"{"languages":["en","english (us)"]}"#,
+        &[(E, "lang-invalid", "/languages/1")],
+    );
+    let reg = r#"{"type":"windows-registry-key","id":"windows-registry-key--5f15b061-9c3d-5ea8-93b8-72468f206c1a","key":"HKEY_LOCAL_MACHINE\\System"}"#;
+    check(reg, "{}", &[]);
+    check(
+        reg,
+        r#"{"key":"HKLM\\System"}"#,
+        &[(E, "registry-key-hive", "/key")],
+    );
+}
