@@ -341,6 +341,9 @@ struct Reader<'a> {
     shared: Arc<str>,
     lines: Lines<'a>,
     out: Vec<StixObject>,
+    /// An error from parsing an object inside the single-value fast path, carried out
+    /// of serde (whose error type cannot hold it).
+    pending: Option<ParseError>,
 }
 
 impl<'a> Reader<'a> {
@@ -406,6 +409,165 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// What the single-value fast path did with the document.
+enum Outcome<'a> {
+    /// Every object was parsed while the document was read.
+    Done,
+    /// The shape is known but objects remain to be parsed (as in the stream path).
+    Deferred(Top<'a>),
+}
+
+/// Reads a document that is one JSON value and parses each object right after scanning
+/// it, while its bytes are still in cache; the stream path scans the whole document
+/// first and parses afterwards.
+struct TopSeed<'r, 'a> {
+    reader: &'r mut Reader<'a>,
+}
+
+/// Parses a bundle's `objects` (or a top-level array) element by element.
+struct ObjectsSeed<'r, 'a> {
+    reader: &'r mut Reader<'a>,
+}
+
+impl<'r, 'a> ObjectsSeed<'r, 'a> {
+    fn parse_seq<A: serde::de::SeqAccess<'a>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(raw) = seq.next_element::<&'a RawValue>()? {
+            if let Err(e) = self.reader.object(raw.get()) {
+                self.reader.pending = Some(e);
+                return Err(serde::de::Error::custom("invalid object"));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl<'r, 'a> serde::de::DeserializeSeed<'a> for ObjectsSeed<'r, 'a> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'a>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'r, 'a> serde::de::Visitor<'a> for ObjectsSeed<'r, 'a> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON array")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'a>>(self, seq: A) -> Result<(), A::Error> {
+        self.parse_seq(seq)
+    }
+    fn visit_map<A: serde::de::MapAccess<'a>>(self, _: A) -> Result<(), A::Error> {
+        Err(serde::de::Error::custom(
+            "a bundle's objects must be a JSON array",
+        ))
+    }
+}
+
+impl<'r, 'a> serde::de::DeserializeSeed<'a> for TopSeed<'r, 'a> {
+    type Value = Outcome<'a>;
+    fn deserialize<D: serde::Deserializer<'a>>(self, d: D) -> Result<Outcome<'a>, D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'r, 'a> serde::de::Visitor<'a> for TopSeed<'r, 'a> {
+    type Value = Outcome<'a>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a STIX object, a bundle or a JSON array of objects")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'a>>(self, seq: A) -> Result<Outcome<'a>, A::Error> {
+        ObjectsSeed {
+            reader: self.reader,
+        }
+        .parse_seq(seq)?;
+        Ok(Outcome::Done)
+    }
+    fn visit_map<A: serde::de::MapAccess<'a>>(self, mut map: A) -> Result<Outcome<'a>, A::Error> {
+        let mut is_bundle = false;
+        let mut seen_type = false;
+        let mut streamed = false;
+        let mut objects = None;
+        while let Some(key) = map.next_key::<std::borrow::Cow<'a, str>>()? {
+            match key.as_ref() {
+                "type" if seen_type => {
+                    return Err(serde::de::Error::custom("duplicate property \"type\""));
+                }
+                "type" => {
+                    let t = map.next_value::<Value>()?;
+                    is_bundle = t.as_str() == Some("bundle");
+                    seen_type = true;
+                }
+                "objects" if objects.is_some() || streamed => {
+                    return Err(serde::de::Error::custom("duplicate property \"objects\""));
+                }
+                // The usual bundle names its type first: its objects can be parsed
+                // as they are read.
+                "objects" if is_bundle => {
+                    map.next_value_seed(ObjectsSeed {
+                        reader: &mut *self.reader,
+                    })?;
+                    streamed = true;
+                }
+                "objects" => objects = Some(map.next_value::<ObjectsField<'a>>()?.0),
+                _ => {
+                    map.next_value::<serde::de::IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(match (is_bundle, streamed) {
+            (true, true) => Outcome::Done,
+            (true, false) => Outcome::Deferred(Top::Bundle(objects)),
+            (false, _) => Outcome::Deferred(Top::Object),
+        })
+    }
+    fn visit_bool<E>(self, _: bool) -> Result<Outcome<'a>, E> {
+        Ok(Outcome::Deferred(Top::Scalar))
+    }
+    fn visit_i64<E>(self, _: i64) -> Result<Outcome<'a>, E> {
+        Ok(Outcome::Deferred(Top::Scalar))
+    }
+    fn visit_u64<E>(self, _: u64) -> Result<Outcome<'a>, E> {
+        Ok(Outcome::Deferred(Top::Scalar))
+    }
+    fn visit_f64<E>(self, _: f64) -> Result<Outcome<'a>, E> {
+        Ok(Outcome::Deferred(Top::Scalar))
+    }
+    fn visit_str<E>(self, _: &str) -> Result<Outcome<'a>, E> {
+        Ok(Outcome::Deferred(Top::Scalar))
+    }
+    fn visit_unit<E>(self) -> Result<Outcome<'a>, E> {
+        Ok(Outcome::Deferred(Top::Scalar))
+    }
+}
+
+/// The fast path for documents that are a single JSON value. `Ok(None)` means the
+/// document continues after the first value (a stream) and must take the stream path.
+fn parse_single<'a>(reader: &mut Reader<'a>) -> Result<Option<()>, ParseError> {
+    use serde::de::DeserializeSeed;
+    let text = reader.text;
+    let mut de = serde_json::Deserializer::from_str(text);
+    let outcome = TopSeed {
+        reader: &mut *reader,
+    }
+    .deserialize(&mut de);
+    let outcome = match outcome {
+        Ok(o) => o,
+        Err(e) => {
+            return Err(reader.pending.take().unwrap_or_else(|| {
+                ParseError::new(e.line().max(1), e.column().max(1), json_message(&e))
+            }));
+        }
+    };
+    if de.end().is_err() {
+        return Ok(None);
+    }
+    if let Outcome::Deferred(top) = outcome {
+        let raw = text.trim_matches([' ', '\t', '\n', '\r']);
+        reader.top(raw, top)?;
+    }
+    Ok(Some(()))
+}
+
 /// Parses a STIX document: one object, a JSON array of objects, a bundle, or a stream of
 /// objects and bundles separated by whitespace (NDJSON). Never panics.
 ///
@@ -429,7 +591,17 @@ pub fn parse_document(input: &[u8]) -> Result<Vec<StixObject>, ParseError> {
         shared: Arc::from(text),
         lines: Lines::new(text),
         out: Vec::new(),
+        pending: None,
     };
+    if text.trim_matches([' ', '\t', '\n', '\r']).is_empty() {
+        return Err(ParseError::new(1, 1, "empty document"));
+    }
+    if parse_single(&mut reader)?.is_some() {
+        return Ok(reader.out);
+    }
+    // A stream of values: start over on the stream path.
+    reader.out.clear();
+    reader.lines = Lines::new(text);
     let mut values = 0usize;
     let mut stream = serde_json::Deserializer::from_str(text).into_iter::<Top<'_>>();
     loop {
