@@ -7,6 +7,10 @@
 //! full parse into a `serde_json::Map` that keeps property order. The borrowed spans are
 //! what let every object keep its exact submitted bytes. Nesting deeper than
 //! serde_json's limit of 128 levels is an error, never a stack overflow.
+//!
+//! A document that is a single JSON value (the usual bundle or array) takes a fast path:
+//! each object is parsed right after it is scanned, while its bytes are still in cache.
+//! Streams of several values (NDJSON) scan each top-level value first, then parse.
 
 use std::sync::Arc;
 
