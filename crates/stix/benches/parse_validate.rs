@@ -8,9 +8,9 @@
 //! read from `/proc/thread-self/schedstat`. The second one is what to compare across runs
 //! on a shared machine: wall time there mostly measures how many other processes ran.
 //!
-//! Measured 2026-11-26 (`cargo bench -p entente-stix`, 2 shared cores, load average ~12):
-//! parse+validate 22.8 ms of CPU per run = 168 MiB per CPU second; wall clock 65 ms
-//! (59 MiB/s); parse alone 73 MiB/s and validate alone 536 MiB/s wall.
+//! Measured 2026-11-26 (`cargo bench -p entente-stix`, 2 shared cores, load average ~12,
+//! three runs): parse+validate 19-24 ms of CPU per run = 160-200 MiB per CPU second;
+//! wall clock 59-62 MiB/s, i.e. mostly waiting for the CPU.
 
 use std::io::Read;
 use std::path::PathBuf;
