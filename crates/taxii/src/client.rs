@@ -1031,6 +1031,13 @@ fn decode<T: DeserializeOwned>(
     })
 }
 
+/// A hash of a body; SipHash with fixed keys, so equal bodies always hash equal.
+fn fingerprint(body: &[u8]) -> u64 {
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    h.write(body);
+    h.finish()
+}
+
 /// Statuses worth another try: the server is busy or a proxy in front of it failed.
 fn retryable_status(status: StatusCode) -> bool {
     matches!(
@@ -1127,6 +1134,8 @@ pub struct Pager<'a, T> {
     filter: Filter,
     what: &'static str,
     next: Option<String>,
+    /// A hash of the previous answer's body, to tell a new page from a repeat.
+    last_fingerprint: Option<u64>,
     done: bool,
     pages: u64,
     _items: std::marker::PhantomData<fn() -> T>,
@@ -1145,6 +1154,7 @@ impl<'a, T: DeserializeOwned> Pager<'a, T> {
             filter,
             what,
             next: None,
+            last_fingerprint: None,
             done: false,
             pages: 0,
             _items: std::marker::PhantomData,
@@ -1175,9 +1185,15 @@ impl<'a, T: DeserializeOwned> Pager<'a, T> {
         if let Some(n) = &self.next {
             query.push(("next", n.clone()));
         }
-        let result: Result<(PagedBody<T>, HeaderMap), ClientError> =
-            self.client.get_json(&url, &query, self.what).await;
-        let (body, headers) = match result {
+        let answer = self
+            .client
+            .send(Method::GET, &url, &query, None)
+            .await
+            .and_then(|a| {
+                let body: PagedBody<T> = decode(&url, self.what, &a.body)?;
+                Ok((body, a.headers, fingerprint(&a.body)))
+            });
+        let (body, headers, body_fingerprint) = match answer {
             Ok(ok) => ok,
             Err(e) => {
                 self.done = true;
@@ -1207,9 +1223,15 @@ impl<'a, T: DeserializeOwned> Pager<'a, T> {
         if !page.more {
             self.done = true;
         } else if let Some(n) = &page.next {
-            if self.next.as_ref() == Some(n) {
+            // Some servers (medallion) keep one token for a whole result set, so a repeated
+            // token is fine as long as the pages move on; the same token with an empty page,
+            // or with the very same answer as before, is the same page again.
+            let repeated = self.next.as_ref() == Some(n);
+            if repeated
+                && (page.items.is_empty() || self.last_fingerprint == Some(body_fingerprint))
+            {
                 self.done = true;
-                return Err(self.stall(url, "the server repeated its next token"));
+                return Err(self.stall(url, "the server repeated its next token without progress"));
             }
             self.next = Some(n.clone());
         } else if let Some(last) = &page.date_added_last {
@@ -1225,6 +1247,7 @@ impl<'a, T: DeserializeOwned> Pager<'a, T> {
                 "the server says more but gives neither next nor X-TAXII-Date-Added-Last",
             ));
         }
+        self.last_fingerprint = Some(body_fingerprint);
         Ok(Some(page))
     }
 

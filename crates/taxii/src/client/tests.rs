@@ -23,6 +23,9 @@ use serde_json::{Value, json};
 struct Config {
     /// Give `next` tokens (otherwise only `more` and the date headers).
     tokens: bool,
+    /// One token for the whole result set, with the position kept by the server (as
+    /// medallion does) instead of a token per page.
+    sticky_tokens: bool,
     /// Advertised and enforced `max_content_length`.
     max_content_length: u64,
     /// Objects per envelope above which the fake answers 413 without saying so up front.
@@ -48,6 +51,8 @@ struct Fake {
     statuses: Vec<(Value, bool)>,
     failures_left: usize,
     requests: usize,
+    /// Where the sticky token's result set continues.
+    cursor: usize,
 }
 
 type Shared = Arc<Mutex<Fake>>;
@@ -117,9 +122,13 @@ async fn get_objects(
     if let Some(r) = gate(&s, &h) {
         return r;
     }
-    let fake = s.lock().unwrap();
+    let mut fake = s.lock().unwrap();
     let limit: usize = q.get("limit").and_then(|l| l.parse().ok()).unwrap_or(1000);
-    let start: usize = q.get("next").and_then(|n| n.parse().ok()).unwrap_or(0);
+    let start: usize = match q.get("next") {
+        Some(n) if n == "sticky" => fake.cursor,
+        Some(n) => n.parse().unwrap_or(0),
+        None => 0,
+    };
     let selected: Vec<(usize, &(String, String))> = fake
         .objects
         .iter()
@@ -133,15 +142,23 @@ async fn get_objects(
     // Objects go out as their stored text, like entente does.
     let objects: Vec<&str> = page.iter().map(|(_, (_, t))| t.as_str()).collect();
     let mut body = format!(r#"{{"more":{more},"objects":[{}]"#, objects.join(","));
-    if more && fake.config.tokens {
-        body.push_str(&format!(r#","next":"{}""#, page[page.len() - 1].0 + 1));
+    let after = page.last().map_or(start, |(i, _)| i + 1);
+    if more && fake.config.sticky_tokens {
+        body.push_str(r#","next":"sticky""#);
+    } else if more && fake.config.tokens {
+        body.push_str(&format!(r#","next":"{after}""#));
     }
     body.push('}');
+    let first_last = (
+        page.first().map(|(_, (d, _))| d.clone()),
+        page.last().map(|(_, (d, _))| d.clone()),
+    );
+    fake.cursor = after;
     let mut resp = (AxStatus::OK, [("content-type", TAXII_21)], body).into_response();
-    if let (Some(first), Some(last)) = (page.first(), page.last()) {
+    if let (Some(first), Some(last)) = first_last {
         let headers = resp.headers_mut();
-        headers.insert(DATE_ADDED_FIRST, first.1.0.parse().unwrap());
-        headers.insert(DATE_ADDED_LAST, last.1.0.parse().unwrap());
+        headers.insert(DATE_ADDED_FIRST, first.parse().unwrap());
+        headers.insert(DATE_ADDED_LAST, last.parse().unwrap());
     }
     resp
 }
@@ -635,4 +652,31 @@ fn check_objects_finds_the_bad_one() {
         matches!(err, ClientError::BadObject { index: 1, .. }),
         "{err}"
     );
+}
+
+#[tokio::test]
+async fn pull_follows_a_token_reused_for_every_page() {
+    let (state, base) = start(Config {
+        sticky_tokens: true,
+        max_content_length: 1 << 20,
+        ..Config::default()
+    })
+    .await;
+    let client = quick_client(Auth::None);
+    let c = collection(&client, &base).await;
+    let texts: Vec<String> = (0..10).map(indicator).collect();
+    {
+        let mut fake = state.lock().unwrap();
+        for (i, t) in texts.iter().enumerate() {
+            fake.objects
+                .push((format!("2024-01-01T00:00:00.{:06}Z", i + 1), t.clone()));
+        }
+    }
+    let filter = Filter {
+        limit: Some(4),
+        ..Filter::default()
+    };
+    let all = client.objects(&c, filter).collect_all().await.unwrap();
+    let got: Vec<&str> = all.iter().map(|o| o.get()).collect();
+    assert_eq!(got, texts);
 }

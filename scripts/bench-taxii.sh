@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# TAXII ingest and paged-read speed: `entente serve` (release build, SQLite) against the OASIS
+# reference server (medallion 3.0.0, memory backend) in the same run, with the same workload
+# (shared/bench/taxii_load.py: N indicators in envelopes of B, then a paged read with limit L).
+#
+#   scripts/bench-taxii.sh                 # COUNT=20000 BATCH=500 PAGE=1000 SEED=1
+#   COUNT=100000 scripts/bench-taxii.sh    # a bigger collection: p99 should stay flat
+#   MEDALLION_COUNT=5000 scripts/bench-taxii.sh
+#
+# Prints each side's JSON summary line, then ingest objects/s for both, the ratio, and the
+# paged GET p50/p99. ENTENTE_BIN picks a binary (default: cargo build --release). medallion
+# runs from a venv under /tmp ($VENV). Both servers listen on loopback and are stopped (by
+# PID) on exit; entente's data directory is a fresh temporary one.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+shared="${ENTENTE_SHARED:-$root/../shared}"
+bench="$shared/bench"
+[[ -f "$bench/taxii_load.py" ]] || { echo "bench-taxii: no $bench/taxii_load.py" >&2; exit 2; }
+
+count="${COUNT:-20000}"
+medallion_count="${MEDALLION_COUNT:-$count}"
+batch="${BATCH:-500}"
+page="${PAGE:-1000}"
+seed="${SEED:-1}"
+
+venv="${VENV:-/tmp/entente-taxii-bench-venv}"
+if [[ ! -x "$venv/bin/medallion" ]]; then
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input \
+        medallion==3.0.0 requests
+fi
+py="$venv/bin/python"
+
+if [[ -z "${ENTENTE_BIN:-}" ]]; then
+    (cd "$root" && cargo build --release --locked -p entente-cli)
+    ENTENTE_BIN="${CARGO_TARGET_DIR:-$root/target}/release/entente"
+fi
+
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+# -- entente: first start prints the admin token; the bench writes into the `shared`
+#    collection (readable and writable by the admin organization, so TLP:GREEN/AMBER allowed).
+eport="$(free_port)"
+"$ENTENTE_BIN" serve --data "$work/entente" --listen "127.0.0.1:$eport" > "$work/entente.log" 2>&1 &
+pids+=($!)
+token=""
+for _ in $(seq 1 300); do
+    token="$(sed -n 's/^admin token: \([^ ]*\)$/\1/p' "$work/entente.log" | head -1)"
+    [[ -n "$token" ]] && curl -sf -o /dev/null -H "Authorization: Bearer $token" \
+        -H 'Accept: application/taxii+json;version=2.1' "http://127.0.0.1:$eport/taxii2/" && break
+    sleep 0.2
+done
+[[ -n "$token" ]] || { cat "$work/entente.log" >&2; echo "bench-taxii: entente serve did not start" >&2; exit 1; }
+collection="$("$py" - "http://127.0.0.1:$eport" "$token" <<'PY'
+import sys, requests
+base, token = sys.argv[1], sys.argv[2]
+h = {"Accept": "application/taxii+json;version=2.1", "Authorization": "Bearer " + token}
+d = requests.get(base + "/taxii2/", headers=h).json()
+root = requests.compat.urljoin(base + "/taxii2/", d["default"])
+cols = requests.get(root + "collections/", headers=h).json()["collections"]
+print(next(c["id"] for c in cols if c["title"] == "shared"))
+PY
+)"
+
+# -- medallion: api root api1, read/write collection 91a7b528-..., admin/Password0.
+mport="$(free_port)"
+mpid="$(bash "$bench/medallion_up.sh" "$work/medallion" "$mport" "$py")"
+pids+=("$mpid")
+
+echo "entente:   $ENTENTE_BIN on 127.0.0.1:$eport, collection $collection, $count objects" >&2
+"$py" "$bench/taxii_load.py" --url "http://127.0.0.1:$eport/taxii2/" --token "$token" \
+    --collection "$collection" --count "$count" --batch "$batch" --page "$page" --seed "$seed" \
+    --label entente > "$work/entente.json"
+echo "medallion: 127.0.0.1:$mport, $medallion_count objects" >&2
+"$py" "$bench/taxii_load.py" --url "http://127.0.0.1:$mport/taxii2/" --api-root api1 \
+    --user admin --password Password0 --collection 91a7b528-80eb-42ed-a74d-c6fbd5a26116 \
+    --count "$medallion_count" --batch "$batch" --page "$page" --seed "$seed" \
+    --label medallion > "$work/medallion.json"
+
+cat "$work/entente.json" "$work/medallion.json"
+"$py" - "$work/entente.json" "$work/medallion.json" <<'PY'
+import json, sys
+e, m = (json.load(open(p)) for p in sys.argv[1:3])
+def line(name, s):
+    i, r = s["ingest"], s.get("read", {})
+    return (f"{name:9} ingest {i['objects_per_s']:>10} obj/s ({s['count']} objects, ok={s['ok']}); "
+            f"paged GET p50 {r.get('page_p50_ms')} ms, p99 {r.get('page_p99_ms')} ms ({r.get('pages')} pages)")
+print(line("entente", e))
+print(line("medallion", m))
+ratio = e["ingest"]["objects_per_s"] / m["ingest"]["objects_per_s"]
+print(f"ingest ratio entente/medallion: {ratio:.1f}x")
+PY
