@@ -1,0 +1,257 @@
+//! Turning a POSTed envelope into objects to store and per-object failures (TAXII 2.1
+//! §5.4), before the store sees anything.
+//!
+//! Each object is checked on its own, so one bad object never costs the others their
+//! place (issue 5: "invalid ones are listed as failures with the reason, the valid ones in
+//! the same envelope are stored"):
+//!
+//! 1. it must parse as a STIX object (strict JSON: no duplicate keys, RFC 7493 §2.3);
+//! 2. it must pass the `stix` validator's MUST rules, indicator patterns included (checked
+//!    by the `pattern` crate under [`Limits::max_pattern_len`]);
+//! 3. its TLP level must be allowed in the collection (DESIGN.md "Access"); a marking the
+//!    server does not recognise counts as TLP:RED, the most careful reading.
+//!
+//! What goes wrong with the envelope as a whole (not JSON, not an envelope, too many
+//! objects) is an [`ApiError`] and nothing is stored. This module is synchronous and
+//! CPU-bound; the handler runs it on the blocking pool.
+
+use stix::{Severity, StixObject, TlpLevel, ValidateOptions};
+use store::{CollectionFlags, NewObject, StatusDetail, tlp_policy};
+use taxii::envelope::RawEnvelope;
+
+use crate::config::Limits;
+use crate::error::ApiError;
+
+/// The fate of one posted object before the store is asked.
+#[derive(Debug)]
+pub enum Slot {
+    /// Refused here; the detail carries the reason.
+    Failed(StatusDetail),
+    /// To be stored: index into [`Prepared::to_store`].
+    Store(usize),
+}
+
+/// A checked envelope.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    /// One slot per posted object, in order.
+    pub slots: Vec<Slot>,
+    /// The objects that passed every check, in order.
+    pub to_store: Vec<NewObject>,
+}
+
+/// Parses and checks an envelope for a collection with `flags`.
+pub fn prepare(body: &[u8], flags: CollectionFlags, limits: &Limits) -> Result<Prepared, ApiError> {
+    let envelope = RawEnvelope::from_slice(body).map_err(|e| {
+        if e.is_data() {
+            ApiError::Unprocessable(format!("not a TAXII envelope: {e}"))
+        } else {
+            ApiError::BadRequest(format!("the request body is not JSON: {e}"))
+        }
+    })?;
+    let objects = envelope.objects.ok_or_else(|| {
+        ApiError::Unprocessable("the envelope has no \"objects\" list (TAXII 2.1 §3.7)".into())
+    })?;
+    if objects.len() > limits.max_objects_per_envelope {
+        return Err(ApiError::TooLarge(format!(
+            "the envelope holds {} objects; at most {} are accepted per request",
+            objects.len(),
+            limits.max_objects_per_envelope
+        )));
+    }
+    let pattern_options = pattern::Options {
+        version: pattern::StixVersion::V21,
+        limits: pattern::Limits {
+            max_len: limits.max_pattern_len,
+            ..pattern::Limits::default()
+        },
+    };
+    let checker = |text: &str, version: &str| check_pattern(text, version, &pattern_options);
+    let options = ValidateOptions {
+        pattern_checker: Some(&checker),
+        // A warning, not a MUST; skip the hashing work on the ingest path.
+        check_deterministic_ids: false,
+        ..ValidateOptions::default()
+    };
+    let mut prepared = Prepared {
+        slots: Vec::with_capacity(objects.len()),
+        to_store: Vec::with_capacity(objects.len()),
+    };
+    for (index, raw) in objects.into_iter().enumerate() {
+        let slot = match check_object(raw.get(), index, flags, &options) {
+            Ok(object) => {
+                prepared.to_store.push(object);
+                Slot::Store(prepared.to_store.len() - 1)
+            }
+            Err(detail) => Slot::Failed(detail),
+        };
+        prepared.slots.push(slot);
+    }
+    Ok(prepared)
+}
+
+/// Checks one object; the failure detail says why it was refused.
+fn check_object(
+    raw: &str,
+    index: usize,
+    flags: CollectionFlags,
+    options: &ValidateOptions<'_>,
+) -> Result<NewObject, StatusDetail> {
+    let object = StixObject::from_json_str(raw).map_err(|e| StatusDetail {
+        id: id_in_raw(raw),
+        version: String::new(),
+        message: Some(format!("/objects/{index}: not a STIX object: {e}")),
+    })?;
+    let fail = |message: String| StatusDetail {
+        id: object.id().unwrap_or_default().to_owned(),
+        version: object.version().map(|v| v.to_string()).unwrap_or_default(),
+        message: Some(message),
+    };
+    let errors: Vec<String> = stix::validate_object(&object, options)
+        .into_iter()
+        .filter(|d| d.severity == Severity::Error)
+        .map(|d| d.to_string())
+        .collect();
+    if !errors.is_empty() {
+        return Err(fail(errors.join("; ")));
+    }
+    let level = tlp_level(&object);
+    if let Some(reason) = tlp_policy::refusal_reason(level, flags) {
+        return Err(fail(reason));
+    }
+    NewObject::from_stix(&object, level)
+        .ok_or_else(|| fail("the object has no id or no type".into()))
+}
+
+/// The object's TLP level: the most restrictive of its markings, object-level and
+/// granular; unmarked objects are TLP:CLEAR. A marking-definition id that is not a known
+/// TLP id (any scheme, see `stix::tlp`) counts as TLP:RED: the server cannot tell who may
+/// see it, so it treats it as the narrowest audience (issue 5, item 3).
+pub fn tlp_level(object: &StixObject) -> TlpLevel {
+    object
+        .all_marking_refs()
+        .map(|id| TlpLevel::from_marking_id(id).map_or(TlpLevel::Red, |(level, _)| level))
+        .max()
+        .unwrap_or(TlpLevel::Clear)
+}
+
+/// The `pattern` crate's validator in the shape `stix::ValidateOptions` wants. The stix
+/// crate calls it only for `pattern_type: "stix"`; an unknown `pattern_version` is checked
+/// as 2.1, which STIX 2.1 §4.7 says to assume when none is given.
+fn check_pattern(text: &str, version: &str, base: &pattern::Options) -> Result<(), String> {
+    let options = pattern::Options {
+        version: version.parse().unwrap_or(pattern::StixVersion::V21),
+        limits: base.limits.clone(),
+    };
+    pattern::validate_with(text, &options)
+        .map(drop)
+        .map_err(|errors| {
+            errors
+                .iter()
+                .map(|e| format!("{} at column {} ({})", e.message, e.column, e.code))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+}
+
+/// The `id` of an object that did not parse as STIX, if its JSON has one, so the failure
+/// can still name it; empty otherwise.
+fn id_in_raw(raw: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(raw)
+        .ok()
+        .and_then(|v| v.get("id").and_then(|id| id.as_str()).map(str::to_owned))
+        .unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const ORGS: CollectionFlags = CollectionFlags {
+        public_read: false,
+        restricted: false,
+    };
+    const PUBLIC: CollectionFlags = CollectionFlags {
+        public_read: true,
+        restricted: false,
+    };
+
+    fn indicator(id: &str, extra: &str) -> String {
+        format!(
+            r#"{{"type":"indicator","spec_version":"2.1","id":"{id}","created":"2024-05-01T00:00:00.000Z","modified":"2024-05-01T00:00:00.000Z","pattern":"[ipv4-addr:value = '198.51.100.1']","pattern_type":"stix","valid_from":"2024-05-01T00:00:00Z"{extra}}}"#
+        )
+    }
+
+    const ID1: &str = "indicator--8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
+    const ID2: &str = "indicator--26ffb872-1dd9-446e-b6f5-d58527e5b5d2";
+    const GREEN: &str =
+        r#","object_marking_refs":["marking-definition--bab4a63c-aed9-4cf5-a766-dfca5abac2bb"]"#;
+    const UNKNOWN: &str =
+        r#","object_marking_refs":["marking-definition--0f0e0d0c-aed9-4cf5-a766-dfca5abac2bb"]"#;
+
+    fn run(objects: &[String], flags: CollectionFlags) -> Prepared {
+        let body = format!(r#"{{"objects":[{}]}}"#, objects.join(","));
+        prepare(body.as_bytes(), flags, &Limits::default()).unwrap()
+    }
+
+    #[test]
+    fn keeps_good_objects_and_lists_bad_ones() {
+        let bad_pattern = indicator(ID2, "").replace("198.51.100.1']", "198.51.100.1'");
+        let p = run(&[indicator(ID1, ""), bad_pattern], ORGS);
+        assert_eq!(p.to_store.len(), 1);
+        assert_eq!(p.to_store[0].raw_json, indicator(ID1, ""));
+        match &p.slots[1] {
+            Slot::Failed(d) => {
+                assert_eq!(d.id, ID2);
+                assert!(d.message.as_deref().unwrap().contains("pattern"), "{d:?}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn tlp_refusals() {
+        let p = run(&[indicator(ID1, GREEN)], PUBLIC);
+        assert!(
+            matches!(&p.slots[0], Slot::Failed(d) if d.message.as_deref().unwrap().contains("TLP:GREEN"))
+        );
+        let p = run(&[indicator(ID1, GREEN)], ORGS);
+        assert_eq!(p.to_store[0].tlp, TlpLevel::Green);
+        // An unknown marking is RED, refused outside restricted collections.
+        let p = run(&[indicator(ID1, UNKNOWN)], ORGS);
+        assert!(
+            matches!(&p.slots[0], Slot::Failed(d) if d.message.as_deref().unwrap().contains("TLP:RED"))
+        );
+    }
+
+    #[test]
+    fn envelope_level_errors() {
+        let limits = Limits {
+            max_objects_per_envelope: 1,
+            ..Limits::default()
+        };
+        let two = format!(
+            r#"{{"objects":[{},{}]}}"#,
+            indicator(ID1, ""),
+            indicator(ID2, "")
+        );
+        assert!(matches!(
+            prepare(two.as_bytes(), ORGS, &limits),
+            Err(ApiError::TooLarge(_))
+        ));
+        assert!(matches!(
+            prepare(b"{nope", ORGS, &limits),
+            Err(ApiError::BadRequest(_))
+        ));
+        assert!(matches!(
+            prepare(b"{\"more\":false}", ORGS, &limits),
+            Err(ApiError::Unprocessable(_))
+        ));
+        assert!(matches!(
+            prepare(b"{\"objects\":3}", ORGS, &limits),
+            Err(ApiError::Unprocessable(_))
+        ));
+        let p = prepare(br#"{"objects":[{"no":"id"}]}"#, ORGS, &limits).unwrap();
+        assert!(matches!(&p.slots[0], Slot::Failed(_)));
+    }
+}

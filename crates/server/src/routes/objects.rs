@@ -1,0 +1,136 @@
+//! `GET` and `POST /{api_root}/collections/{id}/objects/`: reading a collection's objects
+//! page by page (TAXII 2.1 §5.3) and adding an envelope of objects (§5.4).
+
+use axum::body::Body;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, StatusCode};
+use store::{AddResult, Status, StatusDetail, StatusState};
+use taxii::QueryKind;
+
+use super::{Params, next_token, store_query};
+use crate::access::resolve;
+use crate::auth::Caller;
+use crate::error::ApiError;
+use crate::ingest::{self, Slot};
+use crate::negotiate::read_envelope_body;
+use crate::response::{Taxii, range_of};
+use crate::state::AppState;
+
+/// One page of objects, each exactly as it was posted, in date_added order, with only the
+/// versions the reader's TLP audience admits.
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params((root, id)): Params<(String, String)>,
+    RawQuery(query): RawQuery,
+) -> Result<Taxii, ApiError> {
+    let resolved = resolve(&state, &caller, &root, &id).await?;
+    resolved.require_read(&caller)?;
+    let query = store_query(
+        query.as_deref(),
+        QueryKind::Objects,
+        resolved.access.max_tlp,
+        &state.config.limits,
+    )?;
+    let page = state
+        .store
+        .query_objects(&resolved.collection.id, &query)
+        .await?;
+    Ok(envelope_page(page))
+}
+
+/// Writes a page of stored objects as an envelope with the date_added headers; shared
+/// with the single-object endpoint, which answers with an envelope too (§5.6).
+pub fn envelope_page(page: store::Page<store::StoredObject>) -> Taxii {
+    let next = next_token(page.next);
+    let size: usize = page.items.iter().map(|o| o.raw_json.len() + 1).sum();
+    let mut body = Vec::with_capacity(size + 64);
+    taxii::envelope::write_raw(
+        &mut body,
+        page.items.iter().map(|o| o.raw_json.as_str()),
+        page.more,
+        next.as_deref(),
+    );
+    Taxii::raw(body).date_added(range_of(&page.items, |o| o.date_added))
+}
+
+/// Validates and stores an envelope; answers 202 with the status resource (§5.4), which
+/// is complete because the work is done before answering: every success listed has been
+/// committed.
+pub async fn post(
+    State(state): State<AppState>,
+    caller: Caller,
+    Params((root, id)): Params<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Taxii, ApiError> {
+    let request_timestamp = crate::now();
+    let resolved = resolve(&state, &caller, &root, &id).await?;
+    resolved.require_write(&caller)?;
+    let owner = caller.require()?.user_id;
+    let limits = state.config.limits.clone();
+    let bytes = read_envelope_body(&headers, body, limits.max_body_bytes).await?;
+    let flags = resolved.collection.flags;
+    // Parsing and validating a 10 MiB envelope is milliseconds of CPU: keep it off the
+    // async workers so reads stay responsive meanwhile.
+    let prepared = tokio::task::spawn_blocking(move || ingest::prepare(&bytes, flags, &limits))
+        .await
+        .map_err(|e| ApiError::Internal(format!("validation task failed: {e}")))??;
+    let outcomes = if prepared.to_store.is_empty() {
+        Vec::new()
+    } else {
+        let expected = prepared.to_store.len();
+        let outcomes = state
+            .store
+            .add_objects(&resolved.collection.id, prepared.to_store)
+            .await?;
+        if outcomes.len() != expected {
+            return Err(ApiError::Internal(format!(
+                "store returned {} outcomes for {expected} objects",
+                outcomes.len()
+            )));
+        }
+        outcomes
+    };
+    let mut successes = Vec::new();
+    let mut failures = Vec::new();
+    for slot in prepared.slots {
+        match slot {
+            Slot::Failed(detail) => failures.push(detail),
+            Slot::Store(i) => {
+                let o = &outcomes[i];
+                let detail = StatusDetail {
+                    id: o.id.clone(),
+                    version: o.version.clone(),
+                    message: None,
+                };
+                match &o.result {
+                    AddResult::Added { .. } | AddResult::Duplicate { .. } => successes.push(detail),
+                    AddResult::Failed { reason } => failures.push(StatusDetail {
+                        message: Some(reason.clone()),
+                        ..detail
+                    }),
+                }
+            }
+        }
+    }
+    let status = Status {
+        id: uuid::Uuid::new_v4().to_string(),
+        owner,
+        collection_id: resolved.collection.id.clone(),
+        status: StatusState::Complete,
+        request_timestamp,
+        total_count: (successes.len() + failures.len()) as u64,
+        successes,
+        failures,
+        pendings: Vec::new(),
+    };
+    state.store.create_status(&status).await?;
+    tracing::info!(
+        collection = %status.collection_id,
+        total = status.total_count,
+        failed = status.failures.len(),
+        "envelope stored"
+    );
+    Ok(Taxii::json(&super::status::view(&status)).status(StatusCode::ACCEPTED))
+}
