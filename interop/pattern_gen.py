@@ -1074,7 +1074,7 @@ class CaseBuilder:
                 continue
             leaves_here = self._comparable_pool() if parts and _maybe(rng, 0.05) else leaves  # cross-type
             scalars = [lf for lf in leaves_here if lf.kind != "container"]
-            if not self.stix20 and _maybe(rng, 0.07):
+            if not self.stix20 and _maybe(rng, 0.05):
                 c = make_exists(rng, rng.choice(leaves_here))
             else:
                 c = make_comparison(rng, rng.choice(scalars))

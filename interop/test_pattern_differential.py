@@ -505,7 +505,8 @@ def summarise(outcomes: list[Outcome], explanations: Explanations, elapsed: floa
     lines = [
         f"pattern differential: {len(outcomes)} cases (seed {SEED}) in {elapsed:.1f}s",
         "  " + ", ".join(f"{k}={classes.get(k, 0)}" for k in ("agree", "disagree", "reference-error", "our-error")),
-        f"  reference matched {sum(1 for o in outcomes if o.reference.matched)} of {len(outcomes)}",
+        f"  matched: reference {sum(1 for o in outcomes if o.reference.matched)}, "
+        f"entente {sum(1 for o in outcomes if o.ours.matched)} of {len(outcomes)}",
         "  per feature (cases / non-agreeing):",
     ]
     for feat in OPERATOR_FEATURES:
