@@ -27,6 +27,7 @@
 mod compile;
 mod error;
 mod eval;
+mod flow;
 mod net;
 mod observation;
 mod path;
@@ -131,17 +132,43 @@ impl CompiledPattern {
                 limit: options.max_binding_size,
             });
         }
-        let Some(picks) = s.run(&self.inner.root)? else {
-            return Ok(None);
+        // Without OR, the pattern relaxed to its AND structure is a b-matching: if that has no
+        // solution nothing can match, and without time constraints its solution is a binding.
+        let mut picks: Option<Vec<(usize, usize)>> = None;
+        if let Some((need, timed)) = flow::demands(&self.inner.root, self.inner.leaves.len()) {
+            let capacity: Vec<u64> = obs.iter().map(|o| o.number_observed).collect();
+            match flow::assign(&need, &cands, &capacity) {
+                None => return Ok(None),
+                Some(assignment) if !timed => {
+                    let mut list = Vec::new();
+                    for (l, o, count) in assignment {
+                        for _ in 0..count {
+                            list.push((l, o));
+                        }
+                    }
+                    picks = Some(list);
+                }
+                Some(_) => {}
+            }
+        }
+        let picks = match picks {
+            Some(p) => p,
+            None => match s.run(&self.inner.root)? {
+                Some(found) => found
+                    .iter()
+                    .map(|p| (p.leaf as usize, p.obs as usize))
+                    .collect(),
+                None => return Ok(None),
+            },
         };
         let mut entries: Vec<BoundObservation> = picks
             .iter()
-            .map(|p| {
-                let leaf = &self.inner.leaves[p.leaf as usize];
-                let o = &obs[p.obs as usize];
-                let roots = cands[p.leaf as usize]
+            .map(|&(l, oi)| {
+                let leaf = &self.inner.leaves[l];
+                let o = &obs[oi];
+                let roots = cands[l]
                     .iter()
-                    .find(|c| c.obs == p.obs)
+                    .find(|c| c.obs as usize == oi)
                     .map(|c| {
                         c.roots
                             .iter()
@@ -151,7 +178,7 @@ impl CompiledPattern {
                     .unwrap_or_default();
                 BoundObservation {
                     expression: leaf.span,
-                    observation: p.obs as usize,
+                    observation: oi,
                     roots,
                 }
             })

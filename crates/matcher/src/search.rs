@@ -32,6 +32,9 @@
 //!   a REPEATS of one expression stops as soon as fewer compatible observations remain than
 //!   copies still needed;
 //! * AND operands are tried most selective first;
+//! * a pattern without OR is first solved as a b-matching with its time constraints dropped
+//!   (see `flow`): no solution means no match, and without time constraints the solution is
+//!   the binding, so the search only runs where time constraints or OR need it;
 //! * every tentative assignment of an observation to an expression counts one step; past
 //!   [`crate::EvalOptions::max_steps`] (default 1,000,000, tens of milliseconds) the search
 //!   stops with [`Error::SearchLimit`] instead of running on, and a pattern whose smallest

@@ -300,24 +300,11 @@ fn combinatorial_cases_stay_fast() {
 }
 
 #[test]
-fn the_search_bound_is_an_error_not_a_hang() {
-    // Ten different expressions that every observation satisfies, AND-ed, over nine
-    // observations: no binding exists, and proving it takes 9!/… assignments.
-    let data = people(9);
-    let text = (0..10)
-        .map(|i| format!("[person:age < {}]", 100 + i))
-        .collect::<Vec<_>>()
-        .join(" AND ");
-    let small = EvalOptions {
-        max_steps: 5_000,
-        ..EvalOptions::default()
-    };
-    // The quick necessary check (10 expressions, 9 observations) answers at once...
-    assert!(eval_with(&text, &data, &small).unwrap().is_none());
-    // Add an eleventh expression and two observations only it accepts: enough observations
-    // in total, but ten expressions still compete for nine, which only the search can tell.
-    let text = format!("{text} AND [person:age < 1000]");
-    let twice = Value::Array(
+fn and_without_time_constraints_is_decided_by_matching() {
+    // Ten different expressions that every young person satisfies compete for nine young
+    // persons; an eleventh accepts anyone. Enough observations in total, no binding: a
+    // backtracking search needs ~9! steps to see it, the b-matching answers at once.
+    let data = Value::Array(
         (0..9)
             .map(|i| od(&t(i), &t(i), 1, json!({"0": {"type": "person", "age": i}})))
             .chain((0..2).map(|i| {
@@ -330,7 +317,50 @@ fn the_search_bound_is_an_error_not_a_hang() {
             }))
             .collect(),
     );
-    match eval_with(&text, &twice, &small) {
+    let ten = (0..10)
+        .map(|i| format!("[person:age < {}]", 100 + i))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let tiny = EvalOptions {
+        max_steps: 10,
+        ..EvalOptions::default()
+    };
+    assert!(
+        eval_with(&format!("{ten} AND [person:age < 1000]"), &data, &tiny)
+            .unwrap()
+            .is_none()
+    );
+    let nine = (0..9)
+        .map(|i| format!("[person:age < {}]", 100 + i))
+        .collect::<Vec<_>>()
+        .join(" AND ");
+    let b = eval_with(&format!("{nine} AND [person:age < 1000]"), &data, &tiny)
+        .unwrap()
+        .unwrap();
+    assert_eq!(b.entries.len(), 10);
+    let mut used: Vec<usize> = b.entries.iter().map(|e| e.observation).collect();
+    used.sort_unstable();
+    used.dedup();
+    assert_eq!(used.len(), 10, "distinct observations");
+}
+
+#[test]
+fn the_search_bound_is_an_error_not_a_hang() {
+    // Ten different expressions over observations one second apart, all within 8.5 s: only
+    // nine observations fit any such window, and proving it takes permutations of nine.
+    let data = people(20);
+    let text = format!(
+        "({}) WITHIN 8.5 SECONDS",
+        (0..10)
+            .map(|i| format!("[person:age < {}]", 100 + i))
+            .collect::<Vec<_>>()
+            .join(" AND ")
+    );
+    let small = EvalOptions {
+        max_steps: 5_000,
+        ..EvalOptions::default()
+    };
+    match eval_with(&text, &data, &small) {
         Err(Error::SearchLimit { limit }) => assert_eq!(limit, 5_000),
         other => panic!("{other:?}"),
     }
