@@ -135,7 +135,11 @@ impl CompiledPattern {
         // Without OR, the pattern relaxed to its AND structure is a b-matching: if that has no
         // solution nothing can match, and without time constraints its solution is a binding.
         let mut picks: Option<Vec<(usize, usize)>> = None;
-        if let Some((need, timed)) = flow::demands(&self.inner.root, self.inner.leaves.len()) {
+        // A single observation expression needs no matching: the search takes its first
+        // candidate.
+        if let Some((need, timed)) = flow::demands(&self.inner.root, self.inner.leaves.len())
+            && needed > 1
+        {
             let capacity: Vec<u64> = obs.iter().map(|o| o.number_observed).collect();
             match flow::assign(&need, &cands, &capacity) {
                 None => return Ok(None),
