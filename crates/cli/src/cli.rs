@@ -23,6 +23,8 @@ pub struct Cli {
 pub enum Command {
     /// Run the TAXII 2.1 server (embedded SQLite by default)
     Serve(crate::commands::serve::Args),
+    /// Administer organizations, users, tokens, API roots, collections and grants
+    Admin(crate::commands::admin::Args),
     /// Validate STIX 2.1 documents (objects, arrays, bundles, NDJSON) against the spec
     Validate(crate::commands::validate::Args),
     /// Check STIX patterns and match them against observed-data

@@ -1,5 +1,6 @@
 //! One module per subcommand; `run` dispatches and maps outcomes to exit codes.
 
+pub mod admin;
 pub mod pattern;
 pub mod pattern_match;
 pub mod pull;
@@ -15,6 +16,7 @@ use std::process::ExitCode;
 pub fn run(command: Command) -> ExitCode {
     match command {
         Command::Serve(args) => serve::run(args),
+        Command::Admin(args) => admin::run(args),
         Command::Validate(args) => validate::run(args),
         Command::Pattern(command) => pattern::run(command),
         Command::Push(args) => push::run(args),
