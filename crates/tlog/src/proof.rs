@@ -77,25 +77,22 @@ fn hash_ranges(store: &impl HashStore, ranges: &[(u64, u64)]) -> Result<Vec<Hash
     let ids: Vec<_> = groups.iter().flatten().copied().collect();
     let hashes = store.nodes(&ids)?;
     if hashes.len() != ids.len() {
-        // A store that answers a batch with the wrong count is broken; say which node
-        // is missing rather than index out of bounds.
-        let id = ids.get(hashes.len()).copied().unwrap_or(ids[0]);
-        return Err(Error::MissingNode {
-            level: id.level,
-            index: id.index,
-        });
+        // A store that answers a batch with the wrong count is broken; name the first node
+        // it did not answer rather than index out of bounds.
+        let id = ids.get(hashes.len()).or(ids.last()).copied();
+        let (level, index) = id.map_or((0, 0), |id| (id.level, id.index));
+        return Err(Error::MissingNode { level, index });
     }
     let mut out = Vec::with_capacity(ranges.len());
-    let mut at = 0;
+    let mut rest = hashes.as_slice();
     for group in &groups {
-        let part = &hashes[at..at + group.len()];
-        at += group.len();
+        let (part, tail) = rest.split_at(group.len());
+        rest = tail;
         // Each range is MTH(D[s:e]) with `s` aligned as §2.1.1 splits, so right-folding its
-        // complete blocks reproduces the recursive definition.
-        let (last, rest) = part
-            .split_last()
-            .ok_or(Error::MissingNode { level: 0, index: 0 })?;
-        out.push(rest.iter().rev().fold(*last, |acc, h| node_hash(h, &acc)));
+        // complete blocks reproduces the recursive definition. Ranges are never empty.
+        if let Some((last, init)) = part.split_last() {
+            out.push(init.iter().rev().fold(*last, |acc, h| node_hash(h, &acc)));
+        }
     }
     Ok(out)
 }

@@ -139,7 +139,15 @@ impl Frontier {
 
     /// Loads the frontier of the tree of `size` leaves from `store`: at most 64 reads.
     pub fn from_store(store: &impl HashStore, size: u64) -> Result<Self> {
-        let hashes = store.nodes(&range_nodes(0, size))?;
+        let ids = range_nodes(0, size);
+        let hashes = store.nodes(&ids)?;
+        if hashes.len() != ids.len() {
+            // A store that answers a batch with the wrong count must not yield a frontier
+            // whose hashes disagree with its size.
+            let id = ids.get(hashes.len()).or(ids.last()).copied();
+            let (level, index) = id.map_or((0, 0), |id| (id.level, id.index));
+            return Err(Error::MissingNode { level, index });
+        }
         Ok(Self { size, hashes })
     }
 
