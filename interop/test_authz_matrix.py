@@ -221,6 +221,52 @@ def test_writer_post_refuses_disallowed_levels(matrix, coll):
     assert st["failure_count"] == len(TLP_LEVELS) - len(ALLOWED[coll])
 
 
+# Other ways of marking an object, each with the TLP level that decides where it may go: the
+# TLP 1.0 marking-definition ids (STIX 2.1 §7.2.1.4), which the server maps; a marking it does
+# not know, which counts as RED; a granular marking, which marks part of the object and so
+# limits the whole object's audience; and two markings, of which the stricter decides.
+TLP1 = {
+    "WHITE": "marking-definition--613f2e26-407d-48c7-9eca-b8e91df99dc9",
+    "GREEN": "marking-definition--34098fce-860f-48ae-8e50-ebd3cc5e41da",
+    "AMBER": "marking-definition--f88d31f6-486f-44da-b317-01333bde0b82",
+    "RED": "marking-definition--5e57c739-391a-4eb3-b6be-7d15ca92d5ed",
+}
+VARIANTS = {
+    "tlp1-white": ("CLEAR", lambda m: {"object_marking_refs": [TLP1["WHITE"]]}),
+    "tlp1-green": ("GREEN", lambda m: {"object_marking_refs": [TLP1["GREEN"]]}),
+    "tlp1-amber": ("AMBER", lambda m: {"object_marking_refs": [TLP1["AMBER"]]}),
+    "tlp1-red": ("RED", lambda m: {"object_marking_refs": [TLP1["RED"]]}),
+    "unknown-marking": ("RED", lambda m: {"object_marking_refs": [f"marking-definition--{uuid.uuid4()}"]}),
+    "granular-red": (
+        "RED",
+        lambda m: {
+            "object_marking_refs": [m["CLEAR"]],
+            "description": "the part only named individuals may read",
+            "granular_markings": [{"marking_ref": m["RED"], "selectors": ["description"]}],
+        },
+    ),
+    "green-and-red": ("RED", lambda m: {"object_marking_refs": [m["GREEN"], m["RED"]]}),
+}
+
+
+@pytest.mark.parametrize("coll", COLLECTIONS)
+@pytest.mark.parametrize("variant", list(VARIANTS))
+def test_marking_variants_are_placed_by_their_level(matrix, variant, coll):
+    level, extra = VARIANTS[variant]
+    o = obj("CLEAR", matrix.markings["CLEAR"], coll, variant)
+    o.update(extra(matrix.markings))
+    writer = matrix.srv.session("writer")
+    r = post(writer, matrix.url(coll), [o])
+    assert r.status_code == 202, f"HTTP {r.status_code} {r.text[:200]}"
+    st = final_status(matrix.srv, writer, r.json())
+    if level in ALLOWED[coll]:
+        assert st["success_count"] == 1, f"{variant} ({level}) refused in {coll}: {st.get('failures')}"
+        matrix.stored[coll][o["id"]] = level
+    else:
+        assert st["failure_count"] == 1, f"{variant} (counts as TLP:{level}) accepted in {coll}"
+        assert st["failures"][0].get("message")
+
+
 # -- server-level routes ------------------------------------------------------------------------
 
 
