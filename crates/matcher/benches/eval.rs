@@ -58,6 +58,23 @@ fn vectors() -> Vec<(CompiledPattern, serde_json::Value)> {
 fn bench(c: &mut Criterion) {
     let vs = vectors();
     eprintln!("eval bench: {} vectors per iteration", vs.len());
+    // Per-vector cost, for a median that the few combinatorial vectors cannot skew.
+    let mut each: Vec<f64> = vs
+        .iter()
+        .map(|(p, json)| {
+            const RUNS: u32 = 200;
+            let start = std::time::Instant::now();
+            for _ in 0..RUNS {
+                let o = Observations::from_json(black_box(json));
+                black_box(o.and_then(|o| p.evaluate(&o)).is_ok());
+            }
+            start.elapsed().as_nanos() as f64 / f64::from(RUNS)
+        })
+        .collect();
+    each.sort_by(f64::total_cmp);
+    if let Some(median) = each.get(each.len() / 2) {
+        eprintln!("eval bench: median load+evaluate {median:.0} ns");
+    }
     let prepared: Vec<Observations<'_>> = vs
         .iter()
         .filter_map(|(_, json)| Observations::from_json(json).ok())

@@ -99,12 +99,24 @@ pub(crate) struct Sco<'d> {
     pub loc: Loc<'d>,
     /// The object itself.
     pub value: &'d Value,
+    /// Its `type` (`""` when it has none), read once at load: every comparison checks it.
+    ty: &'d str,
 }
 
-impl Sco<'_> {
+impl<'d> Sco<'d> {
+    fn new(key: &'d str, loc: Loc<'d>, value: &'d Value) -> Self {
+        let ty = value.get("type").and_then(Value::as_str).unwrap_or("");
+        Sco {
+            key,
+            loc,
+            value,
+            ty,
+        }
+    }
+
     /// The object's `type`, or `""` when it has none.
-    pub fn object_type(&self) -> &str {
-        self.value.get("type").and_then(Value::as_str).unwrap_or("")
+    pub fn object_type(&self) -> &'d str {
+        self.ty
     }
 }
 
@@ -338,11 +350,7 @@ impl<'d> Loader<'d> {
                     Error::input(at(&format!("object_refs/{i}")), "expected an id string")
                 })?;
                 if let Some(&(value, sco_loc)) = self.scos.get(id) {
-                    let sco = Sco {
-                        key: id,
-                        loc: sco_loc,
-                        value,
-                    };
+                    let sco = Sco::new(id, sco_loc, value);
                     if !NON_SCO_TYPES.contains(&sco.object_type()) {
                         objects.push(sco);
                     }
@@ -363,11 +371,7 @@ impl<'d> Loader<'d> {
                         "expected a cyber-observable object",
                     ));
                 }
-                objects.push(Sco {
-                    key,
-                    loc: sco_loc,
-                    value,
-                });
+                objects.push(Sco::new(key, sco_loc, value));
             }
         } else {
             return Err(Error::input(
