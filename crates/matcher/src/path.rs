@@ -19,7 +19,7 @@ use std::collections::HashSet;
 use serde_json::Value;
 
 use crate::error::Error;
-use crate::observation::{Loc, Observation, Sco, pointer_token};
+use crate::observation::{Loc, Observation, Sco, field, pointer_token};
 use crate::value::BinKind;
 
 /// How a property step treats references.
@@ -173,7 +173,7 @@ where
         }
         match step {
             Step::Key { name, deref, bin } => {
-                let Some(child) = v.as_object().and_then(|o| o.get_key_value(name.as_str())) else {
+                let Some(child) = v.as_object().and_then(|o| field(o, name)) else {
                     return Ok(false);
                 };
                 self.trail.push(Seg::Key(child.0));
