@@ -138,6 +138,7 @@ def _patch_single_address_is_cidr() -> contextlib.AbstractContextManager[object]
     original = refmatcher._cidr_subnet_to_ints
 
     def cidr_or_address(text: str) -> tuple[int, int]:
+        """The reference's CIDR parser, given '/32' where no prefix is written."""
         return original(text if "/" in text else text + "/32")
 
     return mock.patch.object(refmatcher, "_cidr_subnet_to_ints", cidr_or_address)
@@ -148,6 +149,7 @@ def _patch_cidr_prefix_zero() -> contextlib.AbstractContextManager[object]:
     original = refmatcher._cidr_subnet_to_ints
 
     def with_zero_prefix(text: str) -> tuple[int, int]:
+        """The reference's CIDR parser, accepting the prefix length 0."""
         if text.endswith("/0"):
             return refmatcher._ip_addr_to_int(text[:-2]), 0
         return original(text)
@@ -160,6 +162,7 @@ def _patch_decimal_octets() -> contextlib.AbstractContextManager[object]:
     original = refmatcher._ip_addr_to_int
 
     def decimal_quad(text: str) -> int:
+        """A dotted quad read as decimal octets; anything else as the reference reads it."""
         octets = text.split(".")
         if len(octets) == 4 and all(o.isdigit() and int(o) < 256 for o in octets):
             return int.from_bytes(bytes(int(o) for o in octets), "big")
@@ -178,6 +181,7 @@ def _patch_ip_families() -> contextlib.AbstractContextManager[object]:
     original = refmatcher._ip_or_cidr_in_subnet
 
     def in_network(containee: str, container: str) -> bool:
+        """The reference's containment test, with ipaddress where it raises."""
         try:
             return original(containee, container)
         except refmatcher.MatcherException:
@@ -197,6 +201,7 @@ def _patch_like_line_breaks() -> contextlib.AbstractContextManager[object]:
     original = refmatcher._like_to_regex
 
     def like_to_regex(like: str) -> str:
+        """The reference's LIKE regex with DOTALL and an absolute end anchor."""
         return "(?s)" + original(like).removesuffix("$") + r"\Z"
 
     return mock.patch.object(refmatcher, "_like_to_regex", like_to_regex)
@@ -213,6 +218,7 @@ def _patch_positional_refs() -> contextlib.AbstractContextManager[object]:
     original = refmatcher._dereference_cyber_obs_objs
 
     def dereference(objs: object, refs: list[str], prop: str, *args: object) -> list[object]:
+        """The reference's dereferencing, keeping each *_refs item's position."""
         if not prop.endswith("_refs"):
             return original(objs, refs, prop, *args)
         out: list[object] = []
@@ -234,10 +240,12 @@ def _patch_latin1_like_on_binary() -> Iterator[None]:
     lookup_original = refmatcher._get_table_symmetric
 
     def process(prop: str, value: object) -> object:
+        """The reference's suffix conversion, with binary values as `_Latin1Bytes`."""
         result = process_original(prop, value)
         return _Latin1Bytes(result) if isinstance(result, bytes) else result
 
     def lookup(table: dict[type, dict[type, object]], t1: type, t2: type) -> object:
+        """Type-table lookup that treats `_Latin1Bytes` as bytes."""
         return lookup_original(table, bytes if t1 is _Latin1Bytes else t1, bytes if t2 is _Latin1Bytes else t2)
 
     with mock.patch.object(refmatcher, "_process_prop_suffix", process), \
@@ -255,9 +263,11 @@ def _patch_not_on_ordering_mismatch() -> contextlib.AbstractContextManager[objec
     original = refmatcher._get_table_symmetric
 
     def not_comparable(a: object, b: object) -> int:
+        """An order function for types that cannot be ordered."""
         raise ValueError("not comparable")
 
     def lookup(table: dict[type, dict[type, object]], t1: type, t2: type) -> object:
+        """Type-table lookup; no order function becomes `not_comparable`."""
         found = original(table, t1, t2)
         if found is None and table is refmatcher._COMPARE_ORDER_FUNCS:
             return not_comparable
@@ -295,6 +305,7 @@ def _patch_in_uses_equality() -> contextlib.AbstractContextManager[object]:
     original = refmatcher.MatchListener.exitSetLiteral
 
     def exit_set_literal(listener: refmatcher.MatchListener, ctx: object) -> None:
+        """The reference's set literal, wrapped so membership follows `=`."""
         original(listener, ctx)
         stack = listener._MatchListener__compute_stack  # the reference's private value stack
         stack.append(_EqualitySet(stack.pop()))
@@ -307,6 +318,7 @@ def _patch_exists_handler() -> contextlib.AbstractContextManager[object]:
     selects something; with NOT, the SCOs of that type for which it selects nothing."""
 
     def exit_prop_test_exists(listener: refmatcher.MatchListener, ctx: Any) -> None:
+        """Replace the selected path values by the root SCOs that pass EXISTS."""
         stack = listener._MatchListener__compute_stack  # the reference's private value stack
         found = {obs: set(roots) for obs, roots in stack.pop().items() if roots}
         if ctx.NOT():
@@ -487,6 +499,7 @@ def explain(outcomes: list[Outcome], binary: Path, workdir: Path) -> Explanation
     """The known deviation(s) behind each non-agreeing outcome (None: unexplained), by case id."""
 
     def ours_on(case: pattern_gen.Case) -> Verdict:
+        """entente's verdict on a variant of a case."""
         path = workdir / f"{case.id}-variant.json"
         path.write_text(json.dumps(case.observed_data, ensure_ascii=False), encoding="utf-8")
         return entente_verdict(binary, case, path)
