@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 /// A SHA-256 hash: a leaf hash, an interior-node hash or a tree head.
 pub type Hash = [u8; 32];
 
-/// Size in bytes of a [`Hash`].
+/// Size in bytes of a [`Hash`](type@Hash).
 pub const HASH_SIZE: usize = 32;
 
 /// The root of the empty tree: `SHA-256()` of the empty string (RFC 9162 §2.1.1).

@@ -20,6 +20,31 @@
 //! * [`tiles`]: C2SP tlog-tiles paths, tile contents, entry bundles.
 //! * [`entry`]: the canonical log entry of an object version.
 //!
+//! # Example
+//!
+//! ```
+//! use tlog::{Checkpoint, Ed25519Signer, MemoryStore, entry_bytes, inclusion_proof, leaf_hash,
+//!            open_checkpoint, sign, verify_inclusion, LogOp};
+//!
+//! // The server appends an entry per object version ...
+//! let mut log = MemoryStore::new();
+//! let entry = entry_bytes(LogOp::Add, "collection-1", "indicator--0b0c…", "2026-01-01T00:00:00Z",
+//!                         "2026-11-26T12:00:00.000Z", br#"{"type":"indicator"}"#);
+//! let index = log.push(&entry);
+//! log.push(b"another entry");
+//!
+//! // ... and signs a checkpoint of the tree head (the seed comes from the caller's RNG).
+//! let key = Ed25519Signer::from_seed("entente.example/log", &[7; 32])?;
+//! let checkpoint = Checkpoint::new("entente.example/log", log.size(), log.root());
+//! let note = sign(&checkpoint.to_text()?, &[], &[&key])?;
+//!
+//! // A reader who holds the object checks the signature, then the entry's inclusion.
+//! let (seen, _) = open_checkpoint(note.as_bytes(), &[&key.verifier()])?;
+//! let proof = inclusion_proof(&log, index, seen.size)?;
+//! verify_inclusion(&leaf_hash(&entry), index, seen.size, &proof, &seen.root)?;
+//! # Ok::<(), tlog::Error>(())
+//! ```
+//!
 //! # Invariants
 //!
 //! * **No input panics**: parsers and verifiers return [`Error`]s (fuzzed by

@@ -248,3 +248,9 @@ fn seed_round_trips_through_skey_and_vkey() {
     let n = open(msg.as_bytes(), &[&v]).unwrap();
     assert_eq!(n.text, "hello\n\nworld\n");
 }
+
+#[test]
+fn oversized_notes_are_refused_before_parsing() {
+    let big = vec![b'a'; tlog::note::MAX_NOTE_SIZE + 1];
+    assert!(matches!(Note::parse(&big), Err(Error::NoteTooLarge { .. })));
+}
