@@ -1,16 +1,18 @@
 //! Fuzz target: any bytes through the `tlog` parsers and verifiers — signed notes (parsed and
 //! opened against an Ed25519 key and a cosignature key), checkpoints, verifier and signer
-//! keys, tile paths, entry bundles, and the bytes read as inclusion/consistency proofs.
+//! keys, tile paths, entry bundles, witness `add-checkpoint` bodies, and the bytes read as
+//! inclusion/consistency proofs.
 //!
 //! Invariants checked beyond "never panics": a note or checkpoint that parses writes back
-//! to exactly the input (one text form per value), and a decoded entry bundle re-encodes
-//! to the input.
+//! to exactly the input (one text form per value), and decoded entry bundles and
+//! `add-checkpoint` bodies re-encode to the input.
 
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use tlog::note::{NoteVerifier, VerifierKey};
 use tlog::tiles::{decode_entry_bundle, encode_entry_bundle, parse_tile_path};
+use tlog::witness::{AddCheckpoint, check_add_checkpoint};
 use tlog::{
     Checkpoint, CosignatureSigner, Ed25519Signer, Hash, Note, open, verify_consistency,
     verify_inclusion,
@@ -48,6 +50,16 @@ fuzz_target!(|data: &[u8]| {
             let _ = tile.path();
             let _ = tile.node_ids();
         }
+    }
+
+    if let Ok(req) = AddCheckpoint::parse(data) {
+        assert_eq!(
+            req.to_bytes(),
+            data,
+            "add-checkpoint body does not round-trip"
+        );
+        let _ = req.origin();
+        let _ = check_add_checkpoint(&req, &verifiers, None);
     }
 
     if let Ok(entries) = decode_entry_bundle(data) {

@@ -62,6 +62,22 @@ pub enum Error {
         /// The common size.
         size: u64,
     },
+    /// A witness request's old size is larger than its checkpoint's size (C2SP
+    /// tlog-witness: 400).
+    #[error("old size {old} is larger than the checkpoint size {new}")]
+    OldSizeAboveNew {
+        /// The request's old size.
+        old: u64,
+        /// The checkpoint's size.
+        new: u64,
+    },
+    /// A witness request's old size is not the size the witness last cosigned (C2SP
+    /// tlog-witness: 409, answered with `latest`).
+    #[error("old size does not match the latest cosigned size {latest}")]
+    OldSizeMismatch {
+        /// The size of the latest checkpoint the witness cosigned for this origin.
+        latest: u64,
+    },
     /// A checkpoint body breaks C2SP tlog-checkpoint.
     #[error("malformed checkpoint: {0}")]
     MalformedCheckpoint(&'static str),

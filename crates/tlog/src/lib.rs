@@ -19,6 +19,7 @@
 //! * [`cosignature`]: C2SP tlog-cosignature `cosignature/v1`.
 //! * [`tiles`]: C2SP tlog-tiles paths, tile contents, entry bundles.
 //! * [`entry`]: the canonical log entry of an object version.
+//! * [`witness`]: C2SP tlog-witness `add-checkpoint` request parsing and checks.
 //!
 //! # Example
 //!
@@ -66,6 +67,7 @@ pub mod note;
 pub mod proof;
 pub mod tiles;
 pub mod tree;
+pub mod witness;
 
 pub use checkpoint::{Checkpoint, open_checkpoint};
 pub use cosignature::{CosignatureSigner, CosignatureVerifier};

@@ -12,6 +12,7 @@ mod proofs_prop;
 mod reference;
 mod robustness;
 mod tiles;
+mod witness;
 
 use std::path::{Path, PathBuf};
 
