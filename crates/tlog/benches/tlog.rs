@@ -51,7 +51,7 @@ fn bench_append(c: &mut Criterion) {
             let mut f = Frontier::new();
             out.clear();
             for h in &hashes {
-                f.append_into(*h, &mut out);
+                f.append_into(*h, &mut out).unwrap();
             }
             black_box((f.root(), out.len()))
         })
@@ -88,7 +88,7 @@ fn bench_append(c: &mut Criterion) {
                     json,
                 );
                 out.clear();
-                f.append_into(leaf_hash(&e), &mut out);
+                f.append_into(leaf_hash(&e), &mut out).unwrap();
             }
             black_box(f.root())
         })

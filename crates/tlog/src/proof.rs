@@ -72,7 +72,7 @@ fn consistency_ranges(old: u64, new: u64) -> Vec<(u64, u64)> {
 }
 
 /// Reads the hashes of `ranges` from `store` with one batched read.
-fn hash_ranges(store: &impl HashStore, ranges: &[(u64, u64)]) -> Result<Vec<Hash>> {
+fn hash_ranges(store: &(impl HashStore + ?Sized), ranges: &[(u64, u64)]) -> Result<Vec<Hash>> {
     let groups: Vec<Vec<_>> = ranges.iter().map(|&(s, e)| range_nodes(s, e)).collect();
     let ids: Vec<_> = groups.iter().flatten().copied().collect();
     let hashes = store.nodes(&ids)?;
@@ -99,7 +99,11 @@ fn hash_ranges(store: &impl HashStore, ranges: &[(u64, u64)]) -> Result<Vec<Hash
 
 /// The inclusion proof (audit path) of leaf `index` in the tree of `size` leaves
 /// (RFC 9162 §2.1.3.1), leaf side first.
-pub fn inclusion_proof(store: &impl HashStore, index: u64, size: u64) -> Result<Vec<Hash>> {
+pub fn inclusion_proof(
+    store: &(impl HashStore + ?Sized),
+    index: u64,
+    size: u64,
+) -> Result<Vec<Hash>> {
     if index >= size {
         return Err(Error::IndexOutOfRange { index, size });
     }
@@ -109,7 +113,11 @@ pub fn inclusion_proof(store: &impl HashStore, index: u64, size: u64) -> Result<
 /// The consistency proof between the trees of `old` and `new` leaves (RFC 9162 §2.1.4.1).
 ///
 /// Empty when `old == new` or `old == 0` (nothing to prove).
-pub fn consistency_proof(store: &impl HashStore, old: u64, new: u64) -> Result<Vec<Hash>> {
+pub fn consistency_proof(
+    store: &(impl HashStore + ?Sized),
+    old: u64,
+    new: u64,
+) -> Result<Vec<Hash>> {
     if old > new {
         return Err(Error::SizeOutOfRange {
             size: old,

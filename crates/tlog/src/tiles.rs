@@ -250,7 +250,7 @@ pub fn parse_tile_path(path: &str) -> Result<(TileKind, Tile)> {
 }
 
 /// The contents of a hash tile: its hashes concatenated, read with one batched call.
-pub fn tile_data(store: &impl HashStore, tile: &Tile) -> Result<Vec<u8>> {
+pub fn tile_data(store: &(impl HashStore + ?Sized), tile: &Tile) -> Result<Vec<u8>> {
     let hashes = store.nodes(&tile.node_ids()?)?;
     let mut out = Vec::with_capacity(hashes.len() * HASH_SIZE);
     for h in &hashes {

@@ -86,7 +86,7 @@ fn fold_right(hashes: &[Hash]) -> Option<Hash> {
 
 /// `MTH(D[start:end])` from stored complete nodes (see [`range_nodes`] for which ranges
 /// this is defined on). The empty range hashes to [`empty_root`].
-pub fn range_hash(store: &impl HashStore, start: u64, end: u64) -> Result<Hash> {
+pub fn range_hash(store: &(impl HashStore + ?Sized), start: u64, end: u64) -> Result<Hash> {
     let ids = range_nodes(start, end);
     let hashes = store.nodes(&ids)?;
     Ok(fold_right(&hashes).unwrap_or_else(empty_root))
@@ -94,7 +94,7 @@ pub fn range_hash(store: &impl HashStore, start: u64, end: u64) -> Result<Hash> 
 
 /// The tree head (root hash) of the tree of the first `size` leaves (RFC 9162 §2.1.1),
 /// from at most 64 stored complete-subtree hashes.
-pub fn root(store: &impl HashStore, size: u64) -> Result<Hash> {
+pub fn root(store: &(impl HashStore + ?Sized), size: u64) -> Result<Hash> {
     range_hash(store, 0, size)
 }
 
@@ -104,7 +104,17 @@ pub fn root(store: &impl HashStore, size: u64) -> Result<Hash> {
 /// Reads the left siblings it needs (at most one per level) from `store`, which must hold
 /// every complete node of the tree of `size` leaves. The caller persists the returned
 /// entries; for many appends in one transaction use [`Frontier`], which needs no reads.
-pub fn append(store: &impl HashStore, size: u64, leaf: Hash) -> Result<Vec<(NodeId, Hash)>> {
+pub fn append(
+    store: &(impl HashStore + ?Sized),
+    size: u64,
+    leaf: Hash,
+) -> Result<Vec<(NodeId, Hash)>> {
+    if size == u64::MAX {
+        return Err(Error::SizeOutOfRange {
+            size,
+            limit: u64::MAX - 1,
+        });
+    }
     let mut out = vec![(NodeId::new(0, size), leaf)];
     let mut id = NodeId::new(0, size);
     let mut hash = leaf;
@@ -140,7 +150,7 @@ impl Frontier {
     }
 
     /// Loads the frontier of the tree of `size` leaves from `store`: at most 64 reads.
-    pub fn from_store(store: &impl HashStore, size: u64) -> Result<Self> {
+    pub fn from_store(store: &(impl HashStore + ?Sized), size: u64) -> Result<Self> {
         let ids = range_nodes(0, size);
         let hashes = store.nodes(&ids)?;
         if hashes.len() != ids.len() {
@@ -164,8 +174,15 @@ impl Frontier {
     }
 
     /// Appends one leaf hash and pushes onto `out` every node it completes (the leaf at
-    /// level 0 first), for the caller to persist.
-    pub fn append_into(&mut self, leaf: Hash, out: &mut Vec<(NodeId, Hash)>) {
+    /// level 0 first), for the caller to persist. Fails only when the tree already has
+    /// 2^64 - 1 leaves.
+    pub fn append_into(&mut self, leaf: Hash, out: &mut Vec<(NodeId, Hash)>) -> Result<()> {
+        if self.size == u64::MAX {
+            return Err(Error::SizeOutOfRange {
+                size: self.size,
+                limit: u64::MAX - 1,
+            });
+        }
         let mut id = NodeId::new(0, self.size);
         let mut hash = leaf;
         out.push((id, hash));
@@ -183,13 +200,15 @@ impl Frontier {
         }
         self.hashes.push(hash);
         self.size += 1;
+        Ok(())
     }
 
-    /// Appends one leaf hash and returns the nodes it completes.
-    pub fn append(&mut self, leaf: Hash) -> Vec<(NodeId, Hash)> {
+    /// Appends one leaf hash and returns the nodes it completes (see
+    /// [`Frontier::append_into`]).
+    pub fn append(&mut self, leaf: Hash) -> Result<Vec<(NodeId, Hash)>> {
         let mut out = Vec::with_capacity(2);
-        self.append_into(leaf, &mut out);
-        out
+        self.append_into(leaf, &mut out)?;
+        Ok(out)
     }
 }
 
@@ -237,7 +256,10 @@ impl MemoryStore {
     pub fn push_leaf_hash(&mut self, leaf: Hash) -> u64 {
         let index = self.frontier.size();
         let mut out = Vec::with_capacity(2);
-        self.frontier.append_into(leaf, &mut out);
+        // An in-memory log cannot hold 2^64 - 1 leaves, so the frontier never refuses.
+        if self.frontier.append_into(leaf, &mut out).is_err() {
+            return index;
+        }
         for (id, hash) in out {
             let level = usize::from(id.level);
             if self.levels.len() <= level {

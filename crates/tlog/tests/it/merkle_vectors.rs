@@ -54,7 +54,7 @@ fn reference_tree_nodes_and_roots() {
         assert_eq!(&frontier.root(), want, "frontier root at {size}");
         if size < 8 {
             let leaf = store.node(NodeId::new(0, size as u64)).unwrap();
-            frontier.append(leaf);
+            frontier.append(leaf).unwrap();
         }
     }
     assert_eq!(store.root(), roots[8]);
@@ -250,4 +250,26 @@ fn append_returns_the_nodes_to_persist() {
         assert_eq!(reference.node(*id).unwrap(), *h);
     }
     assert_eq!(root(&MapStore(&map), 8).unwrap(), reference.root());
+}
+
+#[test]
+fn a_full_tree_refuses_appends_instead_of_overflowing() {
+    // A store that claims every node exists, to stand for a log of 2^64 - 1 leaves.
+    struct Everything;
+    impl HashStore for Everything {
+        fn node(&self, _: NodeId) -> tlog::Result<Hash> {
+            Ok([0; 32])
+        }
+    }
+    let mut f = Frontier::from_store(&Everything, u64::MAX).unwrap();
+    assert!(matches!(
+        f.append([1; 32]),
+        Err(tlog::Error::SizeOutOfRange { .. })
+    ));
+    assert!(tlog::append(&Everything, u64::MAX, [1; 32]).is_err());
+    // Proofs at the largest size stay in range and do not overflow.
+    let store: &dyn HashStore = &Everything;
+    let p = inclusion_proof(store, u64::MAX - 1, u64::MAX).unwrap();
+    assert_eq!(p.len(), 63);
+    assert_eq!(consistency_proof(store, 1, u64::MAX).unwrap().len(), 64);
 }

@@ -213,7 +213,7 @@ proptest! {
         prop_assert_eq!(f.root(), log.roots[size as usize]);
         if size < N {
             let leaf = log.leaves[size as usize];
-            let nodes = f.append(leaf);
+            let nodes = f.append(leaf).unwrap();
             prop_assert_eq!(f.root(), log.roots[size as usize + 1]);
             prop_assert_eq!(&nodes, &tlog::append(&log.store, size, leaf).unwrap());
             for (id, h) in nodes {
