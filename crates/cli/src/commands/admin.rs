@@ -259,30 +259,35 @@ pub fn data_dir(flag: Option<PathBuf>) -> PathBuf {
     .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
 }
 
-/// Runs an admin command; errors are one line on stderr with exit code 1.
+/// Runs an admin command. Errors are one line on stderr: exit code 1 when the store refused
+/// the request (unknown name, duplicate, invalid input), 2 when the data directory or the
+/// runtime could not be set up (the CLI's convention: 2 is usage or I/O).
 pub fn run(args: Args) -> ExitCode {
-    match run_inner(args) {
+    let dir = data_dir(args.data);
+    let setup = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .context("starting the async runtime")
+        .and_then(|rt| {
+            let store = store::bootstrap::open_data_dir(&dir)
+                .with_context(|| format!("opening the store in {}", dir.display()))?;
+            Ok((rt, store))
+        });
+    let (runtime, store) = match setup {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("entente admin: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
+    let store: Arc<dyn Store> = Arc::new(store);
+    match runtime.block_on(execute(store.as_ref(), args.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("entente admin: {e:#}");
             ExitCode::from(1)
         }
     }
-}
-
-fn run_inner(args: Args) -> Result<()> {
-    let dir = data_dir(args.data);
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .context("starting the async runtime")?;
-    runtime.block_on(async move {
-        let store: Arc<dyn Store> = Arc::new(
-            store::bootstrap::open_data_dir(&dir)
-                .with_context(|| format!("opening the store in {}", dir.display()))?,
-        );
-        execute(store.as_ref(), args.command).await
-    })
 }
 
 /// Writes one line to stdout, reporting a closed pipe as an error instead of panicking.

@@ -130,6 +130,16 @@ fn errors_are_one_line_with_exit_1() {
         .args(["grant", "x", "acme", "everything"])
         .assert()
         .code(2);
+    // A data directory that cannot be created is an I/O error, exit 2.
+    let file = dir.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    admin(&file.join("data"))
+        .args(["org", "list"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::starts_with(
+            "entente admin: opening the store in",
+        ));
 }
 
 #[test]
