@@ -1,7 +1,8 @@
-//! Ingest throughput of the SQLite store: envelopes of 500 indicators, each envelope one
+//! Throughput of the SQLite store. `ingest`: envelopes of 500 indicators, each envelope one
 //! `add_objects` call (one transaction, one fsync with `synchronous=FULL`), as the TAXII
 //! POST path issues them. Target (DESIGN.md): ≥ 20,000 objects/s for the whole server path
-//! on one core, so the store alone must be well above it.
+//! on one core, so the store alone must be well above it. `page`: one paged GET from a
+//! large collection.
 //!
 //! Run: `cargo bench -p entente-store --bench ingest`. The `_cpu_time` variant reports the
 //! same work per CPU second of the process (Linux), the fair figure on a shared machine.
@@ -130,5 +131,77 @@ fn process_cpu() -> Duration {
     Duration::from_millis((ticks(11) + ticks(12)) * 10)
 }
 
-criterion_group!(benches, ingest);
+/// A paged GET (limit 1000, the default `match[version]=last`) from a large collection, at
+/// positions spread over the whole collection. The DESIGN.md target is p99 ≤ 20 ms on
+/// 1,000,000 objects; the collection holds `ENTENTE_BENCH_ROWS` objects (default 200,000,
+/// set 1000000 for the full target; building it takes a while).
+fn page(c: &mut Criterion) {
+    let rows: u64 = std::env::var("ENTENTE_BENCH_ROWS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(200_000);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_dir(dir.path()).expect("store"));
+    let (collection, cursors) = rt.block_on(async {
+        store
+            .create_api_root(&NewApiRoot {
+                name: "bench".into(),
+                ..Default::default()
+            })
+            .await
+            .expect("root");
+        let id = store
+            .create_collection(&NewCollection {
+                api_root: "bench".into(),
+                title: "bench".into(),
+                ..Default::default()
+            })
+            .await
+            .expect("collection")
+            .id;
+        let mut cursors = Vec::new();
+        let mut n = 0;
+        while n < rows {
+            let out = store.add_objects(&id, envelope(n)).await.expect("fill");
+            // Every 7th envelope's first object is a page start.
+            if (n / ENVELOPE).is_multiple_of(7)
+                && let store::AddResult::Added { date_added } = &out[0].result
+            {
+                cursors.push(store::keys::encode_next(store::keys::floor_micros(
+                    date_added,
+                )));
+            }
+            n += ENVELOPE;
+        }
+        (id, cursors)
+    });
+    let mut group = c.benchmark_group("page");
+    group.throughput(Throughput::Elements(1000));
+    group.sample_size(50);
+    let mut i = 0usize;
+    group.bench_function(format!("sqlite_limit_1000_of_{rows}"), |b| {
+        b.iter(|| {
+            let query = store::ObjectQuery {
+                limit: 1000,
+                next: Some(cursors[i % cursors.len()].clone()),
+                max_tlp: TlpLevel::AmberStrict,
+                ..Default::default()
+            };
+            i = i.wrapping_add(7919);
+            let page = rt
+                .block_on(store.query_objects(&collection, &query))
+                .expect("page");
+            assert!(!page.items.is_empty());
+            page
+        })
+    });
+    group.finish();
+}
+
+criterion_group!(benches, ingest, page);
 criterion_main!(benches);
