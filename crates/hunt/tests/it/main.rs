@@ -1,0 +1,5 @@
+//! Integration tests of the hunt crate over the shared data set (`ENTENTE_SHARED`, default
+//! `/work/shared`): readers, the maltrail oracle, sightings and warninglists.
+
+mod readers;
+mod support;
