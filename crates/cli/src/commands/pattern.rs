@@ -29,9 +29,6 @@ Exit status: 0 valid, 1 invalid (errors with carets on stderr, or JSON on stdout
         pattern: String,
     },
     /// Match a pattern against observed-data
-    #[command(after_help = "\
-Example:
-  entente pattern match \"[domain-name:value = 'example.com']\" observed-data.json")]
     Match(super::pattern_match::Args),
 }
 
