@@ -173,3 +173,118 @@ async fn bootstrap_runs_once() {
     assert!(again.admin_token.is_none());
     assert_eq!(again.store.list_collections(None).await.unwrap().len(), 1);
 }
+
+/// Set in the child process of [`a_killed_writer_loses_no_acknowledged_object`].
+const CRASH_CHILD_ENV: &str = "ENTENTE_STORE_CRASH_CHILD_DIR";
+
+/// The writer half of the kill test: when started by that test (the variable is set), it
+/// writes envelopes forever and prints `ACK <id>` for every object reported added, after
+/// `add_objects` returned. Run normally, it does nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crash_child_writer() {
+    let Some(dir) = std::env::var_os(CRASH_CHILD_ENV) else {
+        return;
+    };
+    use std::io::Write;
+    let store = SqliteStore::open_in_dir(&dir).unwrap();
+    let c = store.list_collections(None).await.unwrap().remove(0);
+    let mut n = 0u64;
+    loop {
+        let objs = (n..n + 50)
+            .map(|i| crate::contract::indicator(i, "2020-01-01T00:00:00.000Z", TlpLevel::Clear))
+            .collect();
+        n += 50;
+        let out = store.add_objects(&c.id, objs).await.unwrap();
+        let mut stdout = std::io::stdout().lock();
+        for o in out {
+            if let AddResult::Added { .. } = o.result {
+                writeln!(stdout, "ACK {}", o.id).unwrap();
+            }
+        }
+        stdout.flush().unwrap();
+    }
+}
+
+/// DESIGN.md: "a crash never loses an acknowledged object". A child process writes as fast
+/// as it can and is killed with SIGKILL mid-stream; every object it had been told was added
+/// must be in the database afterwards.
+#[tokio::test]
+async fn a_killed_writer_loses_no_acknowledged_object() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let id = {
+        let store = SqliteStore::open_in_dir(dir.path()).unwrap();
+        store
+            .create_api_root(&NewApiRoot {
+                name: "r".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        store
+            .create_collection(&NewCollection {
+                api_root: "r".into(),
+                title: "c".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .id
+    };
+    let mut child = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "sqlite::crash_child_writer",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .env(CRASH_CHILD_ENV, dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (acked, child) = tokio::task::spawn_blocking(move || {
+        let mut acked = Vec::new();
+        for line in std::io::BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if let Some(id) = line.strip_prefix("ACK ") {
+                acked.push(id.to_owned());
+                if acked.len() >= 2000 {
+                    // Kill while the writer is in the middle of later envelopes.
+                    child.kill().unwrap();
+                    break;
+                }
+            }
+        }
+        (acked, child)
+    })
+    .await
+    .unwrap();
+    let mut child = child;
+    let _ = child.wait();
+    assert!(
+        acked.len() >= 2000,
+        "the child wrote only {} objects",
+        acked.len()
+    );
+    let store = SqliteStore::open_in_dir(dir.path()).unwrap();
+    let stored: std::collections::HashSet<String> = store
+        .query_objects(
+            &id,
+            &ObjectQuery {
+                versions: vec![VersionMatch::All],
+                limit: 100_000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .map(|o| o.id)
+        .collect();
+    let lost: Vec<_> = acked.iter().filter(|id| !stored.contains(*id)).collect();
+    assert!(lost.is_empty(), "{} acknowledged objects lost", lost.len());
+    assert_eq!(store.log_size().await.unwrap() as usize, stored.len());
+}
