@@ -60,6 +60,12 @@ impl Net {
         }
     }
 
+    /// The family (`true` for IPv6), the address bits and the prefix length; the compiled
+    /// multi-indicator matcher keys its CIDR tables by these.
+    pub(crate) fn parts(self) -> (bool, u128, u8) {
+        (self.v6, self.addr, self.prefix)
+    }
+
     /// Whether `self` lies wholly inside `outer`.
     pub fn is_subset_of(self, outer: Net) -> bool {
         self.v6 == outer.v6

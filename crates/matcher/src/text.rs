@@ -69,6 +69,12 @@ impl Like {
         })
     }
 
+    /// The regex this pattern was translated to; the compiled multi-indicator matcher
+    /// extracts its required literals from it.
+    pub(crate) fn source(&self) -> &str {
+        self.regex.as_str()
+    }
+
     /// Tests a string value.
     pub fn is_match_str(&self, value: &str) -> bool {
         self.regex.is_match(&nfc(value))
@@ -107,6 +113,12 @@ impl Matches {
             None
         };
         Ok(Matches { text, binary })
+    }
+
+    /// The translated regexes for string and (when there is one) binary values; the
+    /// compiled multi-indicator matcher extracts its required literals from them.
+    pub(crate) fn sources(&self) -> (&str, Option<&str>) {
+        (self.text.as_str(), self.binary.as_ref().map(Regex::as_str))
     }
 
     /// Searches a string value.
