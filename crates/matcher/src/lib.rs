@@ -25,6 +25,7 @@
 //! `tests/it/` and through the CLI in `crates/cli/tests/it/pattern_match.rs`.
 
 mod compile;
+pub mod compiled;
 mod error;
 mod eval;
 mod flow;

@@ -1,0 +1,466 @@
+//! The index structures: what turns one event into a short list of candidate indicators
+//! without looking at every indicator.
+//!
+//! Every indexed comparison is registered under its object path (interned: one entry per
+//! distinct `type:steps`), and every object type lists the paths that start from it. For an
+//! event, each SCO of an indexed type walks each of its type's paths once, with the
+//! evaluator's own path walk (`path::Path::any`, so references, list steps and `null`s are
+//! followed exactly as evaluation follows them), views each reached value as the evaluator
+//! does (`value::view`), and probes three structures:
+//!
+//! * **equality**: one hash table over (path, canonical key) for `=`, `IN` (every member is
+//!   its own entry) and `NOT !=` (see `key` for the canonical form);
+//! * **CIDR**: `ISSUBSET` networks in one hash table over (path, family, prefix length,
+//!   masked address); a value is looked up once per distinct prefix length registered on its
+//!   path (a handful in practice: /20–/24 in the generated workloads, at most 33 or 129);
+//! * **text**: per path, one Aho-Corasick automaton over the required literals of the `LIKE`
+//!   and `MATCHES` comparisons there (see `literal`), run over the value as the evaluator's
+//!   regex sees it (NFC for strings, code points U+0000–U+00FF for binary values).
+//!
+//! A hit in any of them is a *posting*: (indicator, observation expression). Postings are
+//! proposals only; the evaluator decides.
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
+
+use super::key::{self, Key, KeyRef, Kinds, Mode};
+use crate::net::Net;
+use crate::observation::Observation;
+use crate::path::{Path, Step};
+use crate::value::{self, BinKind, Val};
+
+/// One proposal: observation expression `leaf` (index into the compiled pattern's leaves)
+/// of indicator `ind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) struct Posting {
+    pub ind: u32,
+    pub leaf: u32,
+}
+
+/// The postings of one key; most keys belong to one indicator, so that case is inline.
+#[derive(Debug, Clone)]
+pub(crate) enum Postings {
+    One(Posting),
+    Many(Vec<Posting>),
+}
+
+impl Postings {
+    fn push(&mut self, p: Posting) {
+        match self {
+            Postings::One(first) => *self = Postings::Many(vec![*first, p]),
+            Postings::Many(v) => v.push(p),
+        }
+    }
+
+    fn slice(&self) -> &[Posting] {
+        match self {
+            Postings::One(p) => std::slice::from_ref(p),
+            Postings::Many(v) => v,
+        }
+    }
+
+    fn heap_bytes(&self) -> usize {
+        match self {
+            Postings::One(_) => 0,
+            Postings::Many(v) => v.capacity() * std::mem::size_of::<Posting>(),
+        }
+    }
+}
+
+/// What a comparison contributes to the index.
+#[derive(Debug, Clone)]
+pub(crate) enum Probe {
+    /// Equality with this key.
+    Eq(Key),
+    /// `ISSUBSET` of this network (family, prefix, masked address).
+    Cidr(bool, u8, u128),
+    /// The value contains this literal.
+    Text(Vec<u8>),
+}
+
+/// A path's identity: its type and steps (the rest of a compiled step follows from the name).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum SigStep {
+    Key(String),
+    Index(usize),
+    Any,
+}
+
+type Sig = (String, Vec<SigStep>);
+
+fn sig(p: &Path) -> Sig {
+    let steps = p
+        .steps
+        .iter()
+        .map(|s| match s {
+            Step::Key { name, .. } => SigStep::Key(name.clone()),
+            Step::Index(i) => SigStep::Index(*i),
+            Step::Any => SigStep::Any,
+        })
+        .collect();
+    (p.object_type.clone(), steps)
+}
+
+/// Whether values reached by `p` are binary (`*_bin`, `*_hex`): the walk passes the binary
+/// kind of the last property name down through index steps (`path` module), and a final
+/// reference step reaches an object, which no constant equals anyway.
+pub(crate) fn binary(p: &Path) -> bool {
+    p.steps.iter().rev().find_map(|s| match s {
+        Step::Key { name, .. } => Some(BinKind::of_name(name).is_some()),
+        _ => None,
+    }) == Some(true)
+}
+
+/// The text canonicalisation for values on `p` (see `key`).
+pub(crate) fn mode(p: &Path) -> Mode {
+    let names: Vec<&str> = p
+        .steps
+        .iter()
+        .map(|s| match s {
+            Step::Key { name, .. } => name.as_str(),
+            _ => "",
+        })
+        .collect();
+    match names.as_slice() {
+        [.., "hashes", last] if !last.is_empty() => Mode::Hash,
+        [.., "value"] => Mode::Ip,
+        _ => Mode::Plain,
+    }
+}
+
+struct PathInfo {
+    path: Path,
+    mode: Mode,
+    kinds: Kinds,
+    eq: bool,
+    /// Distinct (IPv6?, prefix) of the CIDRs registered here.
+    cidr_lens: Vec<(bool, u8)>,
+    text: Option<TextIndex>,
+}
+
+#[derive(Default)]
+struct TextBuild {
+    ids: HashMap<Vec<u8>, u32>,
+    postings: Vec<Postings>,
+}
+
+struct TextIndex {
+    ac: AhoCorasick,
+    postings: Vec<Postings>,
+}
+
+struct EqEntry {
+    pid: u32,
+    key: Key,
+    postings: Postings,
+}
+
+struct CidrEntry {
+    pid: u32,
+    v6: bool,
+    prefix: u8,
+    addr: u128,
+    postings: Postings,
+}
+
+/// Collects probes; [`Builder::finish`] makes the [`Index`].
+pub(crate) struct Builder {
+    sigs: HashMap<Sig, u32>,
+    paths: Vec<PathInfo>,
+    texts: Vec<TextBuild>,
+    types: HashMap<Box<str>, Vec<u32>>,
+    eq: HashTable<EqEntry>,
+    cidr: HashTable<CidrEntry>,
+    hasher: DefaultHashBuilder,
+}
+
+fn hash_cidr(h: &DefaultHashBuilder, pid: u32, v6: bool, prefix: u8, addr: u128) -> u64 {
+    use std::hash::BuildHasher;
+    h.hash_one((pid, v6, prefix, addr))
+}
+
+/// `addr` with the bits below `prefix` cleared, as `Net` masks.
+pub(crate) fn masked(v6: bool, addr: u128, prefix: u8) -> u128 {
+    let bits: u32 = if v6 { 128 } else { 32 };
+    let host = bits - u32::from(prefix).min(bits);
+    if host >= 128 {
+        0
+    } else {
+        (addr >> host) << host
+    }
+}
+
+impl Builder {
+    pub fn new() -> Self {
+        Builder {
+            sigs: HashMap::new(),
+            paths: Vec::new(),
+            texts: Vec::new(),
+            types: HashMap::new(),
+            eq: HashTable::new(),
+            cidr: HashTable::new(),
+            hasher: DefaultHashBuilder::default(),
+        }
+    }
+
+    fn intern(&mut self, p: &Path) -> u32 {
+        let s = sig(p);
+        if let Some(&pid) = self.sigs.get(&s) {
+            return pid;
+        }
+        let pid = u32::try_from(self.paths.len()).unwrap_or(u32::MAX);
+        self.paths.push(PathInfo {
+            path: p.clone(),
+            mode: mode(p),
+            kinds: Kinds::default(),
+            eq: false,
+            cidr_lens: Vec::new(),
+            text: None,
+        });
+        self.texts.push(TextBuild::default());
+        self.types
+            .entry(p.object_type.as_str().into())
+            .or_default()
+            .push(pid);
+        self.sigs.insert(s, pid);
+        pid
+    }
+
+    /// Registers one probe of `posting` on path `p`.
+    pub fn add(&mut self, p: &Path, probe: Probe, posting: Posting) {
+        let pid = self.intern(p);
+        let is_binary = binary(p);
+        let info = &mut self.paths[pid as usize];
+        match probe {
+            Probe::Eq(k) => {
+                info.eq = true;
+                match &k {
+                    Key::Octets(_) if !is_binary => info.kinds.octets = true,
+                    Key::Time(_) => info.kinds.time = true,
+                    _ => {}
+                }
+                let h = key::hash_key(&self.hasher, pid, k.as_ref());
+                let hasher = &self.hasher;
+                match self.eq.entry(
+                    h,
+                    |e| e.pid == pid && e.key == k,
+                    |e| key::hash_key(hasher, e.pid, e.key.as_ref()),
+                ) {
+                    hashbrown::hash_table::Entry::Occupied(mut o) => {
+                        o.get_mut().postings.push(posting)
+                    }
+                    hashbrown::hash_table::Entry::Vacant(v) => {
+                        v.insert(EqEntry {
+                            pid,
+                            key: k,
+                            postings: Postings::One(posting),
+                        });
+                    }
+                }
+            }
+            Probe::Cidr(v6, prefix, addr) => {
+                if !info.cidr_lens.contains(&(v6, prefix)) {
+                    info.cidr_lens.push((v6, prefix));
+                }
+                let h = hash_cidr(&self.hasher, pid, v6, prefix, addr);
+                let hasher = &self.hasher;
+                match self.cidr.entry(
+                    h,
+                    |e| e.pid == pid && e.v6 == v6 && e.prefix == prefix && e.addr == addr,
+                    |e| hash_cidr(hasher, e.pid, e.v6, e.prefix, e.addr),
+                ) {
+                    hashbrown::hash_table::Entry::Occupied(mut o) => {
+                        o.get_mut().postings.push(posting)
+                    }
+                    hashbrown::hash_table::Entry::Vacant(v) => {
+                        v.insert(CidrEntry {
+                            pid,
+                            v6,
+                            prefix,
+                            addr,
+                            postings: Postings::One(posting),
+                        });
+                    }
+                }
+            }
+            Probe::Text(lit) => {
+                let t = &mut self.texts[pid as usize];
+                match t.ids.get(&lit) {
+                    Some(&id) => t.postings[id as usize].push(posting),
+                    None => {
+                        let id = u32::try_from(t.postings.len()).unwrap_or(u32::MAX);
+                        t.ids.insert(lit, id);
+                        t.postings.push(Postings::One(posting));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Builds the automata and freezes the tables. Also returns the postings of any path
+    /// whose automaton could not be built (only past the automaton's size limits), which the
+    /// caller must evaluate unconditionally.
+    pub fn finish(mut self) -> (Index, Vec<Posting>) {
+        let mut unindexed = Vec::new();
+        for (pid, t) in self.texts.into_iter().enumerate() {
+            if t.postings.is_empty() {
+                continue;
+            }
+            let mut lits: Vec<(Vec<u8>, u32)> = t.ids.into_iter().collect();
+            lits.sort_by_key(|(_, id)| *id);
+            match AhoCorasickBuilder::new()
+                .match_kind(MatchKind::Standard)
+                .build(lits.iter().map(|(l, _)| l))
+            {
+                Ok(ac) => {
+                    self.paths[pid].text = Some(TextIndex {
+                        ac,
+                        postings: t.postings,
+                    });
+                }
+                Err(_) => {
+                    for p in &t.postings {
+                        unindexed.extend_from_slice(p.slice());
+                    }
+                }
+            }
+        }
+        for e in self.eq.iter_mut() {
+            if let Postings::Many(v) = &mut e.postings {
+                v.shrink_to_fit();
+            }
+        }
+        for info in &mut self.paths {
+            info.cidr_lens.sort_unstable();
+        }
+        self.eq
+            .shrink_to_fit(|e| key::hash_key(&self.hasher, e.pid, e.key.as_ref()));
+        let hasher = &self.hasher;
+        self.cidr
+            .shrink_to_fit(|e| hash_cidr(hasher, e.pid, e.v6, e.prefix, e.addr));
+        let index = Index {
+            paths: self.paths,
+            types: self.types,
+            eq: self.eq,
+            cidr: self.cidr,
+            hasher: self.hasher,
+        };
+        (index, unindexed)
+    }
+}
+
+/// The frozen index.
+pub(crate) struct Index {
+    paths: Vec<PathInfo>,
+    types: HashMap<Box<str>, Vec<u32>>,
+    eq: HashTable<EqEntry>,
+    cidr: HashTable<CidrEntry>,
+    hasher: DefaultHashBuilder,
+}
+
+/// Counters of one probe.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct ProbeCount {
+    /// Hash-table look-ups and automaton runs.
+    pub lookups: u64,
+}
+
+impl Index {
+    /// Appends the postings every value of `obs` proposes to `out`.
+    pub fn probe(&self, obs: &Observation<'_>, out: &mut Vec<Posting>, count: &mut ProbeCount) {
+        for sco in &obs.objects {
+            let Some(pids) = self.types.get(sco.object_type()) else {
+                continue;
+            };
+            for &pid in pids {
+                let info = &self.paths[pid as usize];
+                // The predicate never fails and always asks for more values, so the walk
+                // visits every value the path reaches; its result carries nothing.
+                let _ = info.path.any(obs, sco, &mut |v, bin| {
+                    let Ok(val) = value::view(v, bin) else {
+                        // The evaluator reports undecodable binary values as invalid input:
+                        // nothing can match through them.
+                        return Ok(false);
+                    };
+                    self.lookup(pid, info, &val, out, count);
+                    Ok(false)
+                });
+            }
+        }
+    }
+
+    fn lookup(
+        &self,
+        pid: u32,
+        info: &PathInfo,
+        val: &Val<'_>,
+        out: &mut Vec<Posting>,
+        count: &mut ProbeCount,
+    ) {
+        if info.eq {
+            key::of_value(val, info.mode, info.kinds, &mut |k: KeyRef<'_>| {
+                count.lookups += 1;
+                let h = key::hash_key(&self.hasher, pid, k);
+                if let Some(e) = self.eq.find(h, |e| e.pid == pid && e.key.as_ref() == k) {
+                    out.extend_from_slice(e.postings.slice());
+                }
+            });
+        }
+        if !info.cidr_lens.is_empty()
+            && let Val::Str(s) = val
+            && let Some((v6, addr, prefix)) = Net::parse(s).map(Net::parts)
+        {
+            for &(fam, len) in &info.cidr_lens {
+                if fam != v6 || len > prefix {
+                    continue;
+                }
+                count.lookups += 1;
+                let m = masked(v6, addr, len);
+                let h = hash_cidr(&self.hasher, pid, v6, len, m);
+                if let Some(e) = self.cidr.find(h, |e| {
+                    e.pid == pid && e.v6 == v6 && e.prefix == len && e.addr == m
+                }) {
+                    out.extend_from_slice(e.postings.slice());
+                }
+            }
+        }
+        if let Some(t) = &info.text {
+            count.lookups += 1;
+            let mut scan = |hay: &[u8]| {
+                for m in t.ac.find_overlapping_iter(hay) {
+                    out.extend_from_slice(t.postings[m.pattern().as_usize()].slice());
+                }
+            };
+            match val {
+                Val::Str(s) => scan(crate::text::nfc(s).as_bytes()),
+                Val::Bytes(b) => scan(value::latin1_string(b).as_bytes()),
+                _ => {}
+            }
+        }
+    }
+
+    /// Approximate heap bytes of the index (tables, keys, postings; automata by their own
+    /// estimate).
+    pub fn heap_bytes(&self) -> usize {
+        let mut n = self.eq.capacity() * (std::mem::size_of::<EqEntry>() + 1)
+            + self.cidr.capacity() * (std::mem::size_of::<CidrEntry>() + 1);
+        for e in &self.eq {
+            n += e.key.heap_bytes() + e.postings.heap_bytes();
+        }
+        for e in &self.cidr {
+            n += e.postings.heap_bytes();
+        }
+        for p in &self.paths {
+            if let Some(t) = &p.text {
+                n += t.ac.memory_usage() + t.postings.capacity() * std::mem::size_of::<Postings>();
+                n += t.postings.iter().map(Postings::heap_bytes).sum::<usize>();
+            }
+        }
+        n
+    }
+
+    /// How many distinct paths are indexed.
+    pub fn paths(&self) -> usize {
+        self.paths.len()
+    }
+}

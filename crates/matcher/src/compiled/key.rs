@@ -1,0 +1,211 @@
+//! Index keys: values and constants in a canonical form whose equality is implied by the
+//! evaluator's equality.
+//!
+//! The evaluator decides `=` and `IN` with `value::equals` (STIX 2.1 §9.6.1–§9.6.4): numbers
+//! numerically (`12` equals `12.0`), strings by code point, binary properties as decoded octets
+//! (with a string constant read as octets when all its code points are below U+0100), `t'…'`
+//! constants against the property read as a timestamp. A [`KeyRef`] is built so that
+//! `equals(v, c) == Some(true)` implies `key(v) == key(c)`: an equality index then never
+//! misses a match, and the evaluator confirms every candidate it proposes.
+//!
+//! Keys may be *coarser* than that equality, which costs only a few extra candidates. Two
+//! coarsenings are applied on purpose, per object path (the same on both sides):
+//! * hash values (`…:hashes.'SHA-256'`) compare without ASCII case, since producers write hex
+//!   in either case (the evaluator itself compares case-sensitively, as the spec says);
+//! * `…:value` strings that are IP addresses compare as addresses (`01.2.3.4` and `1.2.3.4`,
+//!   or two spellings of one IPv6 address, get one key).
+//!
+//! So if the evaluator ever adopts either as an extension, the index needs no change.
+
+use std::hash::{Hash, Hasher};
+
+use crate::net::Net;
+use crate::value::{Const, Num, Val, latin1_bytes};
+
+/// How text values on one path are canonicalised (see the module docs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Mode {
+    /// As is.
+    Plain,
+    /// ASCII lower case (hash values).
+    Hash,
+    /// IP addresses as addresses.
+    Ip,
+}
+
+/// An owned key, as stored in the index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Key {
+    Text(Box<str>),
+    Octets(Box<[u8]>),
+    Int(i128),
+    Float(u64),
+    Bool(bool),
+    Time(i128),
+    Ip(bool, u128),
+}
+
+/// A borrowed key, as computed from an event's values without allocating.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum KeyRef<'a> {
+    Text(&'a str),
+    Octets(&'a [u8]),
+    Int(i128),
+    Float(u64),
+    Bool(bool),
+    Time(i128),
+    Ip(bool, u128),
+}
+
+impl Key {
+    pub fn as_ref(&self) -> KeyRef<'_> {
+        match self {
+            Key::Text(s) => KeyRef::Text(s),
+            Key::Octets(b) => KeyRef::Octets(b),
+            Key::Int(i) => KeyRef::Int(*i),
+            Key::Float(f) => KeyRef::Float(*f),
+            Key::Bool(b) => KeyRef::Bool(*b),
+            Key::Time(t) => KeyRef::Time(*t),
+            Key::Ip(v6, a) => KeyRef::Ip(*v6, *a),
+        }
+    }
+
+    /// Heap bytes owned by the key (for the memory estimate).
+    pub fn heap_bytes(&self) -> usize {
+        match self {
+            Key::Text(s) => s.len(),
+            Key::Octets(b) => b.len(),
+            _ => 0,
+        }
+    }
+}
+
+/// Hashes a path id and a key; owned and borrowed keys hash alike.
+pub(crate) fn hash_key(state: &impl std::hash::BuildHasher, pid: u32, k: KeyRef<'_>) -> u64 {
+    let mut h = state.build_hasher();
+    pid.hash(&mut h);
+    k.hash(&mut h);
+    h.finish()
+}
+
+/// The canonical number: an integral float is the integer it equals (so `12` and `12.0`
+/// share a key, as `Num::cmp` makes them equal); other floats keep their bits.
+pub(crate) fn num(n: Num) -> KeyRef<'static> {
+    match n {
+        Num::Int(i) => KeyRef::Int(i),
+        // 1e38 < 2^127: the cast is exact for every integral float below it.
+        Num::Float(f) if f.trunc() == f && f.abs() < 1e38 => KeyRef::Int(f as i128),
+        Num::Float(f) => KeyRef::Float(f.to_bits()),
+    }
+}
+
+/// Canonical text under `mode`; `buf` holds a lower-cased copy when one is needed.
+pub(crate) fn text<'a>(mode: Mode, s: &'a str, buf: &'a mut String) -> KeyRef<'a> {
+    match mode {
+        Mode::Plain => KeyRef::Text(s),
+        Mode::Hash => {
+            if s.bytes().any(|b| b.is_ascii_uppercase()) {
+                buf.clear();
+                buf.push_str(s);
+                buf.make_ascii_lowercase();
+                KeyRef::Text(buf)
+            } else {
+                KeyRef::Text(s)
+            }
+        }
+        Mode::Ip => match Net::parse(s).map(Net::parts) {
+            Some((v6, addr, prefix)) if prefix == if v6 { 128 } else { 32 } => KeyRef::Ip(v6, addr),
+            _ => KeyRef::Text(s),
+        },
+    }
+}
+
+/// Which extra lookups a value on a path needs, because some constant there is of that kind.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Kinds {
+    /// A binary constant meets non-binary strings (compared as octets).
+    pub octets: bool,
+    /// A timestamp constant (the value is read as a timestamp).
+    pub time: bool,
+}
+
+/// The key of a constant on a path whose values are binary when `binary`, or `None` when no
+/// value can ever equal it there.
+pub(crate) fn of_const(c: &Const, binary: bool, mode: Mode) -> Option<Key> {
+    Some(match c {
+        // §9.6.4: a string constant meets binary values as octets when it can be.
+        Const::Str(s) if binary => Key::Octets(latin1_bytes(s)?.into()),
+        Const::Str(s) => {
+            let mut buf = String::new();
+            owned(text(mode, s, &mut buf))
+        }
+        Const::Num(n) => owned(num(*n)),
+        Const::Bool(b) => Key::Bool(*b),
+        Const::Bytes(b) => Key::Octets(b.clone().into()),
+        Const::Time(t) => Key::Time(t.as_nanosecond()),
+    })
+}
+
+fn owned(k: KeyRef<'_>) -> Key {
+    match k {
+        KeyRef::Text(s) => Key::Text(s.into()),
+        KeyRef::Octets(b) => Key::Octets(b.into()),
+        KeyRef::Int(i) => Key::Int(i),
+        KeyRef::Float(f) => Key::Float(f),
+        KeyRef::Bool(b) => Key::Bool(b),
+        KeyRef::Time(t) => Key::Time(t),
+        KeyRef::Ip(v6, a) => Key::Ip(v6, a),
+    }
+}
+
+/// Calls `f` with every key under which a value seen as `v` could be equal to an indexed
+/// constant.
+pub(crate) fn of_value(v: &Val<'_>, mode: Mode, kinds: Kinds, f: &mut impl FnMut(KeyRef<'_>)) {
+    match v {
+        Val::Num(n) => f(num(*n)),
+        Val::Bool(b) => f(KeyRef::Bool(*b)),
+        Val::Bytes(b) => f(KeyRef::Octets(b)),
+        Val::Str(s) => {
+            let mut buf = String::new();
+            f(text(mode, s, &mut buf));
+            if kinds.octets
+                && let Some(b) = latin1_bytes(s)
+            {
+                f(KeyRef::Octets(&b));
+            }
+            if kinds.time
+                && let Ok(t) = crate::timestamp::parse(s)
+            {
+                f(KeyRef::Time(t.as_nanosecond()));
+            }
+        }
+        Val::Other => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_share_keys_when_equal() {
+        assert_eq!(num(Num::Int(12)), num(Num::Float(12.0)));
+        assert_eq!(num(Num::Int(0)), num(Num::Float(-0.0)));
+        assert_ne!(num(Num::Int(1)), num(Num::Float(1.5)));
+    }
+
+    #[test]
+    fn coarsenings() {
+        let mut b = String::new();
+        assert_eq!(text(Mode::Hash, "AbC", &mut b), KeyRef::Text("abc"));
+        let mut b2 = String::new();
+        assert_eq!(
+            text(Mode::Ip, "01.2.3.4", &mut b),
+            text(Mode::Ip, "1.2.3.4", &mut b2)
+        );
+        assert_eq!(
+            text(Mode::Ip, "example.com", &mut b),
+            KeyRef::Text("example.com")
+        );
+    }
+}

@@ -1,0 +1,534 @@
+//! The compiled multi-indicator matcher: very many STIX indicators against a stream of
+//! events, at a cost per event that does not grow with the number of indicators.
+//!
+//! # Use
+//!
+//! ```
+//! use matcher::compiled::{CompileOptions, CompiledMatcher, Event, Indicator, Stream};
+//! use serde_json::json;
+//!
+//! let indicators = vec![
+//!     Indicator::new("indicator--1", "[domain-name:value = 'evil.example']"),
+//!     Indicator::new(
+//!         "indicator--2",
+//!         "([ipv4-addr:value = '198.51.100.7'] AND [domain-name:value = 'evil.example']) \
+//!          WITHIN 300 SECONDS",
+//!     ),
+//! ];
+//! let (m, report) = CompiledMatcher::compile(indicators, &CompileOptions::default());
+//! assert_eq!(report.compiled, 2);
+//! let doc = json!([
+//!     {"type": "observed-data", "id": "observed-data--1", "first_observed": "2024-01-01T00:00:00Z",
+//!      "last_observed": "2024-01-01T00:00:00Z", "number_observed": 1,
+//!      "object_refs": ["domain-name--1"]},
+//!     {"type": "domain-name", "id": "domain-name--1", "value": "evil.example"}
+//! ]);
+//! let time = "2024-01-01T00:00:00Z".parse().unwrap();
+//! let mut stream = Stream::new(std::sync::Arc::new(m), Default::default());
+//! let hits = stream.push(&Event { document: &doc, time, source: "line 1" }).unwrap();
+//! assert_eq!(hits.len(), 1);
+//! assert_eq!(stream.matcher().indicator(hits[0].indicator).id, "indicator--1");
+//! ```
+//!
+//! [`CompiledMatcher::compile`] takes [`Indicator`]s (or [`CompiledMatcher::compile_json`]
+//! STIX objects) and returns the matcher and a [`CompileReport`] that counts and lists what
+//! was skipped and why (not an indicator, `pattern_type` other than `stix`, revoked, bad
+//! timestamps, a pattern that does not parse or cannot be evaluated). An [`Event`] is the
+//! evaluator's own input — an observed-data document as
+//! [`Observations::from_json`](crate::Observations::from_json) reads it — plus the event's
+//! time (checked against `valid_from`/`valid_until`) and a caller-defined source reference
+//! that hits hand back. [`CompiledMatcher::match_event`] matches one event on its own, `&self`
+//! and thread-safe with a per-thread [`Scratch`]; a [`Stream`] adds the state that patterns
+//! spanning several events need (`AND`/`FOLLOWEDBY` of observations, `REPEATS`, their
+//! qualifiers) and is what `entente hunt` feeds.
+//!
+//! # How an event is matched
+//!
+//! Compiling parses each pattern, compiles it with the evaluator ([`crate::CompiledPattern`])
+//! and picks **anchors** for each observation expression `[…]` (module `anchor`): index probes
+//! of which at least one must fire for the expression to hold. They go into the index
+//! (module `index`): one hash table for equality and `IN` over (object path, canonical value)
+//! (module `key`), one for `ISSUBSET` networks by prefix length, and one Aho-Corasick automaton
+//! per path over the literals every `LIKE`/`MATCHES` match must contain (module `literal`).
+//! An event walks each indexed path of each of its SCOs once and collects postings
+//! (indicator, observation expression); indicators with an expression that has no anchor
+//! (only `!=`, `<`, `NOT …`, `EXISTS`) are on a short *always* list instead. Only the proposed
+//! indicators are evaluated, by the evaluator itself, so **hits are exactly the evaluator's**;
+//! the index only decides how few indicators it has to ask.
+//!
+//! Memory per indicator: the id, name, pattern text and validity are kept, plus the index
+//! entries; the compiled pattern is not. Confirming a candidate re-parses and re-compiles its
+//! pattern (a few microseconds for an equality) and keeps it in a bounded cache in the
+//! [`Scratch`] ([`CompileOptions::cache`] patterns): keeping every compiled pattern cost
+//! several hundred bytes per equality indicator and kilobytes per regex
+//! (`examples/compile_rss.rs` measures the resident size).
+//!
+//! # State across events, and its bound
+//!
+//! A pattern whose binding can need observations of several events is *stateful*. For each
+//! such indicator a [`Stream`] keeps the recent events that satisfied at least one of its
+//! observation expressions, and re-runs the evaluator over them (with the new event) whenever
+//! a new such event arrives. The retained set of an indicator is bounded two ways:
+//!
+//! * **time**: when the whole pattern is under `WITHIN w` (through `OR`s), an event is dropped
+//!   once the stream's high-water mark (the latest `first_observed` seen) is `w` or more past
+//!   its `last_observed`: no later event can share a binding with it. Late events (older than
+//!   the high-water mark by more than `w`) can therefore miss a chain;
+//! * **count**: at most [`StreamOptions::max_retained`] events (default 64) per indicator; the
+//!   oldest goes first. This is the only bound for patterns without an overall `WITHIN`.
+//!
+//! Retained events are shared (one copy of an event's document however many indicators keep
+//! it), so the state holds at most `max_retained` references per stateful indicator that saw
+//! a relevant event, and at most that many distinct documents; every
+//! [`StreamOptions::sweep_every`] events all indicators are expired, so quiet indicators do
+//! not pin old events. A stateful indicator reports a hit when the evaluator finds a binding
+//! over its retained events that differs from the last one it reported, so a chain that goes
+//! on matching is reported once.
+//!
+//! Tests: unit tests beside each module; `tests/it/compiled.rs` checks hits against the
+//! evaluator on generated workloads. Bench: `benches/compiled.rs`; resident size:
+//! `examples/compile_rss.rs`.
+
+mod anchor;
+mod index;
+mod indicator;
+mod key;
+mod literal;
+mod stream;
+mod window;
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use serde_json::Value;
+
+use crate::{Binding, CompiledPattern, Error, EvalOptions, Observations};
+use index::Posting;
+use indicator::Entry;
+pub use indicator::{Indicator, SkipReason};
+pub use stream::{Stream, StreamOptions};
+
+/// How to compile.
+#[derive(Debug, Clone)]
+pub struct CompileOptions {
+    /// Limits on each evaluation of a candidate.
+    pub eval: EvalOptions,
+    /// Most compiled patterns a [`Scratch`] keeps between events.
+    pub cache: usize,
+}
+
+impl Default for CompileOptions {
+    fn default() -> Self {
+        CompileOptions {
+            eval: EvalOptions::default(),
+            cache: 4096,
+        }
+    }
+}
+
+/// What compiling did.
+#[derive(Debug, Clone, Default)]
+pub struct CompileReport {
+    /// Indicators compiled.
+    pub compiled: usize,
+    /// Indicators skipped, with the reason, in input order (the index is the input position).
+    pub skipped: Vec<(usize, Option<String>, SkipReason)>,
+    /// Compiled indicators whose patterns need state across events.
+    pub stateful: usize,
+    /// Compiled indicators without an anchor, evaluated on every event.
+    pub always: usize,
+    /// Distinct object paths in the index.
+    pub paths: usize,
+    /// Approximate heap bytes of the index structures.
+    pub index_bytes: usize,
+}
+
+/// One event: an observed-data document as [`Observations::from_json`] reads it, the time of
+/// the event, and the caller's reference to where it came from.
+#[derive(Debug, Clone, Copy)]
+pub struct Event<'a, S> {
+    /// The observed-data document (2.1 bundle or array with `object_refs`, or 2.0 embedded
+    /// `objects`).
+    pub document: &'a Value,
+    /// When the event happened (indicator validity is checked against it).
+    pub time: Timestamp,
+    /// Where it came from (file and line, say); handed back in hits.
+    pub source: S,
+}
+
+/// One event of a hit.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HitEvent<S> {
+    /// The event's number in its stream (0 for [`CompiledMatcher::match_event`]).
+    pub seq: u64,
+    /// The event's time.
+    pub time: Timestamp,
+    /// The event's source reference.
+    pub source: S,
+}
+
+/// An indicator matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Hit<S> {
+    /// The indicator (see [`CompiledMatcher::indicator`]).
+    pub indicator: usize,
+    /// The evaluator's binding. Each entry's `observation` is the index of the observation
+    /// within *its own* event's document (as [`Observations::from_json`] orders it), and
+    /// `events[k]` is the event of `binding.entries[k]`.
+    pub binding: Binding,
+    /// The event of each binding entry.
+    pub events: Vec<HitEvent<S>>,
+}
+
+/// Counters, cumulative over the events a [`Scratch`] (or [`Stream`]) saw.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Events matched.
+    pub events: u64,
+    /// Index look-ups (hash probes and automaton runs).
+    pub lookups: u64,
+    /// Postings the index proposed (before de-duplication).
+    pub proposed: u64,
+    /// Indicator evaluations run (candidates after de-duplication and validity, plus the
+    /// always list).
+    pub evaluated: u64,
+    /// Hits reported.
+    pub confirmed: u64,
+    /// Evaluations that failed (invalid input for that pattern, or an evaluation bound).
+    pub errors: u64,
+    /// Patterns parsed and compiled again on a cache miss.
+    pub recompiled: u64,
+}
+
+/// Reusable per-thread state for [`CompiledMatcher::match_event`]: buffers, the cache of
+/// compiled patterns, counters.
+#[derive(Debug, Default)]
+pub struct Scratch {
+    cands: Vec<Posting>,
+    cache: HashMap<u32, CompiledPattern>,
+    /// Counters so far.
+    pub stats: Stats,
+    /// The last evaluation error, with its indicator.
+    pub last_error: Option<(usize, Error)>,
+}
+
+/// A public view of one compiled indicator.
+#[derive(Debug, Clone, Copy)]
+pub struct IndicatorRef<'a> {
+    /// The STIX id.
+    pub id: &'a str,
+    /// `name`, when present.
+    pub name: Option<&'a str>,
+    /// The pattern text (binding spans point into it).
+    pub pattern: &'a str,
+    /// Whether matching it needs state across events.
+    pub stateful: bool,
+}
+
+/// Very many indicators compiled into one index; see the module docs.
+pub struct CompiledMatcher {
+    entries: Vec<Entry>,
+    index: index::Index,
+    /// Stateless indicators without anchors: evaluated on every event.
+    always: Vec<u32>,
+    /// Observation expressions of stateful indicators without anchors: checked on every event.
+    always_leaves: Vec<Posting>,
+    options: CompileOptions,
+}
+
+impl std::fmt::Debug for CompiledMatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CompiledMatcher")
+            .field("indicators", &self.entries.len())
+            .field("paths", &self.index.paths())
+            .field("always", &self.always.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn timestamp(field: &'static str, v: Option<&str>) -> Result<Option<Timestamp>, SkipReason> {
+    v.map(|text| {
+        crate::timestamp::parse(text).map_err(|_| SkipReason::Timestamp {
+            field,
+            value: text.to_owned(),
+        })
+    })
+    .transpose()
+}
+
+fn parse(text: &str, version: pattern::ast::StixVersion) -> Result<CompiledPattern, SkipReason> {
+    let p = pattern::parse(text, version).map_err(|e| SkipReason::Syntax(e.to_string()))?;
+    CompiledPattern::new(&p).map_err(SkipReason::Semantics)
+}
+
+impl CompiledMatcher {
+    /// Compiles `indicators`; see the module docs.
+    pub fn compile(
+        indicators: impl IntoIterator<Item = Indicator>,
+        options: &CompileOptions,
+    ) -> (CompiledMatcher, CompileReport) {
+        Self::compile_results(indicators.into_iter().map(Ok), options)
+    }
+
+    /// Compiles STIX objects: those that are not indicators are skipped and reported.
+    pub fn compile_json<'v>(
+        objects: impl IntoIterator<Item = &'v Value>,
+        options: &CompileOptions,
+    ) -> (CompiledMatcher, CompileReport) {
+        Self::compile_results(objects.into_iter().map(Indicator::from_json), options)
+    }
+
+    fn compile_results(
+        items: impl Iterator<Item = Result<Indicator, SkipReason>>,
+        options: &CompileOptions,
+    ) -> (CompiledMatcher, CompileReport) {
+        let mut report = CompileReport::default();
+        let mut builder = index::Builder::new();
+        let mut entries = Vec::new();
+        let mut always = Vec::new();
+        let mut always_leaves = Vec::new();
+        for (pos, item) in items.enumerate() {
+            let mut id = None;
+            let r = item.and_then(|ind| {
+                id = Some(ind.id.clone());
+                Self::prepare(ind)
+            });
+            let (entry, compiled) = match r {
+                Ok(x) => x,
+                Err(why) => {
+                    report.skipped.push((pos, id, why));
+                    continue;
+                }
+            };
+            let Ok(ind) = u32::try_from(entries.len()) else {
+                report
+                    .skipped
+                    .push((pos, id, SkipReason::Missing("room (over 2^32 indicators)")));
+                continue;
+            };
+            let leaves: Vec<_> = compiled
+                .inner
+                .leaves
+                .iter()
+                .map(|l| anchor::of_expr(&l.expr))
+                .collect();
+            if entry.stateful {
+                report.stateful += 1;
+                for (l, a) in leaves.into_iter().enumerate() {
+                    let posting = Posting {
+                        ind,
+                        leaf: l as u32,
+                    };
+                    match a {
+                        Some(a) => {
+                            for (path, probe) in a {
+                                builder.add(path, probe, posting);
+                            }
+                        }
+                        None => always_leaves.push(posting),
+                    }
+                }
+            } else if leaves.iter().all(Option::is_some) {
+                for (l, a) in leaves.into_iter().enumerate() {
+                    for (path, probe) in a.unwrap_or_default() {
+                        builder.add(
+                            path,
+                            probe,
+                            Posting {
+                                ind,
+                                leaf: l as u32,
+                            },
+                        );
+                    }
+                }
+            } else {
+                always.push(ind);
+            }
+            entries.push(entry);
+        }
+        report.compiled = entries.len();
+        let (index, unindexed) = builder.finish();
+        // Postings whose automaton could not be built (past its size limits): evaluated on
+        // every event instead, which is slower but still exact.
+        for p in unindexed {
+            if entries[p.ind as usize].stateful {
+                always_leaves.push(p);
+            } else {
+                always.push(p.ind);
+            }
+        }
+        always.sort_unstable();
+        always.dedup();
+        always_leaves.sort_unstable();
+        always_leaves.dedup();
+        report.always = always.len() + {
+            let mut inds: Vec<u32> = always_leaves.iter().map(|p| p.ind).collect();
+            inds.dedup();
+            inds.len()
+        };
+        report.paths = index.paths();
+        report.index_bytes = index.heap_bytes();
+        let m = CompiledMatcher {
+            entries,
+            index,
+            always,
+            always_leaves,
+            options: options.clone(),
+        };
+        (m, report)
+    }
+
+    fn prepare(ind: Indicator) -> Result<(Entry, CompiledPattern), SkipReason> {
+        if ind.pattern_type != "stix" {
+            return Err(SkipReason::PatternType(ind.pattern_type));
+        }
+        if ind.revoked {
+            return Err(SkipReason::Revoked);
+        }
+        let version = match ind.pattern_version.as_deref() {
+            None | Some("2.1") => pattern::ast::StixVersion::V21,
+            Some("2.0") => pattern::ast::StixVersion::V20,
+            Some(other) => return Err(SkipReason::PatternVersion(other.to_owned())),
+        };
+        let valid_from = timestamp("valid_from", ind.valid_from.as_deref())?;
+        let valid_until = timestamp("valid_until", ind.valid_until.as_deref())?;
+        let compiled = parse(&ind.pattern, version)?;
+        let stateful = anchor::needs_state(&compiled.inner.root);
+        let horizon = if stateful {
+            anchor::horizon(&compiled.inner.root)
+        } else {
+            None
+        };
+        let entry = Entry {
+            id: ind.id.into(),
+            name: ind.name.map(Into::into),
+            pattern: ind.pattern.into(),
+            version,
+            valid_from,
+            valid_until,
+            stateful,
+            horizon,
+        };
+        Ok((entry, compiled))
+    }
+
+    /// How many indicators were compiled.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether no indicator was compiled.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// The indicator numbered `i` by hits (`i < len()`).
+    ///
+    /// # Panics
+    ///
+    /// When `i` is out of range.
+    pub fn indicator(&self, i: usize) -> IndicatorRef<'_> {
+        let e = &self.entries[i];
+        IndicatorRef {
+            id: &e.id,
+            name: e.name.as_deref(),
+            pattern: &e.pattern,
+            stateful: e.stateful,
+        }
+    }
+
+    /// A fresh [`Scratch`] for this matcher.
+    pub fn scratch(&self) -> Scratch {
+        Scratch::default()
+    }
+
+    /// The compiled pattern of indicator `i`, from the cache or compiled again.
+    fn pattern<'c>(
+        &self,
+        i: u32,
+        cache: &'c mut HashMap<u32, CompiledPattern>,
+        stats: &mut Stats,
+    ) -> Option<&'c CompiledPattern> {
+        if !cache.contains_key(&i) {
+            if cache.len() >= self.options.cache.max(1) {
+                // Clearing beats tracking recency here: a miss costs one parse and compile,
+                // and a working set larger than the cache gains little from LRU order.
+                cache.clear();
+            }
+            let e = &self.entries[i as usize];
+            let c = parse(&e.pattern, e.version).ok()?;
+            stats.recompiled += 1;
+            cache.insert(i, c);
+        }
+        cache.get(&i)
+    }
+
+    /// Fills `scratch.cands` with the sorted, de-duplicated postings for `obs`, the always
+    /// lists included.
+    fn candidates(&self, obs: &Observations<'_>, scratch: &mut Scratch) {
+        scratch.cands.clear();
+        let mut count = index::ProbeCount::default();
+        for o in &obs.list {
+            self.index.probe(o, &mut scratch.cands, &mut count);
+        }
+        scratch.stats.lookups += count.lookups;
+        scratch.stats.proposed += scratch.cands.len() as u64;
+        scratch
+            .cands
+            .extend(self.always.iter().map(|&ind| Posting { ind, leaf: 0 }));
+        scratch.cands.extend_from_slice(&self.always_leaves);
+        scratch.cands.sort_unstable();
+        scratch.cands.dedup();
+    }
+
+    /// Matches one event on its own: every indicator whose pattern the evaluator finds true on
+    /// this event's observations alone (stateful patterns included, without any state).
+    pub fn match_event<S: Clone>(
+        &self,
+        event: &Event<'_, S>,
+        scratch: &mut Scratch,
+    ) -> Result<Vec<Hit<S>>, Error> {
+        let obs = Observations::from_json(event.document)?;
+        scratch.stats.events += 1;
+        self.candidates(&obs, scratch);
+        let cands = std::mem::take(&mut scratch.cands);
+        let mut hits = Vec::new();
+        let mut last = None;
+        for p in &cands {
+            if last == Some(p.ind) {
+                continue;
+            }
+            last = Some(p.ind);
+            let e = &self.entries[p.ind as usize];
+            if !e.valid_at(event.time) {
+                continue;
+            }
+            scratch.stats.evaluated += 1;
+            let Some(c) = self.pattern(p.ind, &mut scratch.cache, &mut scratch.stats) else {
+                continue;
+            };
+            match c.evaluate_with(&obs, &self.options.eval) {
+                Ok(Some(binding)) => {
+                    scratch.stats.confirmed += 1;
+                    let ev = HitEvent {
+                        seq: 0,
+                        time: event.time,
+                        source: event.source.clone(),
+                    };
+                    hits.push(Hit {
+                        indicator: p.ind as usize,
+                        events: vec![ev; binding.entries.len()],
+                        binding,
+                    });
+                }
+                Ok(None) => {}
+                Err(err) => {
+                    scratch.stats.errors += 1;
+                    scratch.last_error = Some((p.ind as usize, err));
+                }
+            }
+        }
+        scratch.cands = cands;
+        Ok(hits)
+    }
+}
