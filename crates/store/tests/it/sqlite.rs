@@ -288,3 +288,72 @@ async fn a_killed_writer_loses_no_acknowledged_object() {
     assert!(lost.is_empty(), "{} acknowledged objects lost", lost.len());
     assert_eq!(store.log_size().await.unwrap() as usize, stored.len());
 }
+
+/// Two stores on one file (two processes, e.g. two servers or a server and an import)
+/// writing to one collection at once still hand out strictly increasing date_added values:
+/// the high-water mark is read inside each `BEGIN IMMEDIATE` transaction.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_stores_on_one_file_keep_date_added_strict() {
+    let dir = tempfile::tempdir().unwrap();
+    let a = SqliteStore::open_in_dir(dir.path()).unwrap();
+    let b = SqliteStore::open_in_dir(dir.path()).unwrap();
+    a.create_api_root(&NewApiRoot {
+        name: "r".into(),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    let id = a
+        .create_collection(&NewCollection {
+            api_root: "r".into(),
+            title: "c".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .id;
+    let mut tasks = Vec::new();
+    for (k, s) in [a.clone(), b.clone(), a.clone(), b.clone()]
+        .into_iter()
+        .enumerate()
+    {
+        let id = id.clone();
+        tasks.push(tokio::spawn(async move {
+            for e in 0..20u64 {
+                let objs = (0..10u64)
+                    .map(|i| {
+                        crate::contract::indicator(
+                            k as u64 * 10_000 + e * 10 + i,
+                            "2020-01-01T00:00:00.000Z",
+                            TlpLevel::Clear,
+                        )
+                    })
+                    .collect();
+                s.add_objects(&id, objs).await.unwrap();
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let page = b
+        .query_objects(
+            &id,
+            &ObjectQuery {
+                versions: vec![VersionMatch::All],
+                limit: 10_000,
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(page.items.len(), 800);
+    assert!(
+        page.items
+            .windows(2)
+            .all(|w| w[0].date_added < w[1].date_added)
+    );
+    assert_eq!(a.log_size().await.unwrap(), 800);
+    let leaves = a.log_leaves(0, 1000).await.unwrap();
+    assert!(leaves.iter().enumerate().all(|(i, l)| l.index == i as u64));
+}
