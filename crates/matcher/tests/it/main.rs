@@ -1,4 +1,5 @@
 //! Integration tests of the matcher crate (one binary, STYLE.md §5).
 
+mod compiled;
 mod semantics;
 mod vectors;
