@@ -40,7 +40,8 @@ use axum::Router;
 use axum::middleware;
 use axum::routing::get;
 use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultMakeSpan, DefaultOnResponse, TraceLayer};
+use tracing::Level;
 
 pub use config::{Config, Limits};
 pub use error::ApiError;
@@ -83,7 +84,13 @@ pub fn router(state: AppState) -> Router {
             state.clone(),
             negotiate::timeout,
         ))
-        .layer(TraceLayer::new_for_http())
+        // One span per request (method, URI) and one line per response (status, latency)
+        // at INFO, so `entente -v serve` is a structured access log.
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
+                .on_response(DefaultOnResponse::new().level(Level::INFO)),
+        )
         .with_state(state)
 }
 
