@@ -1,0 +1,98 @@
+//! `entente serve` through the real binary: the first start prints the admin token once on
+//! a line of its own and the discovery URL; the token works; a second start on the same
+//! data directory prints the URL only; SIGTERM stops the server cleanly.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+
+/// Starts `entente serve` on a free port; returns the child and its first stdout lines up
+/// to and including the URL line.
+#[allow(
+    clippy::zombie_processes,
+    reason = "the child is handed to the caller, which waits for it in terminate()"
+)]
+fn start(data: &Path) -> (Child, Vec<String>) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = Command::new(assert_cmd::cargo::cargo_bin("entente"))
+        .env_remove("ENTENTE_DATA")
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run entente serve");
+    let mut lines = Vec::new();
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    loop {
+        let mut line = String::new();
+        assert!(
+            out.read_line(&mut line).unwrap() > 0,
+            "serve exited: {lines:?}"
+        );
+        let line = line.trim_end().to_owned();
+        let done = line.starts_with("http://");
+        lines.push(line);
+        if done {
+            return (child, lines);
+        }
+    }
+}
+
+/// A raw HTTP/1.1 GET; returns the status code.
+fn get_status(url: &str, token: &str) -> u16 {
+    let rest = url.trim_start_matches("http://");
+    let (host, path) = rest.split_at(rest.find('/').unwrap());
+    let mut conn = TcpStream::connect(host).unwrap();
+    write!(
+        conn,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: application/taxii+json;version=2.1\r\n\
+         Authorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut answer = String::new();
+    conn.read_to_string(&mut answer).unwrap();
+    answer.split(' ').nth(1).unwrap().parse().unwrap()
+}
+
+fn terminate(mut child: Child) -> std::process::ExitStatus {
+    #[cfg(unix)]
+    {
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+    }
+    #[cfg(not(unix))]
+    let _ = child.kill();
+    child.wait().unwrap()
+}
+
+#[test]
+fn first_start_prints_token_once_then_url_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let (child, lines) = start(&data);
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    let token = lines[0]
+        .strip_prefix("admin token: ")
+        .expect("token line")
+        .to_owned();
+    assert_eq!(token.len(), 64);
+    let url = &lines[1];
+    assert!(url.ends_with("/taxii2/"), "{url}");
+    assert_eq!(get_status(url, &token), 200);
+    assert_eq!(get_status(url, "wrong"), 401);
+    let status = terminate(child);
+    #[cfg(unix)]
+    assert!(status.success(), "SIGTERM is a clean shutdown: {status:?}");
+
+    let (child, lines) = start(&data);
+    assert_eq!(lines.len(), 1, "no token on later starts: {lines:?}");
+    assert_eq!(get_status(&lines[0], &token), 200);
+    terminate(child);
+}
