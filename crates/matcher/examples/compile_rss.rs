@@ -1,0 +1,110 @@
+//! Resident memory per compiled indicator, compile time, and single-core events per second
+//! at sizes too large for criterion's repeated runs (100,000 and 1,000,000 indicators).
+//!
+//! ```text
+//! cargo run --release -p entente-matcher --example compile_rss -- 1000000 [EVENTS]
+//! ```
+//!
+//! Indicators are generated lazily (so no input list is resident) in the equality-heavy mix
+//! of `benches/workload/mod.rs`; resident size is read from `/proc/self/statm` before and
+//! after compiling. The difference also counts memory the allocator kept from compiling's
+//! temporaries, so it is an upper bound on what the matcher holds. Then EVENTS pre-parsed
+//! events (default 1,000,000; 1 % carry an indicator's value) go through a `Stream` on this
+//! one thread.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use matcher::compiled::{CompileOptions, CompiledMatcher, Event, Stream, StreamOptions};
+
+#[path = "../benches/workload/mod.rs"]
+mod workload;
+
+/// CPU seconds (user + system) this process used so far, from `/proc/self/stat` (clock
+/// ticks, assumed 100 per second as on every Linux configuration in use): on a shared machine
+/// wall time also counts other processes' turns.
+fn cpu() -> f64 {
+    let text = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = text.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
+/// Resident set size in bytes (Linux `/proc/self/statm`, second field, in pages).
+fn rss() -> Option<u64> {
+    let text = std::fs::read_to_string("/proc/self/statm").ok()?;
+    let pages: u64 = text.split_whitespace().nth(1)?.parse().ok()?;
+    Some(pages * 4096)
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let n: u64 = args.next().and_then(|a| a.parse().ok()).unwrap_or(100_000);
+    let events: usize = args
+        .next()
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1_000_000);
+
+    let before = rss().unwrap_or(0);
+    let c0 = cpu();
+    let t = Instant::now();
+    let (m, report) = CompiledMatcher::compile(workload::indicators(n), &CompileOptions::default());
+    let compile = t.elapsed();
+    let compile_cpu = cpu() - c0;
+    let after = rss().unwrap_or(0);
+    let per = (after.saturating_sub(before)) as f64 / n as f64;
+    println!(
+        "indicators {n}: compiled {} (skipped {}, stateful {}, always {}), {} paths",
+        report.compiled,
+        report.skipped.len(),
+        report.stateful,
+        report.always,
+        report.paths
+    );
+    println!(
+        "compile {:.2} s wall, {compile_cpu:.2} s CPU ({:.0} indicators per CPU-second); resident +{:.1} MiB = {per:.0} bytes/indicator \
+         (index structures ~{:.0} bytes/indicator)",
+        compile.as_secs_f64(),
+        n as f64 / compile_cpu.max(0.01),
+        (after.saturating_sub(before)) as f64 / (1 << 20) as f64,
+        report.index_bytes as f64 / n as f64
+    );
+
+    let evs = workload::events(events, n, 0.01, 7);
+    let m = Arc::new(m);
+    let mut stream = Stream::new(Arc::clone(&m), StreamOptions::default());
+    let c1 = cpu();
+    let t = Instant::now();
+    let mut hits = 0usize;
+    let mut bad = 0usize;
+    for (doc, time) in &evs {
+        match stream.push(&Event {
+            document: doc,
+            time: *time,
+            source: (),
+        }) {
+            Ok(h) => hits += h.len(),
+            Err(_) => bad += 1,
+        }
+    }
+    let secs = t.elapsed().as_secs_f64();
+    let cpu_secs = (cpu() - c1).max(0.01);
+    let s = stream.stats();
+    println!(
+        "events {events}: {:.0} events per CPU-second on one thread ({cpu_secs:.2} s CPU, \
+         {secs:.2} s wall), hits {hits}, bad {bad}",
+        events as f64 / cpu_secs,
+    );
+    println!(
+        "lookups {}, proposed {}, evaluated {}, confirmed {}, errors {}, recompiled {}, retained now {}",
+        s.lookups,
+        s.proposed,
+        s.evaluated,
+        s.confirmed,
+        s.errors,
+        s.recompiled,
+        stream.retained()
+    );
+}
