@@ -34,6 +34,8 @@ pub enum Command {
     Push(crate::commands::push::Args),
     /// Pull a collection of a TAXII 2.1 server into one STIX bundle
     Pull(crate::commands::pull::Args),
+    /// Hunt Zeek, Suricata EVE, STIX or NDJSON telemetry for indicators; alerts and sightings
+    Hunt(crate::commands::hunt::Args),
 }
 
 /// Logs go to stderr through `tracing`; quiet (warnings only) unless asked.

@@ -5,16 +5,20 @@
 //! indicator, and `where_sighted_refs` and `created_by_ref` name the hunter's `identity`
 //! (§4.5), which travels in the same bundle.
 //!
-//! Ids are deterministic (UUIDv5 in entente's own namespace): the identity's from its name,
-//! a sighting's from the identity, the indicator and what was seen (count and window), so
-//! a rerun over the same input yields the same ids, and a run over more input new ones.
+//! Ids are deterministic: the identity's from its name, a sighting's from the identity, the
+//! indicator and what was seen (count and window), so a rerun over the same input yields the
+//! same ids, and a run over more input new ones. They are version-4 UUIDs, because STIX 2.1
+//! §2.9 says SDO and SRO ids SHOULD be UUIDv4 (`entente validate` warns otherwise), whose
+//! 122 free bits are taken from a SHA-1 of the key (name-based UUID computation, then the
+//! version and variant bits of v4): RFC 9562 §5.4 asks for random or pseudo-random bits, and
+//! a hash of a unique key is as unpredictable as the key.
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-/// entente's namespace for the UUIDv5 ids it derives (not the STIX SCO namespace, which is
+/// entente's namespace for the ids it derives (not the STIX SCO namespace, which is
 /// reserved for SCO ids, §2.9).
 const ENTENTE_NAMESPACE: Uuid = Uuid::from_u128(0x6f3c_1b7e_2d4a_5e8f_9a01_b2c3_d4e5_f607);
 
@@ -99,10 +103,7 @@ impl Sightings {
             let last = seen.last.to_string();
             let count = seen.count.min(MAX_COUNT);
             let key = format!("{identity_id}\n{indicator}\n{count}\n{first}\n{last}");
-            let id = format!(
-                "sighting--{}",
-                Uuid::new_v5(&ENTENTE_NAMESPACE, key.as_bytes())
-            );
+            let id = format!("sighting--{}", derived_v4(&key));
             let mut s = Map::new();
             s.insert("type".into(), "sighting".into());
             s.insert("spec_version".into(), "2.1".into());
@@ -124,7 +125,7 @@ impl Sightings {
             .join("\n");
         json!({
             "type": "bundle",
-            "id": format!("bundle--{}", Uuid::new_v5(&ENTENTE_NAMESPACE, bundle_key.as_bytes())),
+            "id": format!("bundle--{}", derived_v4(&bundle_key)),
             "objects": objects,
         })
     }
@@ -132,10 +133,13 @@ impl Sightings {
 
 /// The deterministic id of the hunter's identity.
 pub fn identity_id(name: &str) -> String {
-    format!(
-        "identity--{}",
-        Uuid::new_v5(&ENTENTE_NAMESPACE, format!("identity\n{name}").as_bytes())
-    )
+    format!("identity--{}", derived_v4(&format!("identity\n{name}")))
+}
+
+/// A version-4 UUID whose free bits come from a SHA-1 of `key` (see the module docs).
+fn derived_v4(key: &str) -> Uuid {
+    let bytes = *Uuid::new_v5(&ENTENTE_NAMESPACE, key.as_bytes()).as_bytes();
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
 /// A timestamp with exactly millisecond precision (STIX 2.1 §3.2: `created` and `modified`

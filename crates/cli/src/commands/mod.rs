@@ -1,6 +1,7 @@
 //! One module per subcommand; `run` dispatches and maps outcomes to exit codes.
 
 pub mod admin;
+pub mod hunt;
 pub mod pattern;
 pub mod pattern_match;
 pub mod pull;
@@ -21,5 +22,6 @@ pub fn run(command: Command) -> ExitCode {
         Command::Pattern(command) => pattern::run(command),
         Command::Push(args) => push::run(args),
         Command::Pull(args) => pull::run(args),
+        Command::Hunt(args) => hunt::run(args),
     }
 }

@@ -1,5 +1,8 @@
 //! Integration tests of the hunt crate over the shared data set (`ENTENTE_SHARED`, default
 //! `/work/shared`): readers, the maltrail oracle, sightings and warninglists.
 
+mod oracle;
 mod readers;
+mod sightings;
 mod support;
+mod warninglists;
