@@ -133,6 +133,9 @@ impl From<store::StoreError> for ApiError {
             // A malformed `next` token reaches the store as an opaque string; only it can
             // tell that the position inside is nonsense.
             store::StoreError::Invalid(reason) => ApiError::BadRequest(reason),
+            // Something looked up a moment ago is gone (e.g. a collection removed by an
+            // administrator while a request was under way).
+            store::StoreError::NotFound { kind, .. } => ApiError::NotFound(kind),
             other => ApiError::Internal(other.to_string()),
         }
     }

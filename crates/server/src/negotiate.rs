@@ -26,6 +26,8 @@ pub async fn check_accept(request: Request, next: Next) -> Response {
     let accept = request
         .headers()
         .get(header::ACCEPT)
+        // A header that is not visible ASCII cannot name a TAXII media type; a NUL makes it
+        // parse as no media type at all, so it is refused like any other unknown type.
         .map(|v| v.to_str().unwrap_or("\u{0}"));
     if !taxii::media::accepts_taxii21(accept) {
         return ApiError::NotAcceptable.into_response();
