@@ -481,15 +481,37 @@ impl CompiledMatcher {
         scratch.cands.dedup();
     }
 
+    /// The quick pre-probe (see `index::Index::quick`): `Some(latest first_observed)` when
+    /// nothing can match this document, so it need not be loaded.
+    fn nothing_to_do(&self, doc: &Value, scratch: &mut Scratch) -> Option<Option<Timestamp>> {
+        if !self.always.is_empty() || !self.always_leaves.is_empty() {
+            return None;
+        }
+        scratch.cands.clear();
+        let mut count = index::ProbeCount::default();
+        let quick = self.index.quick(doc, &mut scratch.cands, &mut count);
+        scratch.stats.lookups += count.lookups;
+        match quick {
+            index::Quick::Nothing(latest) => Some(latest),
+            index::Quick::Load => None,
+        }
+    }
+
     /// Matches one event on its own: every indicator whose pattern the evaluator finds true on
     /// this event's observations alone (stateful patterns included, without any state).
+    ///
+    /// A document that no index entry can match is not loaded into the evaluator's model, so
+    /// it is checked only as far as matching needs (its observed-data's `first_observed`).
     pub fn match_event<S: Clone>(
         &self,
         event: &Event<'_, S>,
         scratch: &mut Scratch,
     ) -> Result<Vec<Hit<S>>, Error> {
-        let obs = Observations::from_json(event.document)?;
         scratch.stats.events += 1;
+        if self.nothing_to_do(event.document, scratch).is_some() {
+            return Ok(Vec::new());
+        }
+        let obs = Observations::from_json(event.document)?;
         self.candidates(&obs, scratch);
         let cands = std::mem::take(&mut scratch.cands);
         let mut hits = Vec::new();

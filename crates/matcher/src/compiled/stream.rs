@@ -103,6 +103,13 @@ impl<S: Clone> Stream<S> {
     /// patterns whose retained events (this one included) bind anew.
     pub fn push(&mut self, event: &Event<'_, S>) -> Result<Vec<Hit<S>>, Error> {
         let m = Arc::clone(&self.matcher);
+        if let Some(latest_first) = m.nothing_to_do(event.document, &mut self.scratch) {
+            self.seq += 1;
+            self.scratch.stats.events += 1;
+            self.high_water = self.high_water.max(latest_first);
+            self.maybe_sweep();
+            return Ok(Vec::new());
+        }
         let obs = Observations::from_json(event.document)?;
         let seq = self.seq;
         self.seq += 1;
@@ -209,10 +216,14 @@ impl<S: Clone> Stream<S> {
             }
         }
         self.scratch.cands = cands;
+        self.maybe_sweep();
+        Ok(hits)
+    }
+
+    fn maybe_sweep(&mut self) {
         if self.options.sweep_every > 0 && self.seq.is_multiple_of(self.options.sweep_every) {
             self.sweep();
         }
-        Ok(hits)
     }
 
     /// Expires every indicator's retained events and forgets indicators left with none.
