@@ -6,9 +6,9 @@
 //! that alerts can say why something matched. Both observed-data shapes are read (2.1
 //! `object_refs` with the SCOs beside them, 2.0 embedded `objects`); see [`Observations`].
 //!
-//! **What it is not.** It does not parse patterns (the `pattern` crate does), read telemetry
-//! (`hunt` does), or match very many patterns at once (that engine indexes constants and
-//! calls back into these semantics only for candidates).
+//! **What it is not.** It does not parse patterns (the `pattern` crate does) or read telemetry
+//! (`hunt` does). Matching very many patterns at once is [`compiled`]'s job: it indexes the
+//! constants and calls back into these semantics only for the candidates.
 //!
 //! **Invariants.**
 //! * **Evaluation is bounded.** Regexes run on a linear-time engine with a size limit; path
