@@ -15,9 +15,8 @@ use pattern::ast::{ComparisonExpr, Literal, ObservationExpr, Op, PathStep, Rhs, 
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::engine::Hit;
+use crate::engine::{Hit, IndicatorInfo};
 use crate::event::Event;
-use crate::indicators::Indicator;
 
 /// Where the matched record is.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -53,11 +52,19 @@ pub struct Alert {
 }
 
 impl Alert {
-    /// The alert for `hit` on `event`.
-    pub fn new(indicator: &Indicator, hit: &Hit, event: &Event) -> Alert {
+    /// The alert for `hit` on `event`. Only SCOs of `event` are looked at: an entry of a
+    /// binding across events that refers to an earlier event lists nothing.
+    pub fn new(indicator: IndicatorInfo<'_>, hit: &Hit, event: &Event) -> Alert {
         let mut matched = Vec::new();
+        // Hits are few; parsing the pattern again here keeps no tree per indicator.
+        let ast = pattern::parse(indicator.pattern, pattern::StixVersion::V21)
+            .or_else(|_| pattern::parse(indicator.pattern, pattern::StixVersion::V20))
+            .ok();
         for entry in &hit.binding.entries {
-            let Some(expr) = find_observation(&indicator.ast.root, entry.expression) else {
+            let Some(expr) = ast
+                .as_ref()
+                .and_then(|a| find_observation(&a.root, entry.expression))
+            else {
                 continue;
             };
             let mut comparisons = Vec::new();
@@ -91,8 +98,8 @@ impl Alert {
             }
         }
         Alert {
-            indicator: indicator.id.clone(),
-            name: indicator.name.clone(),
+            indicator: indicator.id.to_owned(),
+            name: indicator.name.map(str::to_owned),
             source: AlertSource {
                 file: event.source.file.to_string(),
                 line: event.source.line,

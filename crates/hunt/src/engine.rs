@@ -2,15 +2,21 @@
 //!
 //! [`Engine`] is what [`crate::hunt::Hunter`] asks for each event: which indicators match,
 //! with the matcher's [`matcher::Binding`] for each. The pattern semantics stay in the
-//! `matcher` crate; an engine only decides which indicators to evaluate.
+//! `matcher` crate; an engine only decides which indicators to evaluate and how.
 //!
-//! [`EachIndicator`] evaluates every indicator valid at the event's time with the
-//! single-pattern evaluator: correct by construction, but its cost per event grows with the
-//! number of indicators. The compiled multi-indicator matcher (`matcher::compiled`, issue 4
-//! item 1) will implement this trait with indexes whose cost does not; swapping it in is
-//! the one line in `entente hunt` that builds the engine.
+//! * [`Compiled`] is the engine of `entente hunt`: `matcher::compiled`'s index over all
+//!   indicators, whose cost per event does not grow with their number, fed as a
+//!   `matcher::compiled::Stream` so that patterns spanning several events (`AND`,
+//!   `FOLLOWEDBY`, `REPEATS` between observations) match across events within the stream's
+//!   bounds.
+//! * [`EachIndicator`] evaluates every indicator valid at the event's time with the
+//!   single-pattern evaluator, on each event alone: obviously correct, O(indicators) per
+//!   event. Tests use it as the reference the compiled engine must agree with.
 
-use matcher::{Binding, Observations};
+use std::sync::Arc;
+
+use matcher::compiled::{CompileOptions, CompiledMatcher, Stream, StreamOptions};
+use matcher::{Binding, CompiledPattern};
 
 use crate::event::Event;
 use crate::indicators::Indicator;
@@ -18,67 +24,129 @@ use crate::indicators::Indicator;
 /// One indicator that matched one event.
 #[derive(Debug, Clone)]
 pub struct Hit {
-    /// Index of the indicator in [`Engine::indicators`].
+    /// Index of the indicator in the engine ([`Engine::indicator`]).
     pub indicator: usize,
-    /// Which observation satisfied which observation expression.
+    /// Which observation satisfied which observation expression. For a match across events
+    /// (compiled engine only) some entries refer to earlier events.
     pub binding: Binding,
 }
 
 /// An evaluation that failed (the answer is unknown, not "no match").
 #[derive(Debug, Clone)]
 pub struct EvalFailure {
-    /// Index of the indicator in [`Engine::indicators`].
+    /// Index of the indicator in the engine.
     pub indicator: usize,
     /// Why.
     pub error: matcher::Error,
 }
 
+/// What an engine tells about one of its indicators.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IndicatorInfo<'a> {
+    /// The id.
+    pub id: &'a str,
+    /// The name.
+    pub name: Option<&'a str>,
+    /// The pattern text.
+    pub pattern: &'a str,
+}
+
 /// Matches events against a set of indicators.
 pub trait Engine {
-    /// The indicators, indexed as [`Hit::indicator`] refers to them.
-    fn indicators(&self) -> &[Indicator];
+    /// How many indicators the engine hunts with.
+    fn len(&self) -> usize;
 
-    /// Appends the indicators that match `event` (whose matcher model is `observations`) to
-    /// `hits`, and the evaluations that failed to `failures`.
+    /// Whether it hunts with none.
+    fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Indicator `i` (as [`Hit::indicator`] refers to it).
+    fn indicator(&self, i: usize) -> IndicatorInfo<'_>;
+
+    /// Appends the indicators that match `event` to `hits`, and the evaluations that failed
+    /// to `failures`. An error means the event itself is not usable observed-data.
     fn matches(
-        &self,
+        &mut self,
         event: &Event,
-        observations: &Observations<'_>,
         hits: &mut Vec<Hit>,
         failures: &mut Vec<EvalFailure>,
-    );
+    ) -> Result<(), matcher::Error>;
 }
 
 /// Every indicator through the single-pattern evaluator (see the module docs).
 #[derive(Debug)]
 pub struct EachIndicator {
-    indicators: Vec<Indicator>,
+    indicators: Vec<(Indicator, CompiledPattern, Window)>,
+    /// Indicators whose patterns did not compile (refused again here, not hunted).
+    pub skipped: usize,
 }
+
+type Window = (Option<jiff::Timestamp>, Option<jiff::Timestamp>);
 
 impl EachIndicator {
     /// An engine over `indicators`.
     pub fn new(indicators: Vec<Indicator>) -> Self {
-        EachIndicator { indicators }
+        let mut skipped = 0;
+        let indicators = indicators
+            .into_iter()
+            .filter_map(|ind| {
+                let compiled = pattern::parse(&ind.pattern, ind.version())
+                    .ok()
+                    .and_then(|ast| matcher::compile(&ast).ok());
+                match compiled {
+                    Some(c) => {
+                        let w = ind.window();
+                        Some((ind, c, w))
+                    }
+                    None => {
+                        skipped += 1;
+                        None
+                    }
+                }
+            })
+            .collect();
+        EachIndicator {
+            indicators,
+            skipped,
+        }
     }
 }
 
 impl Engine for EachIndicator {
-    fn indicators(&self) -> &[Indicator] {
-        &self.indicators
+    fn len(&self) -> usize {
+        self.indicators.len()
+    }
+
+    fn indicator(&self, i: usize) -> IndicatorInfo<'_> {
+        match self.indicators.get(i) {
+            Some((ind, _, _)) => IndicatorInfo {
+                id: &ind.id,
+                name: ind.name.as_deref(),
+                pattern: &ind.pattern,
+            },
+            None => IndicatorInfo {
+                id: "",
+                name: None,
+                pattern: "",
+            },
+        }
     }
 
     fn matches(
-        &self,
+        &mut self,
         event: &Event,
-        observations: &Observations<'_>,
         hits: &mut Vec<Hit>,
         failures: &mut Vec<EvalFailure>,
-    ) {
-        for (i, ind) in self.indicators.iter().enumerate() {
-            if !ind.valid_at(event.time) {
+    ) -> Result<(), matcher::Error> {
+        let observations = event.observations()?;
+        for (i, (_, compiled, (from, until))) in self.indicators.iter().enumerate() {
+            let valid =
+                from.is_none_or(|f| f <= event.time) && until.is_none_or(|u| event.time < u);
+            if !valid {
                 continue;
             }
-            match ind.compiled.evaluate(observations) {
+            match compiled.evaluate(&observations) {
                 Ok(Some(binding)) => hits.push(Hit {
                     indicator: i,
                     binding,
@@ -90,5 +158,80 @@ impl Engine for EachIndicator {
                 }),
             }
         }
+        Ok(())
+    }
+}
+
+/// The compiled multi-indicator matcher over the event stream (see the module docs).
+#[derive(Debug)]
+pub struct Compiled {
+    stream: Stream<()>,
+    /// Indicators the compiled matcher refused (with its reasons).
+    pub skipped: Vec<String>,
+}
+
+impl Compiled {
+    /// Compiles `indicators` into the index.
+    pub fn new(indicators: Vec<Indicator>) -> Self {
+        let items = indicators.into_iter().map(|ind| {
+            let mut m = matcher::compiled::Indicator::new(ind.id, ind.pattern);
+            m.name = ind.name;
+            m.pattern_version = ind.pattern_version;
+            m.valid_from = ind.valid_from;
+            m.valid_until = ind.valid_until;
+            m
+        });
+        let (m, report) = CompiledMatcher::compile(items, &CompileOptions::default());
+        let skipped = report
+            .skipped
+            .iter()
+            .map(|(_, id, why)| format!("{}: {why}", id.as_deref().unwrap_or("?")))
+            .collect();
+        Compiled {
+            stream: Stream::new(Arc::new(m), StreamOptions::default()),
+            skipped,
+        }
+    }
+}
+
+impl Engine for Compiled {
+    fn len(&self) -> usize {
+        self.stream.matcher().len()
+    }
+
+    fn indicator(&self, i: usize) -> IndicatorInfo<'_> {
+        let r = self.stream.matcher().indicator(i);
+        IndicatorInfo {
+            id: r.id,
+            name: r.name,
+            pattern: r.pattern,
+        }
+    }
+
+    fn matches(
+        &mut self,
+        event: &Event,
+        hits: &mut Vec<Hit>,
+        failures: &mut Vec<EvalFailure>,
+    ) -> Result<(), matcher::Error> {
+        let errors_before = self.stream.stats().errors;
+        let found = self.stream.push(&matcher::compiled::Event {
+            document: &event.observation,
+            time: event.time,
+            source: (),
+        })?;
+        if self.stream.stats().errors > errors_before
+            && let Some((indicator, error)) = self.stream.last_error()
+        {
+            failures.push(EvalFailure {
+                indicator: *indicator,
+                error: error.clone(),
+            });
+        }
+        hits.extend(found.into_iter().map(|h| Hit {
+            indicator: h.indicator,
+            binding: h.binding,
+        }));
+        Ok(())
     }
 }

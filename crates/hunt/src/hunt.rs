@@ -34,7 +34,7 @@ pub struct HuntStats {
 
 /// Runs events through an engine (see the module docs).
 pub struct Hunter<'e> {
-    engine: &'e dyn Engine,
+    engine: &'e mut dyn Engine,
     stats: HuntStats,
     sightings: Sightings,
     hits: Vec<Hit>,
@@ -53,7 +53,7 @@ impl std::fmt::Debug for Hunter<'_> {
 
 impl<'e> Hunter<'e> {
     /// A hunt with `engine`.
-    pub fn new(engine: &'e dyn Engine) -> Self {
+    pub fn new(engine: &'e mut dyn Engine) -> Self {
         Hunter {
             engine,
             stats: HuntStats::default(),
@@ -68,27 +68,24 @@ impl<'e> Hunter<'e> {
     /// Matches one event, writes its alert lines to `alerts`, and returns how many.
     pub fn event(&mut self, event: &Event, alerts: &mut dyn Write) -> Result<usize, Error> {
         self.stats.events += 1;
-        let observations = match event.observations() {
-            Ok(o) => o,
-            Err(e) => {
-                self.stats.unloadable_events += 1;
-                tracing::warn!(
-                    "{}:{}: observation not usable: {e}",
-                    event.source.file,
-                    event.source.line
-                );
-                return Ok(0);
-            }
-        };
         self.hits.clear();
         self.failures.clear();
-        self.engine
-            .matches(event, &observations, &mut self.hits, &mut self.failures);
-        let indicators = self.engine.indicators();
+        if let Err(e) = self
+            .engine
+            .matches(event, &mut self.hits, &mut self.failures)
+        {
+            self.stats.unloadable_events += 1;
+            tracing::warn!(
+                "{}:{}: observation not usable: {e}",
+                event.source.file,
+                event.source.line
+            );
+            return Ok(0);
+        }
         for f in &self.failures {
             self.stats.eval_failures += 1;
             if self.failed_indicators.insert(f.indicator) {
-                let id = indicators.get(f.indicator).map_or("?", |i| i.id.as_str());
+                let id = self.engine.indicator(f.indicator).id;
                 tracing::warn!(
                     "{}:{}: indicator {id}: {} (further failures of it are only counted)",
                     event.source.file,
@@ -102,13 +99,11 @@ impl<'e> Hunter<'e> {
             source,
         };
         for hit in &self.hits {
-            let Some(ind) = indicators.get(hit.indicator) else {
-                continue;
-            };
+            let ind = self.engine.indicator(hit.indicator);
             let alert = Alert::new(ind, hit, event);
             serde_json::to_writer(&mut *alerts, &alert).map_err(|e| out(e.into()))?;
             alerts.write_all(b"\n").map_err(out)?;
-            self.sightings.record(&ind.id, event.time);
+            self.sightings.record(ind.id, event.time);
             self.stats.alerts += 1;
         }
         Ok(self.hits.len())
@@ -136,6 +131,11 @@ impl<'e> Hunter<'e> {
     /// The counts so far.
     pub fn stats(&self) -> &HuntStats {
         &self.stats
+    }
+
+    /// The engine's indicator count.
+    pub fn indicator_count(&self) -> usize {
+        self.engine.len()
     }
 
     /// The sightings gathered so far.

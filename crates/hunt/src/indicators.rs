@@ -19,8 +19,10 @@ use crate::Error;
 use crate::warninglist::Warninglists;
 use pattern::ast::{ComparisonExpr, Literal, ObservationExpr, Op, Rhs};
 
-/// One indicator ready to hunt with.
-#[derive(Debug, Clone)]
+/// One indicator ready to hunt with: what an engine needs to compile it and an alert needs
+/// to name it. The compiled form lives in the engine, so that a million loaded indicators
+/// cost their text only.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Indicator {
     /// The indicator's id.
     pub id: String,
@@ -28,20 +30,31 @@ pub struct Indicator {
     pub name: Option<String>,
     /// The pattern text.
     pub pattern: String,
-    /// The parsed pattern.
-    pub ast: pattern::Pattern,
-    /// The pattern compiled by the matcher.
-    pub compiled: matcher::CompiledPattern,
-    /// Start of validity (STIX 2.1 §4.7 `valid_from`), inclusive.
-    pub valid_from: Option<jiff::Timestamp>,
-    /// End of validity (`valid_until`), exclusive: "no longer considered valid" from then.
-    pub valid_until: Option<jiff::Timestamp>,
+    /// `pattern_version` (`2.0` or `2.1`; `None` means 2.1).
+    pub pattern_version: Option<String>,
+    /// `valid_from` as written (STIX 2.1 §4.7), inclusive.
+    pub valid_from: Option<String>,
+    /// `valid_until` as written; exclusive: "no longer considered valid" from then.
+    pub valid_until: Option<String>,
 }
 
 impl Indicator {
-    /// Whether the indicator applies to an event at `t`.
-    pub fn valid_at(&self, t: jiff::Timestamp) -> bool {
-        self.valid_from.is_none_or(|f| f <= t) && self.valid_until.is_none_or(|u| t < u)
+    /// The pattern grammar that applies.
+    pub fn version(&self) -> pattern::StixVersion {
+        match self.pattern_version.as_deref() {
+            Some("2.0") => pattern::StixVersion::V20,
+            _ => pattern::StixVersion::V21,
+        }
+    }
+
+    /// The validity window as instants (unparseable bounds were refused at loading).
+    pub fn window(&self) -> (Option<jiff::Timestamp>, Option<jiff::Timestamp>) {
+        let t = |s: &Option<String>| {
+            s.as_deref()
+                .and_then(|v| stix::Timestamp::parse(v).ok())
+                .map(|t| t.instant())
+        };
+        (t(&self.valid_from), t(&self.valid_until))
     }
 }
 
@@ -129,14 +142,23 @@ pub fn load(
             Some("2.0") => pattern::StixVersion::V20,
             _ => pattern::StixVersion::V21,
         };
-        let compiled = pattern::parse(text, version)
+        // Compiled here only to refuse what no engine could evaluate; engines compile again
+        // in their own form.
+        let checked = pattern::parse(text, version)
             .map_err(|e| e.to_string())
             .and_then(|ast| {
                 matcher::compile(&ast)
-                    .map(|c| (ast, c))
+                    .map(|_| ast)
                     .map_err(|e| e.to_string())
             });
-        let (ast, compiled) = match compiled {
+        let bad_time = ["valid_from", "valid_until"]
+            .into_iter()
+            .find(|k| o.get(k).is_some() && o.timestamp(k).is_none());
+        let checked = match bad_time {
+            Some(k) => Err(format!("{k} is not a STIX timestamp")),
+            None => checked,
+        };
+        let ast = match checked {
             Ok(x) => x,
             Err(why) => {
                 report.invalid += 1;
@@ -152,14 +174,13 @@ pub fn load(
             tracing::debug!(indicator = %id, list, "on a warninglist; suppressed");
             continue;
         }
-        let ts = |name: &str| o.timestamp(name).map(|t| t.instant());
+        let raw = |name: &str| o.str_prop(name).map(str::to_owned);
         out.push(Indicator {
-            name: o.str_prop("name").map(str::to_owned),
+            name: raw("name"),
             pattern: text.to_owned(),
-            valid_from: ts("valid_from"),
-            valid_until: ts("valid_until"),
-            ast,
-            compiled,
+            pattern_version: raw("pattern_version"),
+            valid_from: raw("valid_from"),
+            valid_until: raw("valid_until"),
             id,
         });
         report.loaded += 1;

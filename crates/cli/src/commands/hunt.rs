@@ -6,9 +6,9 @@
 //! and gathers sightings. This module adds the progress spinner (on a terminal only) and the
 //! summary on stderr.
 //!
-//! The engine is `hunt::engine::EachIndicator` (the single-pattern evaluator for every
-//! indicator): correct, but its cost per event grows with the number of indicators. The
-//! compiled matcher (`matcher::compiled`) replaces it in [`engine`], one line.
+//! The engine is `hunt::engine::Compiled`, the compiled multi-indicator matcher of
+//! `matcher::compiled` fed as a stream (its cost per event does not grow with the number of
+//! indicators; multi-event patterns match across events).
 //!
 //! Exit statuses: 0 the hunt ran (whether or not anything matched); 2 usage error, or an
 //! input, indicator source or output that could not be read or written.
@@ -23,9 +23,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, Result, bail};
-use hunt::engine::{EachIndicator, Engine};
+use hunt::engine::Compiled;
 use hunt::hunt::Hunter;
-use hunt::indicators::{Indicator, LoadReport};
+use hunt::indicators::LoadReport;
 use hunt::reader::mapped::Mapping;
 use hunt::warninglist::Warninglists;
 use hunt::{Format, Reader};
@@ -133,11 +133,6 @@ pub fn run(args: Args) -> ExitCode {
     }
 }
 
-/// The engine that matches events; the one line to change for the compiled matcher.
-fn engine(indicators: Vec<Indicator>) -> Box<dyn Engine> {
-    Box::new(EachIndicator::new(indicators))
-}
-
 /// Per-input counts for the summary.
 struct InputSummary {
     name: String,
@@ -171,8 +166,14 @@ fn hunt_all(args: &Args) -> Result<()> {
     let (indicators, report) =
         hunt::indicators::load(&source_bytes, &args.indicators, warninglists.as_ref())?;
     drop(source_bytes);
-    let engine = engine(indicators);
-    let mut hunter = Hunter::new(engine.as_ref());
+    let compile_started = Instant::now();
+    let mut engine = Compiled::new(indicators);
+    tracing::info!("indicators compiled in {:.2?}", compile_started.elapsed());
+    for why in engine.skipped.iter().take(20) {
+        tracing::warn!("indicator not compiled: {why}");
+    }
+    let not_compiled = engine.skipped.len() as u64;
+    let mut hunter = Hunter::new(&mut engine);
 
     let mut alerts_out: Box<dyn Write> = match &args.alerts {
         Some(p) => Box::new(BufWriter::new(
@@ -221,10 +222,12 @@ fn hunt_all(args: &Args) -> Result<()> {
             .bundle(&args.identity, jiff::Timestamp::now());
         write_json(p, &bundle)?;
     }
+    let hunted = hunter.indicator_count();
     summary(
         args,
         &report,
-        engine.indicators().len(),
+        not_compiled,
+        hunted,
         &hunter,
         &inputs,
         elapsed,
@@ -305,6 +308,7 @@ fn write_json(path: &Path, value: &serde_json::Value) -> Result<()> {
 fn summary(
     args: &Args,
     report: &LoadReport,
+    not_compiled: u64,
     hunted: usize,
     hunter: &Hunter<'_>,
     inputs: &[InputSummary],
@@ -319,6 +323,7 @@ fn summary(
         (report.superseded, "older versions"),
         (report.invalid, "invalid patterns"),
         (report.suppressed, "on a warninglist"),
+        (not_compiled, "refused by the compiled matcher"),
     ] {
         if n > 0 {
             skipped.push(format!("{n} {what}"));

@@ -8,7 +8,7 @@ use std::io::BufRead;
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
 
-use hunt::engine::EachIndicator;
+use hunt::engine::{Compiled, EachIndicator, Engine};
 use hunt::hunt::Hunter;
 use hunt::{Format, Reader};
 use serde_json::{Value, json};
@@ -191,6 +191,24 @@ fn lookup_values(path: &Path) -> Records {
     out
 }
 
+/// Hunts every log with `engine`; the alert lines and the event count.
+fn hunt_with(engine: &mut dyn Engine, logs: &[PathBuf]) -> (Vec<u8>, u64) {
+    let mut hunter = Hunter::new(engine);
+    let mut alerts = Vec::new();
+    for p in logs {
+        let r = Reader::open(p, Format::Auto, None).unwrap();
+        for item in r {
+            match item.unwrap() {
+                Ok(e) => {
+                    hunter.event(&e, &mut alerts).unwrap();
+                }
+                Err(b) => hunter.bad_line(&b),
+            }
+        }
+    }
+    (alerts, hunter.stats().events)
+}
+
 #[test]
 fn maltrail_equality_alerts_equal_a_set_lookup() {
     let (ips, domains) = maltrail();
@@ -271,20 +289,16 @@ fn maltrail_equality_alerts_equal_a_set_lookup() {
     let (indicators, report) =
         hunt::indicators::load(bundle.to_string().as_bytes(), "maltrail", None).unwrap();
     assert_eq!(report.loaded as usize, chosen.len());
-    let engine = EachIndicator::new(indicators);
-    let mut hunter = Hunter::new(&engine);
-    let mut alerts = Vec::new();
-    for p in &logs {
-        let r = Reader::open(p, Format::Auto, None).unwrap();
-        for item in r {
-            match item.unwrap() {
-                Ok(e) => {
-                    hunter.event(&e, &mut alerts).unwrap();
-                }
-                Err(b) => hunter.bad_line(&b),
-            }
-        }
-    }
+    // The single-pattern evaluator over every indicator, and the compiled matcher.
+    let mut each = EachIndicator::new(indicators.clone());
+    let mut compiled = Compiled::new(indicators);
+    assert!(compiled.skipped.is_empty(), "{:?}", compiled.skipped);
+    let (alerts, events) = hunt_with(&mut each, &logs);
+    let (compiled_alerts, _) = hunt_with(&mut compiled, &logs);
+    assert!(
+        alerts == compiled_alerts,
+        "the compiled matcher's alerts differ from the evaluator's"
+    );
 
     // What the hunt found: (file, line, indicator), with the matched value checked.
     let mut got: BTreeSet<(String, u64, String)> = BTreeSet::new();
@@ -314,7 +328,7 @@ fn maltrail_equality_alerts_equal_a_set_lookup() {
     eprintln!(
         "oracle: {} indicators ({hits_possible} seen in the logs), {} events, {} alerts",
         chosen.len(),
-        hunter.stats().events,
+        events,
         got.len()
     );
     assert!(!want.is_empty(), "the oracle found nothing to compare");

@@ -1,6 +1,6 @@
 //! Sightings: one per matched indicator, valid STIX 2.1 with no errors and no warnings.
 
-use hunt::engine::EachIndicator;
+use hunt::engine::Compiled;
 use hunt::hunt::Hunter;
 use hunt::{Format, Reader};
 use serde_json::json;
@@ -26,8 +26,8 @@ fn sightings_bundle_validates() {
     let (indicators, report) =
         hunt::indicators::load(bundle.to_string().as_bytes(), "t", None).unwrap();
     assert_eq!((report.loaded, report.not_stix), (2, 1));
-    let engine = EachIndicator::new(indicators);
-    let mut hunter = Hunter::new(&engine);
+    let mut engine = Compiled::new(indicators);
+    let mut hunter = Hunter::new(&mut engine);
     let mut alerts = Vec::new();
     let path = data("otrf-apt29-zeek/day1/SCRANTON_dns.log");
     for item in Reader::open(&path, Format::Auto, None).unwrap() {
