@@ -381,7 +381,7 @@ pub struct Page<T> {
 
 /// The filters of TAXII 2.1 §3.4 plus `limit`; empty lists and `None` send nothing.
 ///
-/// Each list goes out as one comma-separated value, which §3.4.1 defines as "match any".
+/// Each list goes out as one comma-separated value, which TAXII 2.1 §3.4 reads as "match any".
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Filter {
     /// `added_after`: only what was added strictly after this timestamp.
