@@ -29,6 +29,7 @@
 pub mod bootstrap;
 pub mod keys;
 pub mod log_entry;
+pub mod log_key;
 pub mod sqlite;
 pub mod tlp_policy;
 pub mod token;
@@ -221,4 +222,35 @@ pub trait Store: Send + Sync + 'static {
     async fn log_size(&self) -> Result<u64>;
     /// Log entries with index in `start..start + limit`.
     async fn log_leaves(&self, start: u64, limit: u64) -> Result<Vec<LogLeaf>>;
+
+    /// The current size and tree head (RFC 9162 §2.1.1), read in one snapshot. Tree heads,
+    /// proofs and tiles come from stored complete-subtree hashes (`tlog::tree`), written in
+    /// the same transaction as each leaf, so each costs O(log n) reads.
+    async fn log_head(&self) -> Result<(u64, tlog::Hash)>;
+    /// The tree head of the first `size` entries; [`StoreError::Invalid`] beyond the log.
+    async fn log_root(&self, size: u64) -> Result<tlog::Hash>;
+    /// The inclusion proof of entry `index` in the tree of `size` entries
+    /// (RFC 9162 §2.1.3.1); [`StoreError::Invalid`] for an index or size out of range.
+    async fn log_inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<tlog::Hash>>;
+    /// The consistency proof from the tree of `old` entries to the tree of `size`
+    /// (RFC 9162 §2.1.4.1); empty when `old` is 0 or equals `size`.
+    async fn log_consistency_proof(&self, old: u64, size: u64) -> Result<Vec<tlog::Hash>>;
+    /// The stored hashes of complete tree nodes, in the order asked (C2SP tlog-tiles hash
+    /// tiles are 256 consecutive nodes of one level); [`StoreError::Corrupt`] for a node
+    /// that is not stored.
+    async fn log_nodes(&self, ids: Vec<tlog::NodeId>) -> Result<Vec<tlog::Hash>>;
+    /// The newest `add` entry recording version `version` of object `stix_id` in the
+    /// collection: its index and entry bytes. The caller checks that whoever asks may read
+    /// the collection: the answer reveals that the object exists.
+    async fn log_lookup(
+        &self,
+        collection_id: &str,
+        stix_id: &str,
+        version: &str,
+    ) -> Result<Option<(u64, Vec<u8>)>>;
+    /// Records a signed checkpoint (C2SP signed note) of the tree of `size` entries; the
+    /// first one stored for a size is kept.
+    async fn save_checkpoint(&self, size: u64, note: &str) -> Result<()>;
+    /// The stored checkpoint of the largest size, with that size.
+    async fn latest_checkpoint(&self) -> Result<Option<(u64, String)>>;
 }

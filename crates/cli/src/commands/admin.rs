@@ -74,6 +74,9 @@ Organization grants do not apply to restricted collections: use grant-user there
         /// What to allow
         permission: Permission,
     },
+    /// The transparency log
+    #[command(subcommand)]
+    Log(LogCommand),
     /// Grant one user read and/or write on a restricted (TLP:RED) collection
     #[command(after_help = "\
 Example:
@@ -110,6 +113,24 @@ impl Permission {
             Permission::None => Grant::NONE,
         }
     }
+}
+
+/// `entente admin log ...`
+#[derive(Debug, Subcommand)]
+pub enum LogCommand {
+    /// Print the log's verifier key (creating the signing key on first use)
+    #[command(after_help = "\
+Prints the C2SP verifier key `<origin>+<key id>+<public key>` that `entente verify --key`
+and witnesses take. The signing key is made once, in DIR/log.key (mode 0600), named after
+the origin; `entente serve` prints the same line.
+
+Example:
+  entente admin log key")]
+    Key {
+        /// Origin naming this log, for a key that does not exist yet [default: entente/<host name>]
+        #[arg(long, value_name = "NAME")]
+        origin: Option<String>,
+    },
 }
 
 /// `entente admin org ...`
@@ -281,7 +302,7 @@ pub fn run(args: Args) -> ExitCode {
         }
     };
     let store: Arc<dyn Store> = Arc::new(store);
-    match runtime.block_on(execute(store.as_ref(), args.command)) {
+    match runtime.block_on(execute(store.as_ref(), &dir, args.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("entente admin: {e:#}");
@@ -299,8 +320,14 @@ fn json(value: &impl serde::Serialize) -> Result<()> {
     out(serde_json::to_string_pretty(value).context("encoding JSON")?)
 }
 
-async fn execute(store: &dyn Store, command: AdminCommand) -> Result<()> {
+async fn execute(store: &dyn Store, dir: &std::path::Path, command: AdminCommand) -> Result<()> {
     match command {
+        AdminCommand::Log(LogCommand::Key { origin }) => {
+            let strict = origin.is_some();
+            let origin = origin.unwrap_or_else(store::log_key::default_origin);
+            let key = store::log_key::load_or_create(dir, &origin, strict)?;
+            out(key.vkey())?;
+        }
         AdminCommand::Org(OrgCommand::Create { name }) => {
             store.create_org(&name).await?;
             eprintln!("created organization {name}");

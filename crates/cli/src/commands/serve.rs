@@ -6,7 +6,8 @@
 //! exits, so a POST being stored is committed and answered.
 //!
 //! Output: on the first start, `admin token: <TOKEN>` on a line of its own (the only time
-//! the token is shown); on every start, the discovery URL. Both on stdout; logs go to
+//! the token is shown); on every start, `log key: <VKEY>` (the transparency log's C2SP
+//! verifier key, from `store::log_key`) and the discovery URL. All on stdout; logs go to
 //! stderr through `tracing`.
 
 use std::net::SocketAddr;
@@ -33,6 +34,10 @@ pub struct Args {
     /// Data directory holding the database [default: $ENTENTE_DATA, else ./entente-data]
     #[arg(long, alias = "data-dir", value_name = "DIR")]
     pub data: Option<PathBuf>,
+    /// Origin naming the transparency log, fixed when its key is made on the first start
+    /// [default: entente/<host name>]
+    #[arg(long, value_name = "NAME")]
+    pub log_origin: Option<String>,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM; exit code 1 with a one-line cause on failure.
@@ -61,6 +66,11 @@ async fn serve(args: Args) -> Result<()> {
     let outcome = store::bootstrap::ensure_initialized(&data_dir)
         .await
         .with_context(|| format!("opening data directory {}", data_dir.display()))?;
+    let strict = args.log_origin.is_some();
+    let origin = args
+        .log_origin
+        .unwrap_or_else(store::log_key::default_origin);
+    let log_key = store::log_key::load_or_create(&data_dir, &origin, strict)?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -68,6 +78,7 @@ async fn serve(args: Args) -> Result<()> {
     if let Some(token) = &outcome.admin_token {
         println!("admin token: {token}");
     }
+    println!("log key: {}", log_key.vkey());
     println!("http://{addr}/taxii2/");
     tracing::info!(data = %data_dir.display(), %addr, "serving TAXII 2.1");
     let state = server::AppState::new(outcome.store, server::Config::default());

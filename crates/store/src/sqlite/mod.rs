@@ -24,6 +24,7 @@
 //! benchmark (`benches/ingest.rs`) measures it.
 
 mod accounts;
+mod log;
 mod objects;
 pub mod schema;
 
@@ -115,6 +116,14 @@ impl SqliteStore {
             )));
         }
         schema::migrate(&mut writer).map_err(|e| StoreError::Backend(e.to_string()))?;
+        {
+            // Node hashes for leaves written before migration 2 (a no-op afterwards).
+            let tx = writer
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(backend)?;
+            log::backfill(&tx)?;
+            tx.commit().map_err(backend)?;
+        }
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path,
@@ -516,5 +525,51 @@ impl Store for SqliteStore {
     async fn log_leaves(&self, start: u64, limit: u64) -> Result<Vec<LogLeaf>> {
         self.read(move |c| objects::log_leaves(c, start, limit))
             .await
+    }
+
+    async fn log_head(&self) -> Result<(u64, tlog::Hash)> {
+        self.read(log::head).await
+    }
+
+    async fn log_root(&self, size: u64) -> Result<tlog::Hash> {
+        self.read(move |c| log::root_at(c, size)).await
+    }
+
+    async fn log_inclusion_proof(&self, index: u64, size: u64) -> Result<Vec<tlog::Hash>> {
+        self.read(move |c| log::inclusion_proof(c, index, size))
+            .await
+    }
+
+    async fn log_consistency_proof(&self, old: u64, size: u64) -> Result<Vec<tlog::Hash>> {
+        self.read(move |c| log::consistency_proof(c, old, size))
+            .await
+    }
+
+    async fn log_nodes(&self, ids: Vec<tlog::NodeId>) -> Result<Vec<tlog::Hash>> {
+        self.read(move |c| log::nodes(c, &ids)).await
+    }
+
+    async fn log_lookup(
+        &self,
+        collection_id: &str,
+        stix_id: &str,
+        version: &str,
+    ) -> Result<Option<(u64, Vec<u8>)>> {
+        let (c_id, s_id, v) = (
+            collection_id.to_owned(),
+            stix_id.to_owned(),
+            version.to_owned(),
+        );
+        self.read(move |c| log::lookup(c, &c_id, &s_id, &v)).await
+    }
+
+    async fn save_checkpoint(&self, size: u64, note: &str) -> Result<()> {
+        let note = note.to_owned();
+        self.write(move |c| log::save_checkpoint(c, size, &note))
+            .await
+    }
+
+    async fn latest_checkpoint(&self) -> Result<Option<(u64, String)>> {
+        self.read(log::latest_checkpoint).await
     }
 }

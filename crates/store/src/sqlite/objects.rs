@@ -5,68 +5,18 @@
 //! this process or in another one (`entente admin`); reads run on WAL snapshots.
 
 use super::accounts::CollectionRow;
+use super::log::LogAppender;
 use super::{backend, ts_from_us};
 use crate::keys::{
     decode_next, encode_next, floor_micros, next_date_added, now_micros, tlp_from_int, tlp_to_int,
     version_key,
 };
-use crate::log_entry;
 use crate::tlp_policy;
 use crate::types::*;
 use crate::{Result, StoreError};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 use sha2::{Digest, Sha256};
-
-/// Appends one log entry at the end of the log.
-struct LogAppender {
-    next_index: i64,
-}
-
-impl LogAppender {
-    fn new(conn: &Connection) -> Result<LogAppender> {
-        let next_index = conn
-            .query_row(
-                "SELECT coalesce(max(idx) + 1, 0) FROM log_leaves",
-                [],
-                |r| r.get(0),
-            )
-            .map_err(backend)?;
-        Ok(LogAppender { next_index })
-    }
-
-    #[allow(
-        clippy::too_many_arguments,
-        reason = "the entry's fields, named at the call"
-    )]
-    fn append(
-        &mut self,
-        conn: &Connection,
-        op: LogOp,
-        collection_id: &str,
-        stix_id: &str,
-        version: &str,
-        date_added_us: i64,
-        content_sha256: &[u8],
-    ) -> Result<()> {
-        let date_added = ts_from_us(date_added_us)?.to_string();
-        let entry = log_entry::entry_bytes(
-            op,
-            collection_id,
-            stix_id,
-            version,
-            &date_added,
-            &hex::encode(content_sha256),
-        );
-        let leaf = log_entry::leaf_hash(&entry);
-        conn.prepare_cached("INSERT INTO log_leaves (idx, entry, leaf_hash) VALUES (?1, ?2, ?3)")
-            .map_err(backend)?
-            .execute(params![self.next_index, entry, &leaf[..]])
-            .map_err(backend)?;
-        self.next_index += 1;
-        Ok(())
-    }
-}
 
 /// Stores an envelope. The caller holds the write transaction and commits it; outcomes are
 /// handed out only after that commit.

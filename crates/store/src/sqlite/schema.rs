@@ -109,6 +109,27 @@ CREATE TABLE log_leaves (
     leaf_hash   BLOB NOT NULL
 );
 "#,
+    // 2: the log's stored node hashes, lookups of additions, signed checkpoints
+    // (`sqlite/log.rs`; leaves written before it are backfilled on open).
+    r#"
+-- The hash of every complete subtree (RFC 9162 §2.1.1) at `level`, index `idx`: what makes
+-- tree heads, proofs and tiles O(log n) reads (`tlog::tree`).
+CREATE TABLE log_nodes (
+    level       INTEGER NOT NULL,
+    idx         INTEGER NOT NULL,
+    hash        BLOB NOT NULL,
+    PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+-- For `add` entries, the 32-byte object commitment (SHA-256 of collection, id, version).
+ALTER TABLE log_leaves ADD COLUMN add_object BLOB;
+CREATE INDEX log_leaves_by_object ON log_leaves(add_object) WHERE add_object IS NOT NULL;
+-- Signed C2SP checkpoints the server published, one per size.
+CREATE TABLE log_checkpoints (
+    size        INTEGER PRIMARY KEY,
+    note        TEXT NOT NULL,
+    created_us  INTEGER NOT NULL
+);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -2,4 +2,5 @@
 //! runs on (one test binary, STYLE.md convention 5).
 
 mod contract;
+mod log;
 mod sqlite;

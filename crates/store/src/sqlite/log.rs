@@ -1,0 +1,313 @@
+//! The transparency log on SQLite: leaves, stored node hashes, lookups and checkpoints.
+//!
+//! **Tables** (migration 2 in `schema.rs`): `log_leaves` holds each entry and its leaf hash
+//! (since migration 1) and, for `add` entries, the 32-byte object commitment they record
+//! (`add_object`), indexed so that [`lookup`] is one index probe. `log_nodes` holds the hash
+//! of every *complete* subtree `(level, idx)` — about two rows per leaf — written by
+//! [`LogAppender`] in the same transaction as the leaf, as `tlog::tree` prescribes. With
+//! them a tree head, an inclusion or a consistency proof (RFC 9162 §2.1.3, §2.1.4) and a
+//! C2SP tlog-tiles hash tile are O(log n) primary-key reads, never a rehash of the leaves.
+//! `log_checkpoints` keeps the signed checkpoints the server published, so a restarted
+//! server knows what it already committed to.
+//!
+//! **Appending.** An appender loads the tree's right edge ([`tlog::Frontier`]) once per
+//! write transaction (at most 64 node reads) and then appends with no reads. The size is
+//! read inside the caller's `BEGIN IMMEDIATE` transaction, so another process writing the
+//! same file (e.g. `entente admin`) can never interleave leaves: indexes stay dense and the
+//! node hashes always describe exactly the committed leaves.
+//!
+//! What it deliberately doesn't do: sign. Checkpoints arrive signed from the server, which
+//! holds the key (see [`crate::log_key`]).
+
+use super::{backend, ts_from_us};
+use crate::log_entry;
+use crate::types::LogOp;
+use crate::{Result, StoreError};
+use rusqlite::{Connection, OptionalExtension, params};
+use tlog::{Frontier, Hash, HashStore, NodeId};
+
+/// A [`HashStore`] over the `log_nodes` table of one connection (inside whatever
+/// transaction the connection is in, so all reads of one proof see one snapshot).
+pub(crate) struct ConnNodes<'a>(pub(crate) &'a Connection);
+
+impl HashStore for ConnNodes<'_> {
+    fn node(&self, id: NodeId) -> tlog::Result<Hash> {
+        let missing = || tlog::Error::MissingNode {
+            level: id.level,
+            index: id.index,
+        };
+        let Ok(index) = i64::try_from(id.index) else {
+            return Err(missing());
+        };
+        let found: Option<Vec<u8>> = self
+            .0
+            .prepare_cached("SELECT hash FROM log_nodes WHERE level = ?1 AND idx = ?2")
+            .and_then(|mut s| {
+                s.query_row(params![id.level, index], |r| r.get(0))
+                    .optional()
+            })
+            .map_err(|_| missing())?;
+        found.and_then(|h| h.try_into().ok()).ok_or_else(missing)
+    }
+}
+
+/// Maps a tlog error met while reading stored hashes: a missing node means the tables
+/// disagree (or the request asked beyond the tree), anything else is bad input.
+fn tlog_err(e: tlog::Error) -> StoreError {
+    match e {
+        tlog::Error::MissingNode { level, index } => {
+            StoreError::Corrupt(format!("log node ({level}, {index}) is not stored"))
+        }
+        other => StoreError::Invalid(other.to_string()),
+    }
+}
+
+/// Appends entries at the end of the log inside the caller's write transaction.
+pub(crate) struct LogAppender {
+    frontier: Frontier,
+    /// Reused buffer for the nodes one append completes.
+    nodes: Vec<(NodeId, Hash)>,
+}
+
+impl LogAppender {
+    /// Loads the right edge of the committed tree. The caller holds the write transaction.
+    pub(crate) fn new(conn: &Connection) -> Result<LogAppender> {
+        let size = size(conn)?;
+        let frontier = Frontier::from_store(&ConnNodes(conn), size).map_err(tlog_err)?;
+        Ok(LogAppender {
+            frontier,
+            nodes: Vec::with_capacity(4),
+        })
+    }
+
+    /// Appends the entry of one object version (DESIGN.md "The transparency log") and the
+    /// node hashes it completes.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the entry's fields, named at the call"
+    )]
+    pub(crate) fn append(
+        &mut self,
+        conn: &Connection,
+        op: LogOp,
+        collection_id: &str,
+        stix_id: &str,
+        version: &str,
+        date_added_us: i64,
+        content_sha256: &[u8],
+    ) -> Result<()> {
+        let date_added = ts_from_us(date_added_us)?.to_string();
+        let entry = log_entry::entry_bytes(
+            op,
+            collection_id,
+            stix_id,
+            version,
+            &date_added,
+            &hex::encode(content_sha256),
+        );
+        let leaf = log_entry::leaf_hash(&entry);
+        let index = i64::try_from(self.frontier.size())
+            .map_err(|_| StoreError::Invalid("the log is full".into()))?;
+        // Only additions are looked up: a holder of an object proves its addition.
+        let add_object: Option<Vec<u8>> = (op == LogOp::Add).then(|| {
+            hex::decode(log_entry::object_commitment(
+                collection_id,
+                stix_id,
+                version,
+            ))
+            .unwrap_or_default()
+        });
+        conn.prepare_cached(
+            "INSERT INTO log_leaves (idx, entry, leaf_hash, add_object) VALUES (?1, ?2, ?3, ?4)",
+        )
+        .map_err(backend)?
+        .execute(params![index, entry, &leaf[..], add_object])
+        .map_err(backend)?;
+        self.nodes.clear();
+        self.frontier
+            .append_into(leaf, &mut self.nodes)
+            .map_err(tlog_err)?;
+        let mut insert = conn
+            .prepare_cached("INSERT INTO log_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")
+            .map_err(backend)?;
+        for (id, hash) in &self.nodes {
+            // Indices of nodes above level 0 are smaller than the leaf index, so they fit.
+            insert
+                .execute(params![id.level, id.index as i64, &hash[..]])
+                .map_err(backend)?;
+        }
+        Ok(())
+    }
+}
+
+/// Number of leaves in the committed log.
+pub(crate) fn size(conn: &Connection) -> Result<u64> {
+    let n: i64 = conn
+        .query_row(
+            "SELECT coalesce(max(idx) + 1, 0) FROM log_leaves",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(backend)?;
+    Ok(n as u64)
+}
+
+/// Refuses sizes beyond the committed log with a clear error instead of a missing node.
+fn check_size(conn: &Connection, size_asked: u64) -> Result<()> {
+    let have = size(conn)?;
+    if size_asked > have {
+        return Err(StoreError::Invalid(format!(
+            "tree size {size_asked} is beyond the log's {have} entries"
+        )));
+    }
+    Ok(())
+}
+
+/// The current size and tree head, read in one snapshot.
+pub(crate) fn head(conn: &Connection) -> Result<(u64, Hash)> {
+    let n = size(conn)?;
+    let root = tlog::root(&ConnNodes(conn), n).map_err(tlog_err)?;
+    Ok((n, root))
+}
+
+/// The tree head of the first `size` leaves (RFC 9162 §2.1.1).
+pub(crate) fn root_at(conn: &Connection, size_asked: u64) -> Result<Hash> {
+    check_size(conn, size_asked)?;
+    tlog::root(&ConnNodes(conn), size_asked).map_err(tlog_err)
+}
+
+/// The inclusion proof of leaf `index` in the tree of `size` leaves (RFC 9162 §2.1.3.1).
+pub(crate) fn inclusion_proof(conn: &Connection, index: u64, size_asked: u64) -> Result<Vec<Hash>> {
+    check_size(conn, size_asked)?;
+    tlog::inclusion_proof(&ConnNodes(conn), index, size_asked).map_err(tlog_err)
+}
+
+/// The consistency proof from `old` to `size` leaves (RFC 9162 §2.1.4.1).
+pub(crate) fn consistency_proof(conn: &Connection, old: u64, size_asked: u64) -> Result<Vec<Hash>> {
+    check_size(conn, size_asked)?;
+    tlog::consistency_proof(&ConnNodes(conn), old, size_asked).map_err(tlog_err)
+}
+
+/// Stored hashes of complete nodes, in the order asked (for C2SP tlog-tiles hash tiles).
+pub(crate) fn nodes(conn: &Connection, ids: &[NodeId]) -> Result<Vec<Hash>> {
+    ConnNodes(conn).nodes(ids).map_err(tlog_err)
+}
+
+/// The newest `add` entry recording `(collection, id, version)`: its index and bytes.
+pub(crate) fn lookup(
+    conn: &Connection,
+    collection_id: &str,
+    stix_id: &str,
+    version: &str,
+) -> Result<Option<(u64, Vec<u8>)>> {
+    let commitment = hex::decode(log_entry::object_commitment(
+        collection_id,
+        stix_id,
+        version,
+    ))
+    .map_err(|e| StoreError::Invalid(e.to_string()))?;
+    // The newest one: a version deleted and posted again has a new entry (a new date_added).
+    conn.prepare_cached(
+        "SELECT idx, entry FROM log_leaves WHERE add_object = ?1 ORDER BY idx DESC LIMIT 1",
+    )
+    .map_err(backend)?
+    .query_row([commitment], |r| {
+        Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
+    })
+    .optional()
+    .map_err(backend)
+}
+
+/// Records a signed checkpoint of `size` leaves; keeps the first one stored per size.
+pub(crate) fn save_checkpoint(conn: &Connection, size_signed: u64, note: &str) -> Result<()> {
+    check_size(conn, size_signed)?;
+    conn.execute(
+        "INSERT INTO log_checkpoints (size, note, created_us) VALUES (?1, ?2, ?3)
+         ON CONFLICT (size) DO NOTHING",
+        params![size_signed as i64, note, crate::keys::now_micros()],
+    )
+    .map_err(backend)?;
+    Ok(())
+}
+
+/// The signed checkpoint of the largest size stored, with that size.
+pub(crate) fn latest_checkpoint(conn: &Connection) -> Result<Option<(u64, String)>> {
+    conn.query_row(
+        "SELECT size, note FROM log_checkpoints ORDER BY size DESC LIMIT 1",
+        [],
+        |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+    )
+    .optional()
+    .map_err(backend)
+}
+
+/// Fills in what migration 2 added for leaves written before it: the node hashes (from the
+/// stored leaf hashes, through a [`Frontier`]) and the commitments of `add` entries (from
+/// the entries' own `object` field). The caller holds a write transaction; a log whose
+/// nodes are complete is left as it is, so this costs one query on every later open.
+pub(crate) fn backfill(conn: &Connection) -> Result<()> {
+    let leaves = size(conn)?;
+    let with_nodes: i64 = conn
+        .query_row(
+            "SELECT coalesce(max(idx) + 1, 0) FROM log_nodes WHERE level = 0",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(backend)?;
+    if with_nodes as u64 >= leaves {
+        return Ok(());
+    }
+    conn.execute("DELETE FROM log_nodes", []).map_err(backend)?;
+    let mut frontier = Frontier::new();
+    let mut out = Vec::new();
+    let mut read = conn
+        .prepare("SELECT idx, entry, leaf_hash FROM log_leaves ORDER BY idx")
+        .map_err(backend)?;
+    let rows = read
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, Vec<u8>>(1)?,
+                r.get::<_, Vec<u8>>(2)?,
+            ))
+        })
+        .map_err(backend)?;
+    let mut insert = conn
+        .prepare("INSERT INTO log_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")
+        .map_err(backend)?;
+    let mut set_object = conn
+        .prepare("UPDATE log_leaves SET add_object = ?2 WHERE idx = ?1")
+        .map_err(backend)?;
+    for row in rows {
+        let (idx, entry, hash) = row.map_err(backend)?;
+        if idx as u64 != frontier.size() {
+            return Err(StoreError::Corrupt(format!(
+                "log leaves are not dense: leaf {idx} follows {} leaves",
+                frontier.size()
+            )));
+        }
+        let leaf: Hash = hash
+            .try_into()
+            .map_err(|_| StoreError::Corrupt(format!("log leaf {idx}: hash is not 32 bytes")))?;
+        out.clear();
+        frontier.append_into(leaf, &mut out).map_err(tlog_err)?;
+        for (id, h) in &out {
+            insert
+                .execute(params![id.level, id.index as i64, &h[..]])
+                .map_err(backend)?;
+        }
+        if let Some(object) = added_object(&entry) {
+            set_object.execute(params![idx, object]).map_err(backend)?;
+        }
+    }
+    Ok(())
+}
+
+/// The commitment an `add` entry records, decoded from its `object` field.
+fn added_object(entry: &[u8]) -> Option<Vec<u8>> {
+    let v: serde_json::Value = serde_json::from_slice(entry).ok()?;
+    if v.get("op")?.as_str()? != "add" {
+        return None;
+    }
+    hex::decode(v.get("object")?.as_str()?).ok()
+}
