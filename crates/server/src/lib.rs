@@ -80,6 +80,7 @@ pub fn router(state: AppState) -> Router {
         .fallback(|| async { ApiError::NotFound("resource") })
         .method_not_allowed_fallback(|| async { ApiError::MethodNotAllowed })
         .layer(middleware::from_fn(negotiate::check_accept))
+        .layer(middleware::from_fn(negotiate::close_after_refused_body))
         .layer(middleware::from_fn_with_state(
             state.clone(),
             negotiate::timeout,

@@ -35,6 +35,29 @@ pub async fn check_accept(request: Request, next: Next) -> Response {
     next.run(request).await
 }
 
+/// Middleware: an error answer to a request that carried a body says `Connection: close`.
+///
+/// Such answers (415, 413, 401, 404, …) are often given before the body was read; hyper then
+/// closes the connection, and a client that keeps connections alive (requests, taxii2-client)
+/// would lose its next request on it. RFC 9112 §9.6: a server that will close the connection
+/// after a response sends `Connection: close` in it.
+pub async fn close_after_refused_body(request: Request, next: Next) -> Response {
+    let has_body = request.headers().contains_key(header::TRANSFER_ENCODING)
+        || request
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() != "0");
+    let mut response = next.run(request).await;
+    if has_body && (response.status().is_client_error() || response.status().is_server_error()) {
+        response.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+    }
+    response
+}
+
 /// Middleware: answers 503 when the request takes longer than the configured timeout.
 pub async fn timeout(State(state): State<AppState>, request: Request, next: Next) -> Response {
     match tokio::time::timeout(state.config.limits.request_timeout, next.run(request)).await {

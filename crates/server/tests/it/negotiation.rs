@@ -68,6 +68,13 @@ async fn content_type() {
         let r = s
             .post_raw(&s.objects_url(&s.shared), Some(&s.admin), ct, body.clone())
             .await;
+        // Regression (interop finding F1): the body was never read, so the server closes
+        // the connection and must say so, or a keep-alive client loses its next request.
+        assert_eq!(
+            r.headers().get("connection").map(|v| v.to_str().unwrap()),
+            Some("close"),
+            "refused POST without Connection: close"
+        );
         assert_error(r, StatusCode::UNSUPPORTED_MEDIA_TYPE).await;
     }
     assert!(s.ids(&s.shared, Some(&s.admin), "").await.is_empty());
