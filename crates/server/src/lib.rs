@@ -55,7 +55,8 @@ pub enum ServerError {
     Io(#[from] std::io::Error),
 }
 
-/// The TAXII 2.1 routes (TAXII 2.1 §4, §5) with negotiation, timeout and request logging.
+/// The TAXII 2.1 routes (TAXII 2.1 §4, §5) with negotiation, timeout and request logging,
+/// and the transparency log's `/log/` routes ([`routes::log`]).
 pub fn router(state: AppState) -> Router {
     use routes::*;
     Router::new()
@@ -92,7 +93,10 @@ pub fn router(state: AppState) -> Router {
                 .make_span_with(DefaultMakeSpan::new().level(Level::INFO))
                 .on_response(DefaultOnResponse::new().level(Level::INFO)),
         )
-        .with_state(state)
+        .with_state(state.clone())
+        // The transparency log's routes (C2SP tlog-tiles and JSON proofs) sit outside the
+        // TAXII `Accept` check: C2SP clients do not speak TAXII media types.
+        .merge(routes::log::router(state))
 }
 
 /// Serves [`router`] on `listener` until `shutdown` resolves, then stops accepting and

@@ -1,4 +1,4 @@
-//! The state every handler shares: the store and the configuration.
+//! The state every handler shares: the store, the configuration and the log's signer.
 //!
 //! [`AppState`] is cloned into every request (axum's `State`), so both fields are `Arc`s:
 //! cloning is two reference-count increments. Neither needs a lock: the store does its
@@ -10,6 +10,7 @@ use std::sync::Arc;
 use store::Store;
 
 use crate::config::Config;
+use crate::routes::log::LogSigner;
 
 /// Shared, cheaply clonable server state.
 #[derive(Clone)]
@@ -18,6 +19,8 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     /// Limits and discovery texts; read-only while serving.
     pub config: Arc<Config>,
+    /// The transparency log's signer (`/log/` routes); `None` serves no log.
+    pub log: Option<Arc<LogSigner>>,
 }
 
 impl AppState {
@@ -26,7 +29,14 @@ impl AppState {
         AppState {
             store,
             config: Arc::new(config),
+            log: None,
         }
+    }
+
+    /// The same state serving the transparency log signed by `log`.
+    pub fn with_log(mut self, log: LogSigner) -> AppState {
+        self.log = Some(Arc::new(log));
+        self
     }
 }
 
@@ -34,6 +44,7 @@ impl std::fmt::Debug for AppState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AppState")
             .field("config", &self.config)
+            .field("log", &self.log)
             .finish_non_exhaustive()
     }
 }

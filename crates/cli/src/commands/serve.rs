@@ -81,7 +81,9 @@ async fn serve(args: Args) -> Result<()> {
     println!("log key: {}", log_key.vkey());
     println!("http://{addr}/taxii2/");
     tracing::info!(data = %data_dir.display(), %addr, "serving TAXII 2.1");
-    let state = server::AppState::new(outcome.store, server::Config::default());
+    let state = server::AppState::new(outcome.store, server::Config::default()).with_log(
+        server::routes::log::LogSigner::new(log_key, server::routes::log::DEFAULT_SIGN_INTERVAL),
+    );
     server::run(listener, state, shutdown_signal())
         .await
         .context("server stopped")?;

@@ -97,6 +97,9 @@ fn first_start_prints_token_once_then_url_only() {
     assert!(url.ends_with("/taxii2/"), "{url}");
     assert_eq!(get_status(url, &token), 200);
     assert_eq!(get_status(url, "wrong"), 401);
+    // The transparency log is served too (its routes take no token).
+    let checkpoint = url.replace("/taxii2/", "/log/checkpoint");
+    assert_eq!(get_status(&checkpoint, "ignored"), 200);
     let status = terminate(child);
     #[cfg(unix)]
     assert!(status.success(), "SIGTERM is a clean shutdown: {status:?}");

@@ -6,6 +6,7 @@
 pub mod api_root;
 pub mod collections;
 pub mod discovery;
+pub mod log;
 pub mod manifest;
 pub mod object;
 pub mod objects;

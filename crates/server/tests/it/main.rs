@@ -4,10 +4,11 @@
 //!
 //! Modules by concern: `routes` (every route's happy path), `negotiation` (406/415 and
 //! error messages), `paging` (filters, `next`, concurrent writers), `limits` (413/422),
-//! `access` (authn, authz, TLP on write and read).
+//! `access` (authn, authz, TLP on write and read), `log` (the transparency log's routes).
 
 mod access;
 mod limits;
+mod log;
 mod negotiation;
 mod paging;
 mod routes;
@@ -82,7 +83,7 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
-        let state = AppState::new(store.clone(), config);
+        let state = AppState::new(store.clone(), config).with_log(log::signer());
         let task = tokio::spawn(server::run(listener, state, async {
             let _ = rx.await;
         }));
