@@ -165,3 +165,90 @@ fn usage_errors_exit_2() {
     let help = entente().args(["hunt", "--help"]).output().unwrap();
     assert!(String::from_utf8_lossy(&help.stdout).contains("Examples:"));
 }
+
+/// Indicators pulled from a TAXII 2.1 collection of a real `entente serve`.
+#[test]
+fn indicators_from_a_taxii_collection() {
+    use std::io::{BufRead, BufReader};
+    use std::process::{Command as Process, Stdio};
+
+    let dir = tempfile::tempdir().unwrap();
+    let data_dir = dir.path().join("data");
+    let admin = |args: &[&str]| -> String {
+        let out = entente()
+            .env_remove("ENTENTE_DATA")
+            .arg("admin")
+            .arg("--data")
+            .arg(&data_dir)
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut server = Process::new(assert_cmd::cargo::cargo_bin("entente"))
+        .env_remove("ENTENTE_DATA")
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(&data_dir)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(server.stdout.take().unwrap());
+    loop {
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).unwrap() > 0, "serve exited");
+        if line.starts_with("http://") {
+            break;
+        }
+    }
+    admin(&["org", "create", "acme"]);
+    admin(&["user", "create", "alice", "--org", "acme"]);
+    let token = admin(&["token", "create", "alice"]).trim().to_owned();
+    let id = admin(&["collection", "create", "default", "Intel"])
+        .trim()
+        .to_owned();
+    admin(&["grant", &id, "acme", "read-write"]);
+    let server_url = format!("http://127.0.0.1:{port}");
+    let ind = indicators(dir.path());
+    entente()
+        .args([
+            "push",
+            "--server",
+            &server_url,
+            "--token",
+            &token,
+            "--collection",
+            &id,
+        ])
+        .arg(&ind)
+        .assert()
+        .success();
+    let result = entente()
+        .arg("hunt")
+        .arg("--indicators")
+        .arg(format!("{server_url}/default/collections/{id}/"))
+        .args(["--token", &token])
+        .arg(data("slips-ctu/suricata/test6-malicious.suricata.json.gz"))
+        .output()
+        .unwrap();
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(
+        result.status.success(),
+        "{}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&result.stderr);
+    assert!(stderr.contains("indicators: 3 hunted"), "{stderr}");
+    assert!(!result.stdout.is_empty());
+}
