@@ -36,6 +36,8 @@ pub enum Command {
     Pull(crate::commands::pull::Args),
     /// Hunt Zeek, Suricata EVE, STIX or NDJSON telemetry for indicators; alerts and sightings
     Hunt(crate::commands::hunt::Args),
+    /// Check a server's transparency log: signed checkpoint, consistency, objects' inclusion
+    Verify(crate::commands::verify::Args),
 }
 
 /// Logs go to stderr through `tracing`; quiet (warnings only) unless asked.

@@ -9,6 +9,7 @@ pub mod push;
 pub mod remote;
 pub mod serve;
 pub mod validate;
+pub mod verify;
 
 use crate::cli::Command;
 use std::process::ExitCode;
@@ -23,5 +24,6 @@ pub fn run(command: Command) -> ExitCode {
         Command::Push(args) => push::run(args),
         Command::Pull(args) => pull::run(args),
         Command::Hunt(args) => hunt::run(args),
+        Command::Verify(args) => verify::run(args),
     }
 }

@@ -6,3 +6,4 @@ mod pattern_check;
 mod pattern_match;
 mod serve;
 mod validate;
+mod verify;

@@ -1,0 +1,472 @@
+//! `entente verify`: check a server's transparency log as a reader who does not trust it
+//! (DESIGN.md "The transparency log"; issue 6, item 4).
+//!
+//! 1. Fetch `/log/checkpoint` and check its C2SP signed-note signature with the verifier key
+//!    given on the command line, and that its origin is the key's name.
+//! 2. Compare it with the last checkpoint this user saw of that log (the state file): a
+//!    smaller tree, a different root at the same size, or a failing RFC 9162 §2.1.4
+//!    consistency proof is a fork or a rewrite, reported with both checkpoints. Only a
+//!    checkpoint that passed is stored, atomically (temporary file, then rename).
+//! 3. With `--collection`, pull every object version the token may read and check each
+//!    one's inclusion: recompute its entry (DESIGN.md: collection id, STIX id, version,
+//!    date_added, SHA-256 of the bytes served), find its index with `/log/lookup`, compare
+//!    the logged entry with the recomputed one, and check the RFC 9162 §2.1.3 inclusion
+//!    proof against the verified checkpoint.
+//!
+//! Exit status: 0 when everything holds, 1 with the exact cause when something does not
+//! (bad signature, inconsistent history, missing or altered object), 2 for usage and I/O
+//! errors (unreachable server, unreadable state file), as everywhere in the CLI.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use sha2::{Digest, Sha256};
+use taxii::client::Filter;
+use tlog::{Checkpoint, Ed25519Verifier, NoteVerifier as _};
+
+use super::remote::{RemoteArgs, runtime};
+
+/// Check a server's transparency log: signature, consistency, inclusion of objects.
+#[derive(Debug, clap::Args)]
+#[command(after_help = "\
+Examples:
+  entente verify --server http://127.0.0.1:7350 --key 'entente/host+1a2b3c4d+AX...'
+  entente verify --server http://127.0.0.1:7350 --key \"$VKEY\" --collection ID --token T
+
+The key is what `entente serve` and `entente admin log key` print. The last checkpoint
+seen is kept per log under $XDG_CONFIG_HOME/entente/verify-state/ (or --state), so the
+next run refuses a server that rewrote or forked its history.
+Exit status: 0 all holds, 1 a check failed (the cause is printed), 2 usage or I/O error.")]
+pub struct Args {
+    #[command(flatten)]
+    pub remote: RemoteArgs,
+    /// The log's verifier key (C2SP vkey: <name>+<key id>+<base64 key>)
+    #[arg(long, value_name = "VKEY")]
+    pub key: String,
+    /// File keeping the last checkpoint seen [default: $XDG_CONFIG_HOME/entente/verify-state/<origin hash>]
+    #[arg(long, value_name = "FILE")]
+    pub state: Option<PathBuf>,
+    /// Also check that every object of this collection visible to the token is in the log
+    #[arg(long, value_name = "ID")]
+    pub collection: Option<String>,
+}
+
+/// A failed check: the reader has proof the server misbehaved (exit 1).
+#[derive(Debug)]
+struct Failure(String);
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Failure {}
+
+fn fail<T>(msg: impl Into<String>) -> Result<T> {
+    Err(Failure(msg.into()).into())
+}
+
+/// Runs the checks; see the module docs for the exit status.
+pub fn run(args: Args) -> ExitCode {
+    let outcome = runtime().and_then(|rt| rt.block_on(verify(args)));
+    match outcome {
+        Ok(summary) => {
+            println!("{summary}");
+            ExitCode::SUCCESS
+        }
+        Err(e) if e.downcast_ref::<Failure>().is_some() => {
+            eprintln!("entente verify: {e}");
+            ExitCode::from(1)
+        }
+        Err(e) => {
+            eprintln!("entente verify: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+/// The server's base URL: `--server` without a trailing `/taxii2/` or `/`.
+fn base_url(server: &str) -> String {
+    let s = server.trim_end_matches('/');
+    s.strip_suffix("/taxii2").unwrap_or(s).to_owned()
+}
+
+/// The default state file of a log: one file per origin, named by the origin's hash (an
+/// origin may hold `/`).
+fn default_state(origin: &str) -> Result<PathBuf> {
+    let config = std::env::var_os("XDG_CONFIG_HOME")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .or_else(|| {
+            std::env::var_os("HOME")
+                .filter(|v| !v.is_empty())
+                .map(|h| PathBuf::from(h).join(".config"))
+        })
+        .context("neither XDG_CONFIG_HOME nor HOME is set; pass --state")?;
+    let name = hex::encode(&Sha256::digest(origin.as_bytes())[..16]);
+    Ok(config.join("entente").join("verify-state").join(name))
+}
+
+/// GET `url` (with the token, if any) and return the body of a 200.
+async fn get(http: &reqwest::Client, url: &str, token: Option<&str>) -> Result<(u16, Vec<u8>)> {
+    let mut req = http.get(url);
+    if let Some(t) = token {
+        req = req.bearer_auth(t);
+    }
+    let r = req.send().await.with_context(|| format!("GET {url}"))?;
+    let status = r.status().as_u16();
+    let body = r.bytes().await.with_context(|| format!("reading {url}"))?;
+    Ok((status, body.to_vec()))
+}
+
+/// GET a JSON document that must be a 200.
+async fn get_json(
+    http: &reqwest::Client,
+    url: &str,
+    token: Option<&str>,
+) -> Result<serde_json::Value> {
+    let (status, body) = get(http, url, token).await?;
+    if status != 200 {
+        bail!(
+            "GET {url}: HTTP {status}: {}",
+            String::from_utf8_lossy(&body)
+        );
+    }
+    serde_json::from_slice(&body).with_context(|| format!("GET {url}: not JSON"))
+}
+
+/// The `proof` array of a proof answer.
+fn proof_hashes(v: &serde_json::Value) -> Result<Vec<tlog::Hash>> {
+    v["proof"]
+        .as_array()
+        .context("proof answer without a proof array")?
+        .iter()
+        .map(|h| {
+            h.as_str()
+                .and_then(tlog::checkpoint::parse_hash)
+                .context("proof hash is not base64 of 32 bytes")
+        })
+        .collect()
+}
+
+async fn verify(args: Args) -> Result<String> {
+    let verifier = Ed25519Verifier::from_vkey(args.key.trim())
+        .map_err(|e| anyhow::anyhow!("--key is not a verifier key: {e}"))?;
+    let base = base_url(&args.remote.server);
+    let http = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(args.remote.timeout.max(1)))
+        .build()
+        .context("cannot create the HTTP client")?;
+
+    // 1. The checkpoint and its signature (C2SP signed-note, tlog-checkpoint).
+    let (mut current, mut note) = fetch_checkpoint(&http, &base, &verifier).await?;
+
+    // 2. Consistency with the last checkpoint seen (RFC 9162 §2.1.4).
+    let state = match args.state {
+        Some(p) => p,
+        None => default_state(&current.origin)?,
+    };
+    let seen = match std::fs::read(&state) {
+        Ok(bytes) => Some(
+            tlog::open_checkpoint(&bytes, &[&verifier])
+                .map(|(c, _)| c)
+                .map_err(|e| {
+                    anyhow::anyhow!(
+                        "state file {} does not hold a checkpoint of this log: {e}",
+                        state.display()
+                    )
+                })?,
+        ),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(e).with_context(|| format!("reading {}", state.display())),
+    };
+    if let Some(old) = &seen {
+        check_consistent(&http, &base, old, &current).await?;
+    }
+    // Remembered before the objects are checked: a later rollback must be caught even if
+    // an object check fails now.
+    let mut saved = seen.as_ref().map_or(0, |old| old.size);
+    if seen.is_none() || saved < current.size {
+        save_state(&state, &note)?;
+        saved = current.size;
+    }
+
+    // 3. Inclusion of every object the token may read (this may move to a newer
+    // checkpoint, itself checked for consistency, when objects are newer than it).
+    let mut checked = 0usize;
+    if let Some(collection) = &args.collection {
+        let mut log = Log {
+            http: &http,
+            base: &base,
+            verifier: &verifier,
+            checkpoint: current,
+            note,
+        };
+        checked = check_collection(&mut log, &args.remote, collection).await?;
+        (current, note) = (log.checkpoint, log.note);
+    }
+    if saved < current.size {
+        save_state(&state, &note)?;
+    }
+    let mut summary = format!(
+        "ok: {} at size {} (root {})",
+        current.origin,
+        current.size,
+        tlog::checkpoint::format_hash(&current.root)
+    );
+    if let Some(old) = &seen {
+        summary.push_str(&format!(", consistent with size {} seen before", old.size));
+    }
+    if args.collection.is_some() {
+        summary.push_str(&format!("; {checked} object versions included"));
+    }
+    Ok(summary)
+}
+
+/// Fetches `/log/checkpoint` and checks its signature and origin.
+async fn fetch_checkpoint(
+    http: &reqwest::Client,
+    base: &str,
+    verifier: &Ed25519Verifier,
+) -> Result<(Checkpoint, Vec<u8>)> {
+    let url = format!("{base}/log/checkpoint");
+    let (status, note) = get(http, &url, None).await?;
+    if status != 200 {
+        bail!("GET {url}: HTTP {status}");
+    }
+    let checkpoint = match tlog::open_checkpoint(&note, &[verifier]) {
+        Ok((c, _)) => c,
+        Err(e) => {
+            return fail(format!(
+                "bad signature: the checkpoint from {url} does not verify with the key: {e}"
+            ));
+        }
+    };
+    if checkpoint.origin != verifier.name() {
+        return fail(format!(
+            "bad signature: checkpoint origin {:?} is not the key's name {:?}",
+            checkpoint.origin,
+            verifier.name()
+        ));
+    }
+    Ok((checkpoint, note))
+}
+
+/// The log being checked and the newest checkpoint verified so far.
+struct Log<'a> {
+    http: &'a reqwest::Client,
+    base: &'a str,
+    verifier: &'a Ed25519Verifier,
+    checkpoint: Checkpoint,
+    note: Vec<u8>,
+}
+
+/// How many times to wait for a checkpoint covering an object before calling it missing:
+/// a server signs at most once a second, so objects can be a little newer than it.
+const CHECKPOINT_WAITS: u32 = 5;
+
+impl Log<'_> {
+    /// Moves to a newer checkpoint covering `index`, checked for consistency with the
+    /// current one; fails when none appears after a few seconds.
+    async fn cover(&mut self, index: u64) -> Result<bool> {
+        for _ in 0..CHECKPOINT_WAITS {
+            if index < self.checkpoint.size {
+                return Ok(true);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+            let (next, note) = fetch_checkpoint(self.http, self.base, self.verifier).await?;
+            check_consistent(self.http, self.base, &self.checkpoint, &next).await?;
+            (self.checkpoint, self.note) = (next, note);
+        }
+        Ok(index < self.checkpoint.size)
+    }
+}
+
+/// Fails unless `new` extends `old` (same root at equal sizes; a verifying consistency
+/// proof otherwise). A smaller tree than one already seen is a rollback.
+async fn check_consistent(
+    http: &reqwest::Client,
+    base: &str,
+    old: &Checkpoint,
+    new: &Checkpoint,
+) -> Result<()> {
+    let both = || format!("\nseen before:\n{old}server now:\n{new}");
+    if new.size < old.size {
+        return fail(format!(
+            "inconsistent history: the log shrank from {} to {} entries{}",
+            old.size,
+            new.size,
+            both()
+        ));
+    }
+    if new.size == old.size || old.size == 0 {
+        if new.size == old.size && new.root != old.root {
+            return fail(format!(
+                "inconsistent history: two different trees of size {}{}",
+                new.size,
+                both()
+            ));
+        }
+        return Ok(());
+    }
+    let url = format!(
+        "{base}/log/proof/consistency?old={}&size={}",
+        old.size, new.size
+    );
+    let proof = proof_hashes(&get_json(http, &url, None).await?)?;
+    if let Err(e) = tlog::verify_consistency(old.size, new.size, &old.root, &new.root, &proof) {
+        return fail(format!(
+            "inconsistent history: the checkpoint does not extend the one seen before ({e}){}",
+            both()
+        ));
+    }
+    Ok(())
+}
+
+/// Writes the state file atomically: a temporary file in the same directory, synced,
+/// then renamed over the old one.
+fn save_state(path: &std::path::Path, note: &[u8]) -> Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let tmp = path.with_extension(format!("tmp.{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        use std::io::Write as _;
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(note)?;
+        f.sync_all()?;
+        std::fs::rename(&tmp, path)
+    };
+    write().with_context(|| format!("writing {}", path.display()))
+}
+
+/// Checks every readable version of `collection`; returns how many.
+async fn check_collection(
+    log: &mut Log<'_>,
+    remote: &RemoteArgs,
+    collection: &str,
+) -> Result<usize> {
+    let (http, base) = (log.http, log.base);
+    let client = remote.client()?;
+    let c = remote.collection(&client, collection).await?;
+    let all = Filter {
+        versions: vec!["all".into()],
+        ..Filter::default()
+    };
+    let manifest = client
+        .manifest(&c, all.clone())
+        .collect_all()
+        .await
+        .context("reading the collection's manifest")?;
+    let mut added: HashMap<(String, String), String> = HashMap::new();
+    let mut versions_of: HashMap<String, Vec<String>> = HashMap::new();
+    for m in manifest {
+        versions_of
+            .entry(m.id.clone())
+            .or_default()
+            .push(m.version.clone());
+        added.insert((m.id, m.version), m.date_added);
+    }
+    let objects = client
+        .objects(&c, all)
+        .collect_all()
+        .await
+        .context("reading the collection's objects")?;
+    let token = match remote
+        .token
+        .clone()
+        .or_else(|| std::env::var(super::remote::TOKEN_ENV).ok())
+    {
+        Some(t) if !t.is_empty() => Some(t),
+        _ => None,
+    };
+    for raw in &objects {
+        let text = raw.get();
+        let v: serde_json::Value = serde_json::from_str(text).context("an object is not JSON")?;
+        let id = v["id"]
+            .as_str()
+            .context("an object without an id")?
+            .to_owned();
+        // The version the log commits to: `modified`, else `created`, else (objects with
+        // neither) the one version the manifest lists.
+        let version = match v["modified"].as_str().or(v["created"].as_str()) {
+            Some(t) => t.to_owned(),
+            None => match versions_of.get(&id).map(Vec::as_slice) {
+                Some([only]) => only.clone(),
+                _ => {
+                    return fail(format!(
+                        "missing object: {id} has no single version in the manifest"
+                    ));
+                }
+            },
+        };
+        let Some(date_added) = added.get(&(id.clone(), version.clone())) else {
+            return fail(format!(
+                "missing object: {id} version {version} is not in the manifest"
+            ));
+        };
+        let entry = tlog::entry_bytes(
+            tlog::LogOp::Add,
+            &c.id,
+            &id,
+            &version,
+            date_added,
+            text.as_bytes(),
+        );
+        let mut url = reqwest::Url::parse(&format!("{base}/log/lookup")).context("server URL")?;
+        url.query_pairs_mut()
+            .append_pair("collection", &c.id)
+            .append_pair("id", &id)
+            .append_pair("version", &version);
+        let (status, body) = get(http, url.as_str(), token.as_deref()).await?;
+        if status == 404 {
+            return fail(format!(
+                "missing object: {id} version {version} has no entry in the log"
+            ));
+        }
+        if status != 200 {
+            bail!("GET {url}: HTTP {status}");
+        }
+        let found: serde_json::Value =
+            serde_json::from_slice(&body).context("lookup answer is not JSON")?;
+        let index = found["index"]
+            .as_u64()
+            .context("lookup answer without an index")?;
+        let logged = found["entry"]
+            .as_str()
+            .context("lookup answer without an entry")?;
+        if logged.as_bytes() != entry.as_slice() {
+            return fail(format!(
+                "altered object: {id} version {version} differs from what the log recorded at index {index}\n  logged:     {logged}\n  recomputed: {}",
+                String::from_utf8_lossy(&entry)
+            ));
+        }
+        if !log.cover(index).await? {
+            return fail(format!(
+                "missing object: {id} version {version} (index {index}) is not in the checkpoint of size {}",
+                log.checkpoint.size
+            ));
+        }
+        let checkpoint = &log.checkpoint;
+        let url = format!(
+            "{base}/log/proof/inclusion?index={index}&size={}",
+            checkpoint.size
+        );
+        let proof = proof_hashes(&get_json(http, &url, None).await?)?;
+        if let Err(e) = tlog::verify_inclusion(
+            &tlog::leaf_hash(&entry),
+            index,
+            checkpoint.size,
+            &proof,
+            &checkpoint.root,
+        ) {
+            return fail(format!(
+                "altered log: the entry of {id} version {version} at index {index} is not in the signed tree ({e})"
+            ));
+        }
+    }
+    Ok(objects.len())
+}

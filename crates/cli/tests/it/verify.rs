@@ -1,0 +1,190 @@
+//! `entente verify` through the real binaries: a served log verifies with its key, stays
+//! consistent as it grows, and a forked or rolled-back history, a wrong key, or an object
+//! edited directly in the database makes verify exit 1 naming the cause.
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Output, Stdio};
+
+fn entente() -> Command {
+    let mut cmd = Command::new(assert_cmd::cargo::cargo_bin("entente"));
+    cmd.env_remove("ENTENTE_DATA").env_remove("ENTENTE_TOKEN");
+    cmd
+}
+
+/// Starts `entente serve`; returns the child, the admin token, the log key and the base URL.
+#[allow(
+    clippy::zombie_processes,
+    reason = "the child is handed to the caller, which kills and waits for it"
+)]
+fn start(data: &Path) -> (Child, String, String, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut child = entente()
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run entente serve");
+    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let (mut token, mut key) = (String::new(), String::new());
+    loop {
+        let mut line = String::new();
+        assert!(out.read_line(&mut line).unwrap() > 0, "serve exited");
+        let line = line.trim_end();
+        if let Some(t) = line.strip_prefix("admin token: ") {
+            token = t.to_owned();
+        } else if let Some(k) = line.strip_prefix("log key: ") {
+            key = k.to_owned();
+        } else if let Some(rest) = line.strip_prefix("http://") {
+            let base = format!("http://{}", rest.trim_end_matches("/taxii2/"));
+            return (child, token, key, base);
+        }
+    }
+}
+
+fn indicator(n: u32) -> String {
+    format!(
+        r#"{{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-{n:012}","created":"2024-05-01T00:00:00.000Z","modified":"2024-05-01T00:00:00.000Z","name":"test {n}","pattern":"[ipv4-addr:value = '198.51.100.{n}']","pattern_type":"stix","valid_from":"2024-05-01T00:00:00Z"}}"#
+    )
+}
+
+fn push(base: &str, token: &str, collection: &str, file: &Path, ids: std::ops::Range<u32>) {
+    let objects: Vec<String> = ids.map(indicator).collect();
+    std::fs::write(
+        file,
+        format!(
+            r#"{{"type":"bundle","id":"bundle--00000000-0000-4000-8000-000000000000","objects":[{}]}}"#,
+            objects.join(",")
+        ),
+    )
+    .unwrap();
+    let out = entente()
+        .args([
+            "push",
+            "--server",
+            base,
+            "--token",
+            token,
+            "--collection",
+            collection,
+        ])
+        .arg(file)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+}
+
+fn verify(base: &str, key: &str, state: &Path, collection: Option<(&str, &str)>) -> Output {
+    let mut cmd = entente();
+    cmd.args(["verify", "--server", base, "--key", key, "--state"])
+        .arg(state);
+    if let Some((c, t)) = collection {
+        cmd.args(["--collection", c, "--token", t]);
+    }
+    cmd.output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+#[test]
+fn verify_passes_then_catches_an_edited_object_and_a_wrong_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let state = dir.path().join("state");
+    let file = dir.path().join("bundle.json");
+    let (mut child, token, key, base) = start(&data);
+    let db = rusqlite::Connection::open(data.join("entente.sqlite3")).unwrap();
+    let shared: String = db
+        .query_row(
+            "SELECT id FROM collections WHERE title = 'shared'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let check = |collection: bool| {
+        verify(
+            &base,
+            &key,
+            &state,
+            collection.then_some((shared.as_str(), token.as_str())),
+        )
+    };
+
+    push(&base, &token, &shared, &file, 1..4);
+    let out = check(true);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("ok: "), "{stdout}");
+    assert!(stdout.contains("3 object versions included"), "{stdout}");
+
+    // The log grows; the new checkpoint is checked against the one kept in the state file.
+    push(&base, &token, &shared, &file, 4..6);
+    let out = check(true);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        text(&out.stdout).contains("consistent with size 3"),
+        "{out:?}"
+    );
+
+    // A fork: a checkpoint signed with the server's key over another tree of the same
+    // size, as a server showing different histories to different readers would sign.
+    let good_state = std::fs::read(&state).unwrap();
+    let skey = std::fs::read_to_string(data.join("log.key")).unwrap();
+    let signer = tlog::Ed25519Signer::from_skey(skey.trim_end()).unwrap();
+    let origin = key.split('+').next().unwrap();
+    for (size, cause) in [
+        (5, "two different trees of size 5"),
+        (9, "shrank from 9 to 5"),
+    ] {
+        let forged = tlog::Checkpoint::new(origin, size, [1; 32]);
+        let note = tlog::sign(&forged.to_text().unwrap(), &[], &[&signer]).unwrap();
+        std::fs::write(&state, note).unwrap();
+        let out = check(false);
+        assert_eq!(out.status.code(), Some(1), "{out:?}");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains("inconsistent history"), "{stderr}");
+        assert!(stderr.contains(cause), "{stderr}");
+        assert!(
+            stderr.contains("seen before:") && stderr.contains("server now:"),
+            "{stderr}"
+        );
+    }
+    std::fs::write(&state, good_state).unwrap();
+
+    // A wrong key (same name, other key) is a bad signature.
+    let other = tlog::Ed25519Signer::from_seed(origin, &[9; 32])
+        .unwrap()
+        .vkey();
+    let out = verify(&base, &other, &state, None);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(text(&out.stderr).contains("bad signature"), "{out:?}");
+
+    // An object's stored JSON edited behind the server's back.
+    let victim = "indicator--00000000-0000-4000-8000-000000000002";
+    let n = db
+        .execute(
+            "UPDATE objects SET raw = replace(raw, 'test 2', 'test X') WHERE stix_id = ?1",
+            [victim],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    let out = check(true);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("altered object"), "{stderr}");
+    assert!(stderr.contains(victim), "{stderr}");
+
+    // Without --collection the log itself still verifies.
+    let out = check(false);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+
+    let _ = child.kill();
+    let _ = child.wait();
+}
