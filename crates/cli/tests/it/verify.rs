@@ -188,3 +188,103 @@ fn verify_passes_then_catches_an_edited_object_and_a_wrong_key() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// SIGTERM (a clean shutdown, so the database is checkpointed) and wait.
+fn stop(mut child: Child) {
+    #[cfg(unix)]
+    {
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+    }
+    #[cfg(not(unix))]
+    let _ = child.kill();
+    let _ = child.wait();
+}
+
+/// Issue 6, item 6 (part): rewriting the log table directly, and a server restarted from a
+/// backup that forgot recent entries, are caught with the right cause.
+#[test]
+fn rewritten_log_and_restored_backup_are_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let backup = dir.path().join("backup");
+    let state = dir.path().join("state");
+    let file = dir.path().join("bundle.json");
+    let (child, token, key, base) = start(&data);
+    let shared: String = rusqlite::Connection::open(data.join("entente.sqlite3"))
+        .unwrap()
+        .query_row(
+            "SELECT id FROM collections WHERE title = 'shared'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    push(&base, &token, &shared, &file, 1..4);
+    assert_eq!(verify(&base, &key, &state, None).status.code(), Some(0));
+    stop(child);
+    std::fs::create_dir(&backup).unwrap();
+    for f in std::fs::read_dir(&data).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, backup.join(f.file_name().unwrap())).unwrap();
+    }
+
+    // The log grows and a reader sees it.
+    let (child, _, _, base) = start(&data);
+    push(&base, &token, &shared, &file, 4..8);
+    let out = verify(&base, &key, &state, Some((&shared, &token)));
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+
+    // A logged entry rewritten: the object no longer matches what the log says.
+    let db = rusqlite::Connection::open(data.join("entente.sqlite3")).unwrap();
+    db.execute(
+        "UPDATE log_leaves SET entry = CAST(replace(CAST(entry AS TEXT), '\"op\":\"add\"', '\"op\":\"delete\"') AS BLOB) WHERE idx = 1",
+        [],
+    )
+    .unwrap();
+    let out = verify(&base, &key, &state, Some((&shared, &token)));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(text(&out.stderr).contains("altered object"), "{out:?}");
+    db.execute(
+        "UPDATE log_leaves SET entry = CAST(replace(CAST(entry AS TEXT), '\"op\":\"delete\"', '\"op\":\"add\"') AS BLOB) WHERE idx = 1",
+        [],
+    )
+    .unwrap();
+    // A stored node hash rewritten: proofs no longer lead to the signed root.
+    db.execute(
+        "UPDATE log_nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = 1",
+        [],
+    )
+    .unwrap();
+    let out = verify(&base, &key, &state, Some((&shared, &token)));
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(text(&out.stderr).contains("altered log"), "{out:?}");
+    drop(db);
+    stop(child);
+
+    // Restarted from the backup: the server forgot entries the reader saw.
+    for f in std::fs::read_dir(&backup).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, data.join(f.file_name().unwrap())).unwrap();
+    }
+    for stale in ["entente.sqlite3-wal", "entente.sqlite3-shm"] {
+        if !backup.join(stale).exists() {
+            let _ = std::fs::remove_file(data.join(stale));
+        }
+    }
+    let (child, _, _, base) = start(&data);
+    let out = verify(&base, &key, &state, None);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("inconsistent history"), "{stderr}");
+    assert!(stderr.contains("shrank from 7 to 3"), "{stderr}");
+    // Even once it has grown past the size seen, its history is not the one seen.
+    push(&base, &token, &shared, &file, 20..26);
+    let out = verify(&base, &key, &state, None);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        text(&out.stderr).contains("inconsistent history"),
+        "{out:?}"
+    );
+    stop(child);
+}
