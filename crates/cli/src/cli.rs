@@ -38,6 +38,8 @@ pub enum Command {
     Hunt(crate::commands::hunt::Args),
     /// Check a server's transparency log: signed checkpoint, consistency, objects' inclusion
     Verify(crate::commands::verify::Args),
+    /// Run a C2SP tlog-witness that cosigns transparency-log checkpoints
+    Witness(crate::commands::witness::Args),
 }
 
 /// Logs go to stderr through `tracing`; quiet (warnings only) unless asked.

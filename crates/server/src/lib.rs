@@ -33,6 +33,7 @@ pub mod negotiate;
 pub mod response;
 pub mod routes;
 pub mod state;
+pub mod witness;
 
 use std::future::Future;
 

@@ -10,6 +10,7 @@ pub mod remote;
 pub mod serve;
 pub mod validate;
 pub mod verify;
+pub mod witness;
 
 use crate::cli::Command;
 use std::process::ExitCode;
@@ -25,5 +26,6 @@ pub fn run(command: Command) -> ExitCode {
         Command::Pull(args) => pull::run(args),
         Command::Hunt(args) => hunt::run(args),
         Command::Verify(args) => verify::run(args),
+        Command::Witness(args) => witness::run(args),
     }
 }

@@ -103,7 +103,7 @@ fn data_dir(flag: Option<PathBuf>) -> PathBuf {
 }
 
 /// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM, the signal service managers send.
-async fn shutdown_signal() {
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         if tokio::signal::ctrl_c().await.is_err() {
             // No handler could be installed: never resolve rather than stop at once.

@@ -7,3 +7,4 @@ mod pattern_match;
 mod serve;
 mod validate;
 mod verify;
+mod witness;

@@ -1,0 +1,153 @@
+//! The C2SP tlog-witness endpoint: cosigns a consistent, signed checkpoint (the
+//! `cosignature/v1` line verifies), persists its state, and answers each failure with the
+//! status the spec assigns (404, 403, 400, 409 with the known size, 422).
+
+use std::sync::Arc;
+
+use reqwest::StatusCode;
+use server::witness::Witness;
+use tlog::witness::AddCheckpoint;
+use tlog::{Checkpoint, CosignatureVerifier, Ed25519Signer, MemoryStore};
+
+const LOG: &str = "entente/log.example";
+
+struct Log {
+    key: Ed25519Signer,
+    tree: MemoryStore,
+}
+
+impl Log {
+    fn new(seed: u8) -> Log {
+        Log {
+            key: Ed25519Signer::from_seed(LOG, &[seed; 32]).unwrap(),
+            tree: MemoryStore::new(),
+        }
+    }
+
+    fn grow(&mut self, n: usize) {
+        for i in 0..n {
+            self.tree
+                .push(format!("entry {} {i}", self.tree.size()).as_bytes());
+        }
+    }
+
+    fn checkpoint(&self) -> (Checkpoint, String) {
+        let c = Checkpoint::new(LOG, self.tree.size(), self.tree.root());
+        let note = tlog::sign(&c.to_text().unwrap(), &[], &[&self.key]).unwrap();
+        (c, note)
+    }
+
+    /// An add-checkpoint body from `old` to the current tree.
+    fn request(&self, old: u64) -> Vec<u8> {
+        let proof = tlog::consistency_proof(&self.tree, old, self.tree.size()).unwrap();
+        AddCheckpoint {
+            old,
+            proof,
+            checkpoint: self.checkpoint().1.into_bytes(),
+        }
+        .to_bytes()
+    }
+}
+
+async fn serve(witness: Arc<Witness>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/add-checkpoint", listener.local_addr().unwrap());
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, server::witness::router(witness)).await;
+    });
+    url
+}
+
+async fn post(url: &str, body: Vec<u8>) -> (StatusCode, Option<String>, String) {
+    let r = reqwest::Client::new()
+        .post(url)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    let status = r.status();
+    let ct = r
+        .headers()
+        .get("content-type")
+        .map(|v| v.to_str().unwrap().to_owned());
+    (status, ct, r.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn cosigns_consistent_checkpoints_and_refuses_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut log = Log::new(1);
+    let witness = Witness::open(dir.path(), "witness.example/w1", &[log.key.vkey()]).unwrap();
+    let verifier = CosignatureVerifier::from_vkey(&witness.vkey()).unwrap();
+    let url = serve(Arc::new(witness)).await;
+
+    log.grow(5);
+    let (status, _, line) = post(&url, log.request(0)).await;
+    assert_eq!(status, StatusCode::OK, "{line}");
+    // The cosignature line, appended to the note, verifies with the witness's key.
+    let (_, note) = log.checkpoint();
+    let cosigned = format!("{note}{line}");
+    tlog::open(cosigned.as_bytes(), &[&verifier]).expect("cosignature/v1 verifies");
+
+    log.grow(7);
+    let (status, _, _) = post(&url, log.request(5)).await;
+    assert_eq!(status, StatusCode::OK);
+
+    // A stale old size: 409 with the size the witness knows.
+    let (status, ct, body) = post(&url, log.request(5)).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(ct.as_deref(), Some("text/x.tlog.size"));
+    assert_eq!(body, "12\n");
+
+    // A fork: another tree of a later size, with a proof from the honest tree → 422.
+    let mut fork = Log::new(1);
+    fork.grow(20);
+    let (status, _, _) = post(&url, fork.request(12)).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Signed by another key → 403; another origin → 404; garbage → 400.
+    let mut stranger = Log::new(2);
+    stranger.grow(13);
+    assert_eq!(
+        post(&url, stranger.request(12)).await.0,
+        StatusCode::FORBIDDEN
+    );
+    let other = Ed25519Signer::from_seed("other/log", &[1; 32]).unwrap();
+    let c = Checkpoint::new("other/log", 1, [0; 32]);
+    let body = AddCheckpoint {
+        old: 0,
+        proof: vec![],
+        checkpoint: tlog::sign(&c.to_text().unwrap(), &[], &[&other])
+            .unwrap()
+            .into_bytes(),
+    }
+    .to_bytes();
+    assert_eq!(post(&url, body).await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        post(&url, b"nonsense".to_vec()).await.0,
+        StatusCode::BAD_REQUEST
+    );
+    // old > new → 400.
+    let (status, _, _) = post(&url, {
+        let mut r = AddCheckpoint::parse(&log.request(5)).unwrap();
+        r.old = 99;
+        r.proof.clear();
+        r.to_bytes()
+    })
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+
+    // The state survives a restart: the reopened witness knows size 12.
+    let witness = Witness::open(dir.path(), "ignored/name", &[log.key.vkey()]).unwrap();
+    assert_eq!(
+        CosignatureVerifier::from_vkey(&witness.vkey())
+            .unwrap()
+            .vkey(),
+        verifier.vkey(),
+        "the key is made once"
+    );
+    let url = serve(Arc::new(witness)).await;
+    let (status, _, body) = post(&url, log.request(0)).await;
+    assert_eq!(status, StatusCode::CONFLICT);
+    assert_eq!(body, "12\n");
+}
