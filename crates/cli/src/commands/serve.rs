@@ -38,6 +38,10 @@ pub struct Args {
     /// [default: entente/<host name>]
     #[arg(long, value_name = "NAME")]
     pub log_origin: Option<String>,
+    /// A C2SP tlog-witness `add-checkpoint` URL asked to cosign each new checkpoint
+    /// (repeatable)
+    #[arg(long = "witness", value_name = "URL")]
+    pub witnesses: Vec<String>,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM; exit code 1 with a one-line cause on failure.
@@ -82,7 +86,8 @@ async fn serve(args: Args) -> Result<()> {
     println!("http://{addr}/taxii2/");
     tracing::info!(data = %data_dir.display(), %addr, "serving TAXII 2.1");
     let state = server::AppState::new(outcome.store, server::Config::default()).with_log(
-        server::routes::log::LogSigner::new(log_key, server::routes::log::DEFAULT_SIGN_INTERVAL),
+        server::routes::log::LogSigner::new(log_key, server::routes::log::DEFAULT_SIGN_INTERVAL)
+            .with_witnesses(args.witnesses),
     );
     server::run(listener, state, shutdown_signal())
         .await

@@ -2,7 +2,8 @@
 //! (DESIGN.md "The transparency log"; issue 6, item 4).
 //!
 //! 1. Fetch `/log/checkpoint` and check its C2SP signed-note signature with the verifier key
-//!    given on the command line, and that its origin is the key's name.
+//!    given on the command line, and that its origin is the key's name; with `--witness`,
+//!    check that a quorum of the given witnesses cosigned it (C2SP `cosignature/v1`).
 //! 2. Compare it with the last checkpoint this user saw of that log (the state file): a
 //!    smaller tree, a different root at the same size, or a failing RFC 9162 §2.1.4
 //!    consistency proof is a fork or a rewrite, reported with both checkpoints. Only a
@@ -51,6 +52,12 @@ pub struct Args {
     /// Also check that every object of this collection visible to the token is in the log
     #[arg(long, value_name = "ID")]
     pub collection: Option<String>,
+    /// A witness's cosignature verifier key (repeatable); see --quorum
+    #[arg(long = "witness", value_name = "VKEY")]
+    pub witnesses: Vec<String>,
+    /// How many of the --witness keys must have cosigned the checkpoint [default: all]
+    #[arg(long, value_name = "K", requires = "witnesses")]
+    pub quorum: Option<usize>,
 }
 
 /// A failed check: the reader has proof the server misbehaved (exit 1).
@@ -161,8 +168,12 @@ async fn verify(args: Args) -> Result<String> {
         .build()
         .context("cannot create the HTTP client")?;
 
-    // 1. The checkpoint and its signature (C2SP signed-note, tlog-checkpoint).
+    // 1. The checkpoint and its signature (C2SP signed-note, tlog-checkpoint), and the
+    // witnesses' cosignatures (C2SP tlog-cosignature) when asked for.
     let (mut current, mut note) = fetch_checkpoint(&http, &base, &verifier).await?;
+    if !args.witnesses.is_empty() {
+        check_quorum(&note, &verifier, &args.witnesses, args.quorum)?;
+    }
 
     // 2. Consistency with the last checkpoint seen (RFC 9162 §2.1.4).
     let state = match args.state {
@@ -204,6 +215,8 @@ async fn verify(args: Args) -> Result<String> {
             verifier: &verifier,
             checkpoint: current,
             note,
+            witnesses: &args.witnesses,
+            quorum: args.quorum,
         };
         checked = check_collection(&mut log, &args.remote, collection).await?;
         (current, note) = (log.checkpoint, log.note);
@@ -255,6 +268,52 @@ async fn fetch_checkpoint(
     Ok((checkpoint, note))
 }
 
+/// Fails unless at least `quorum` (default: all) of the witness keys validly cosigned the
+/// note. A witness cosigns only checkpoints consistent with every one it cosigned before,
+/// so a quorum of independent witnesses makes a split view detectable.
+fn check_quorum(
+    note: &[u8],
+    log: &Ed25519Verifier,
+    witnesses: &[String],
+    quorum: Option<usize>,
+) -> Result<()> {
+    let keys = witnesses
+        .iter()
+        .map(|k| {
+            tlog::CosignatureVerifier::from_vkey(k.trim())
+                .map_err(|e| anyhow::anyhow!("--witness {k:?} is not a cosignature key: {e}"))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let need = quorum.unwrap_or(keys.len());
+    if need > keys.len() {
+        bail!(
+            "--quorum {need} is more than the {} witness keys given",
+            keys.len()
+        );
+    }
+    let mut verifiers: Vec<&dyn tlog::NoteVerifier> = vec![log];
+    verifiers.extend(keys.iter().map(|k| k as &dyn tlog::NoteVerifier));
+    let opened = match tlog::open(note, &verifiers) {
+        Ok(o) => o,
+        Err(e) => return fail(format!("bad signature: {e}")),
+    };
+    let cosigned = opened
+        .verified
+        .iter()
+        .filter(|s| {
+            keys.iter()
+                .any(|k| k.name() == s.name && k.key_id() == s.key_id)
+        })
+        .count();
+    if cosigned < need {
+        return fail(format!(
+            "witness quorum not met: {cosigned} of the {} witnesses cosigned the checkpoint, {need} required",
+            keys.len()
+        ));
+    }
+    Ok(())
+}
+
 /// The log being checked and the newest checkpoint verified so far.
 struct Log<'a> {
     http: &'a reqwest::Client,
@@ -262,6 +321,9 @@ struct Log<'a> {
     verifier: &'a Ed25519Verifier,
     checkpoint: Checkpoint,
     note: Vec<u8>,
+    /// Witness keys and quorum every checkpoint moved to must meet, as the first did.
+    witnesses: &'a [String],
+    quorum: Option<usize>,
 }
 
 /// How many times to wait for a checkpoint covering an object before calling it missing:
@@ -278,6 +340,9 @@ impl Log<'_> {
             }
             tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
             let (next, note) = fetch_checkpoint(self.http, self.base, self.verifier).await?;
+            if !self.witnesses.is_empty() {
+                check_quorum(&note, self.verifier, self.witnesses, self.quorum)?;
+            }
             check_consistent(self.http, self.base, &self.checkpoint, &next).await?;
             (self.checkpoint, self.note) = (next, note);
         }

@@ -1,5 +1,7 @@
 //! `entente witness` through the real binary: it prints its key and URL, cosigns a log's
-//! checkpoint over HTTP (the line verifies with the printed key), and stops on SIGTERM.
+//! checkpoint over HTTP (the line verifies with the printed key), and stops on SIGTERM;
+//! `entente serve --witness` collects its cosignatures and `entente verify --witness
+//! --quorum` counts them.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -70,6 +72,102 @@ fn cosigns_over_http_with_the_printed_key() {
     }
     #[cfg(not(unix))]
     {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+}
+
+/// The whole path: a witness for the log's key, `entente serve --witness`, and
+/// `entente verify --witness --quorum` accepting the cosigned checkpoint and refusing a
+/// quorum the checkpoint does not meet.
+#[test]
+fn serve_collects_cosignatures_and_verify_counts_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let entente = || {
+        let mut c = Command::new(assert_cmd::cargo::cargo_bin("entente"));
+        c.env_remove("ENTENTE_DATA").env_remove("ENTENTE_TOKEN");
+        c
+    };
+    let out = entente()
+        .args(["admin", "--data"])
+        .arg(&data)
+        .args(["log", "key", "--origin", "entente/serve.example"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let log_key = String::from_utf8(out.stdout).unwrap().trim_end().to_owned();
+
+    let mut witness = entente()
+        .args([
+            "witness",
+            "--listen",
+            "127.0.0.1:0",
+            "--name",
+            "witness.example/w",
+        ])
+        .args(["--key", &log_key, "--data"])
+        .arg(dir.path().join("w"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(witness.stdout.take().unwrap()).lines();
+    let witness_key = lines.next().unwrap().unwrap()["witness key: ".len()..].to_owned();
+    let witness_url = lines.next().unwrap().unwrap();
+
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut serve = entente()
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--witness",
+        ])
+        .arg(&witness_url)
+        .arg("--data")
+        .arg(&data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut out = BufReader::new(serve.stdout.take().unwrap()).lines();
+    let base = loop {
+        let line = out.next().unwrap().unwrap();
+        if let Some(rest) = line.strip_prefix("http://") {
+            break format!("http://{}", rest.trim_end_matches("/taxii2/"));
+        }
+    };
+
+    let other_witness = tlog::CosignatureSigner::from_seed("witness.example/other", &[5; 32])
+        .unwrap()
+        .vkey();
+    let state = dir.path().join("state");
+    let verify = |witnesses: &[&str], quorum: &str| {
+        let mut c = entente();
+        c.args(["verify", "--server", &base, "--key", &log_key, "--state"])
+            .arg(&state);
+        for w in witnesses {
+            c.args(["--witness", w]);
+        }
+        c.args(["--quorum", quorum]).output().unwrap()
+    };
+    let out = verify(&[&witness_key], "1");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = verify(&[&witness_key, &other_witness], "1");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let out = verify(&[&witness_key, &other_witness], "2");
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("witness quorum not met: 1 of the 2"),
+        "{out:?}"
+    );
+
+    for child in [&mut serve, &mut witness] {
         let _ = child.kill();
         let _ = child.wait();
     }

@@ -17,12 +17,16 @@
 //! Checkpoints are signed by [`LogSigner`] at most once per interval (1 s by default) and
 //! only when the tree has grown, so heavy ingest does not sign per object; each one signed
 //! is recorded with [`store::Store::save_checkpoint`]. Ed25519 signatures are
-//! deterministic, so signing the same tree head again yields the same note.
+//! deterministic, so signing the same tree head again yields the same note. Configured
+//! witnesses ([`LogSigner::with_witnesses`]) are asked to cosign each new checkpoint with a
+//! C2SP tlog-witness `add-checkpoint` request; their `cosignature/v1` lines are served
+//! with it, and a witness that is down costs only its cosignature.
 //!
 //! What it deliberately doesn't do: TAXII content negotiation (C2SP clients send no TAXII
 //! `Accept`; [`router`] is merged outside that layer) or any write.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -51,12 +55,26 @@ const SHORT: &str = "public, max-age=1";
 /// Default shortest time between two signed checkpoints.
 pub const DEFAULT_SIGN_INTERVAL: Duration = Duration::from_secs(1);
 
-/// The log's signing key and the latest checkpoint it signed.
+/// The log's signing key, its witnesses and the latest checkpoint it signed.
 pub struct LogSigner {
     signer: Ed25519Signer,
     interval: Duration,
     latest: tokio::sync::Mutex<Option<Published>>,
+    witnesses: Vec<WitnessClient>,
+    http: reqwest::Client,
 }
+
+/// A C2SP tlog-witness this log asks to cosign each new checkpoint.
+struct WitnessClient {
+    /// Its `add-checkpoint` URL.
+    url: String,
+    /// The size it last cosigned, as far as this server knows (it says so in a 409).
+    /// Only touched while the checkpoint lock is held; atomic so `current` can take `&self`.
+    known: AtomicU64,
+}
+
+/// How long one witness may take to answer.
+const WITNESS_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// A signed checkpoint the server serves.
 #[derive(Clone, Debug)]
@@ -77,7 +95,26 @@ impl LogSigner {
             signer,
             interval,
             latest: tokio::sync::Mutex::new(None),
+            witnesses: Vec::new(),
+            http: reqwest::Client::new(),
         }
+    }
+
+    /// The same signer asking the witnesses at these `add-checkpoint` URLs to cosign each
+    /// new checkpoint (C2SP tlog-witness); their `cosignature/v1` lines are served with it.
+    pub fn with_witnesses(mut self, urls: Vec<String>) -> LogSigner {
+        self.witnesses = urls
+            .into_iter()
+            .map(|url| WitnessClient {
+                url,
+                known: AtomicU64::new(0),
+            })
+            .collect();
+        self.http = reqwest::Client::builder()
+            .timeout(WITNESS_TIMEOUT)
+            .build()
+            .unwrap_or_default();
+        self
     }
 
     /// The log's origin.
@@ -109,8 +146,15 @@ impl LogSigner {
         let text = Checkpoint::new(self.origin(), size, root)
             .to_text()
             .map_err(|e| ApiError::Internal(format!("checkpoint: {e}")))?;
-        let note = tlog::sign(&text, &[], &[&self.signer])
+        let mut note = tlog::sign(&text, &[], &[&self.signer])
             .map_err(|e| ApiError::Internal(format!("signing the checkpoint: {e}")))?;
+        for i in 0..self.witnesses.len() {
+            match self.cosign(store, i, &note, size).await {
+                Ok(lines) => note.push_str(&lines),
+                // A witness that is down or refuses costs its cosignature, not the log.
+                Err(e) => tracing::warn!(witness = %self.witnesses[i].url, "no cosignature: {e}"),
+            }
+        }
         store.save_checkpoint(size, &note).await?;
         let published = Published {
             size,
@@ -119,6 +163,60 @@ impl LogSigner {
         };
         *latest = Some(published.clone());
         Ok(published)
+    }
+}
+
+impl LogSigner {
+    /// Asks witness `i` to cosign `note` (a checkpoint of `size`): C2SP tlog-witness
+    /// `add-checkpoint` with a consistency proof from the size it last cosigned; after a 409
+    /// naming another size, once more from that size. Returns its signature lines.
+    async fn cosign(
+        &self,
+        store: &dyn store::Store,
+        i: usize,
+        note: &str,
+        size: u64,
+    ) -> Result<String, String> {
+        for _ in 0..2 {
+            let old = self.witnesses[i].known.load(Ordering::Relaxed);
+            if old > size {
+                return Err(format!("the witness has seen size {old}, beyond {size}"));
+            }
+            let proof = store
+                .log_consistency_proof(old, size)
+                .await
+                .map_err(|e| e.to_string())?;
+            let body = tlog::witness::AddCheckpoint {
+                old,
+                proof,
+                checkpoint: note.as_bytes().to_vec(),
+            }
+            .to_bytes();
+            let r = self
+                .http
+                .post(&self.witnesses[i].url)
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| e.to_string())?;
+            let status = r.status().as_u16();
+            let text = r.text().await.map_err(|e| e.to_string())?;
+            match status {
+                200 => {
+                    self.witnesses[i].known.store(size, Ordering::Relaxed);
+                    return Ok(text);
+                }
+                409 => {
+                    let known = text
+                        .trim()
+                        .parse()
+                        .map_err(|_| format!("409 without a size: {text:?}"))?;
+                    self.witnesses[i].known.store(known, Ordering::Relaxed);
+                }
+                _ => return Err(format!("HTTP {status}: {}", text.trim())),
+            }
+        }
+        Err("the witness's size kept changing".into())
     }
 }
 

@@ -20,7 +20,8 @@ pub fn signer() -> LogSigner {
     LogSigner::new(key(), Duration::ZERO)
 }
 
-fn key() -> Ed25519Signer {
+/// The test log's signing key.
+pub fn key() -> Ed25519Signer {
     Ed25519Signer::from_seed(ORIGIN, &[7; 32]).expect("test key")
 }
 

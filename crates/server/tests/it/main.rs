@@ -67,6 +67,14 @@ impl TestServer {
 
     /// Starts a server with `config`.
     pub async fn with_config(config: Config) -> TestServer {
+        TestServer::with_log(config, log::signer()).await
+    }
+
+    /// Starts a server with `config` whose transparency log is signed by `log_signer`.
+    pub async fn with_log(
+        config: Config,
+        log_signer: server::routes::log::LogSigner,
+    ) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let boot = store::bootstrap::ensure_initialized(dir.path())
             .await
@@ -84,7 +92,7 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
-        let state = AppState::new(store.clone(), config).with_log(log::signer());
+        let state = AppState::new(store.clone(), config).with_log(log_signer);
         let task = tokio::spawn(server::run(listener, state, async {
             let _ = rx.await;
         }));

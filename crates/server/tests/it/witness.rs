@@ -151,3 +151,37 @@ async fn cosigns_consistent_checkpoints_and_refuses_the_rest() {
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body, "12\n");
 }
+
+/// The log asks its witness to cosign each new checkpoint and serves the cosigned note;
+/// the witness follows the log as it grows (consistency proofs from the size it knows).
+#[tokio::test]
+async fn the_log_serves_checkpoints_cosigned_by_its_witness() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_key = crate::log::key();
+    let witness = Witness::open(dir.path(), "witness.example/w2", &[log_key.vkey()]).unwrap();
+    let cosigner = CosignatureVerifier::from_vkey(&witness.vkey()).unwrap();
+    let url = serve(Arc::new(witness)).await;
+    let signer = server::routes::log::LogSigner::new(log_key.clone(), std::time::Duration::ZERO)
+        .with_witnesses(vec![url]);
+    let s = crate::TestServer::with_log(server::Config::default(), signer).await;
+    let log_verifier = log_key.verifier();
+    for round in 0..3 {
+        let objects: Vec<_> = (0..3)
+            .map(|_| crate::indicator(&crate::new_id("indicator"), "2024-05-01T00:00:00.000Z"))
+            .collect();
+        s.add(&s.shared, &s.admin, &objects).await;
+        let note = reqwest::get(s.url("/log/checkpoint"))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        let opened = tlog::open(&note, &[&log_verifier, &cosigner]).unwrap();
+        assert_eq!(
+            opened.verified.len(),
+            2,
+            "log and witness signed round {round}"
+        );
+        assert!(opened.text.contains(&format!("\n{}\n", 3 * (round + 1))));
+    }
+}
