@@ -12,7 +12,8 @@
 //!    one's inclusion: recompute its entry (DESIGN.md: collection id, STIX id, version,
 //!    date_added, SHA-256 of the bytes served), find its index with `/log/lookup`, compare
 //!    the logged entry with the recomputed one, and check the RFC 9162 §2.1.3 inclusion
-//!    proof against the verified checkpoint.
+//!    proof against the verified checkpoint. Versions verified on an earlier run that are
+//!    gone now must have a `delete` entry in the log, or they were withdrawn silently.
 //!
 //! Exit status: 0 when everything holds, 1 with the exact cause when something does not
 //! (bad signature, inconsistent history, missing or altered object), 2 for usage and I/O
@@ -218,7 +219,8 @@ async fn verify(args: Args) -> Result<String> {
             witnesses: &args.witnesses,
             quorum: args.quorum,
         };
-        checked = check_collection(&mut log, &args.remote, collection).await?;
+        let held = state.with_extension("objects");
+        checked = check_collection(&mut log, &args.remote, collection, &held).await?;
         (current, note) = (log.checkpoint, log.note);
     }
     if saved < current.size {
@@ -413,8 +415,10 @@ async fn check_collection(
     log: &mut Log<'_>,
     remote: &RemoteArgs,
     collection: &str,
+    held_path: &std::path::Path,
 ) -> Result<usize> {
     let (http, base) = (log.http, log.base);
+    let mut held_now = Vec::new();
     let client = remote.client()?;
     let c = remote.collection(&client, collection).await?;
     let all = Filter {
@@ -532,6 +536,145 @@ async fn check_collection(
                 "altered log: the entry of {id} version {version} at index {index} is not in the signed tree ({e})"
             ));
         }
+        held_now.push(Held {
+            collection: c.id.clone(),
+            id,
+            version,
+            index,
+            entry: logged.to_owned(),
+        });
     }
+    check_withdrawals(log, &c.id, held_path, held_now).await?;
     Ok(objects.len())
+}
+
+/// An object version this reader verified once, remembered to catch a silent withdrawal.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+struct Held {
+    collection: String,
+    id: String,
+    version: String,
+    index: u64,
+    entry: String,
+}
+
+/// Fails when a version verified on an earlier run is gone without a `delete` entry in the
+/// log (DESIGN.md: a deletion is logged like an addition). The delete entry of a version
+/// repeats its add entry's fields with `"op": "delete"`; it is searched in the entry
+/// bundles after the add entry (C2SP tlog-tiles) and its inclusion proven. The list of held
+/// versions (`held_path`, JSON lines) is updated only when everything holds.
+async fn check_withdrawals(
+    log: &mut Log<'_>,
+    collection: &str,
+    held_path: &std::path::Path,
+    held_now: Vec<Held>,
+) -> Result<()> {
+    let before: Vec<Held> = match std::fs::read_to_string(held_path) {
+        Ok(text) => text
+            .lines()
+            .map(serde_json::from_str)
+            .collect::<Result<_, _>>()
+            .with_context(|| format!("{} is not a list of held objects", held_path.display()))?,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(e).with_context(|| format!("reading {}", held_path.display())),
+    };
+    let now: std::collections::HashSet<(&str, &str)> = held_now
+        .iter()
+        .map(|h| (h.id.as_str(), h.version.as_str()))
+        .collect();
+    for gone in before.iter().filter(|h| {
+        h.collection == collection && !now.contains(&(h.id.as_str(), h.version.as_str()))
+    }) {
+        let fields: serde_json::Value =
+            serde_json::from_str(&gone.entry).context("a held entry is not JSON")?;
+        let field = |k: &str| fields[k].as_str().unwrap_or_default().to_owned();
+        let delete = tlog::entry::entry_from_fields(
+            tlog::LogOp::Delete,
+            &field("object"),
+            &field("date_added"),
+            &field("sha256"),
+        );
+        // The deletion may be newer than the checkpoint (signed at most once a second):
+        // search what it covers, then any newer checkpoint for a few seconds.
+        let mut from = gone.index + 1;
+        let found = loop {
+            if let Some(i) = find_entry(log, &delete, from).await? {
+                break Some(i);
+            }
+            let size = log.checkpoint.size;
+            from = from.max(size);
+            if !log.cover(size).await? {
+                break None;
+            }
+        };
+        match found {
+            Some(index) => {
+                let url = format!(
+                    "{}/log/proof/inclusion?index={index}&size={}",
+                    log.base, log.checkpoint.size
+                );
+                let proof = proof_hashes(&get_json(log.http, &url, None).await?)?;
+                if tlog::verify_inclusion(
+                    &tlog::leaf_hash(&delete),
+                    index,
+                    log.checkpoint.size,
+                    &proof,
+                    &log.checkpoint.root,
+                )
+                .is_err()
+                {
+                    return fail(format!(
+                        "altered log: the deletion of {} version {} at index {index} is not in the signed tree",
+                        gone.id, gone.version
+                    ));
+                }
+            }
+            None => {
+                return fail(format!(
+                    "withdrawn object: {} version {} (logged at index {}) is gone without a delete entry in the log",
+                    gone.id, gone.version, gone.index
+                ));
+            }
+        }
+    }
+    let mut out = String::new();
+    for h in before
+        .iter()
+        .filter(|h| h.collection != collection)
+        .chain(&held_now)
+    {
+        out.push_str(&serde_json::to_string(h).context("encoding held objects")?);
+        out.push('\n');
+    }
+    save_state(held_path, out.as_bytes())
+}
+
+/// The index of `entry` at or after `from` in the checkpointed log, read from the C2SP
+/// tlog-tiles entry bundles.
+async fn find_entry(log: &Log<'_>, entry: &[u8], from: u64) -> Result<Option<u64>> {
+    let size = log.checkpoint.size;
+    let mut tile_index = from / 256;
+    while tile_index * 256 < size {
+        let width = (size - tile_index * 256).min(256) as u16;
+        let tile = tlog::tiles::Tile {
+            level: 0,
+            index: tile_index,
+            width,
+        };
+        let url = format!("{}/log/{}", log.base, tile.entries_path());
+        let (status, body) = get(log.http, &url, None).await?;
+        if status != 200 {
+            bail!("GET {url}: HTTP {status}");
+        }
+        let entries = tlog::tiles::decode_entry_bundle(&body)
+            .map_err(|e| anyhow::anyhow!("GET {url}: {e}"))?;
+        for (i, e) in entries.iter().enumerate() {
+            let index = tile_index * 256 + i as u64;
+            if index >= from && *e == entry {
+                return Ok(Some(index));
+            }
+        }
+        tile_index += 1;
+    }
+    Ok(None)
 }

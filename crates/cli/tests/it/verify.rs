@@ -1,6 +1,7 @@
 //! `entente verify` through the real binaries: a served log verifies with its key, stays
-//! consistent as it grows, and a forked or rolled-back history, a wrong key, or an object
-//! edited directly in the database makes verify exit 1 naming the cause.
+//! consistent as it grows, and a forked or rolled-back history, a wrong key, an object
+//! edited directly in the database or a row deleted behind the server's back (a silent
+//! withdrawal) makes verify exit 1 naming the cause.
 
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -184,6 +185,46 @@ fn verify_passes_then_catches_an_edited_object_and_a_wrong_key() {
     // Without --collection the log itself still verifies.
     let out = check(false);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
+
+    // Repaired, then one version deleted through TAXII (logged) and one behind the
+    // server's back (not logged): only the silent withdrawal is reported.
+    db.execute(
+        "UPDATE objects SET raw = replace(raw, 'test X', 'test 2') WHERE stix_id = ?1",
+        [victim],
+    )
+    .unwrap();
+    let deleted = "indicator--00000000-0000-4000-8000-000000000005";
+    let status = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async {
+            reqwest::Client::new()
+                .delete(format!(
+                    "{base}/default/collections/{shared}/objects/{deleted}/"
+                ))
+                .header("Accept", "application/taxii+json;version=2.1")
+                .bearer_auth(&token)
+                .send()
+                .await
+                .unwrap()
+                .status()
+        });
+    assert!(status.is_success(), "{status}");
+    let out = check(true);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "a logged deletion is fine: {out:?}"
+    );
+    let withdrawn = "indicator--00000000-0000-4000-8000-000000000004";
+    db.execute("DELETE FROM objects WHERE stix_id = ?1", [withdrawn])
+        .unwrap();
+    let out = check(true);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("withdrawn object"), "{stderr}");
+    assert!(stderr.contains(withdrawn), "{stderr}");
 
     let _ = child.kill();
     let _ = child.wait();
