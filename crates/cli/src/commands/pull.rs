@@ -6,7 +6,13 @@
 //! into place only when the pull completed, so an interrupted pull never leaves a truncated
 //! bundle that looks whole.
 //!
-//! Exit statuses: 0 the bundle was written; 2 usage error or a failed request.
+//! With `--verify --key VKEY`, the pulled objects are checked against the server's
+//! transparency log as `entente verify --collection` does (`verify::verify_pulled`):
+//! checkpoint signature, consistency with the state file, inclusion of each object's
+//! recomputed entry. A bundle file is renamed into place only when the checks hold.
+//!
+//! Exit statuses: 0 the bundle was written (and verified); 1 a log check failed (the cause
+//! is printed); 2 usage error or a failed request.
 //!
 //! Tests: the interop suite (`interop/test_push_pull.py`) pushes and pulls through a real
 //! `entente serve` and compares the objects byte for byte.
@@ -17,6 +23,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde_json::value::RawValue;
 use taxii::client::Filter;
 
 use super::remote::{RemoteArgs, runtime};
@@ -26,7 +33,12 @@ Follows the server's pagination (next tokens, or X-TAXII-Date-Added-Last for ser
 give none) to the end. Objects are written exactly as the server sent them, in the order it
 added them.
 
-Exit status: 0 bundle written, 2 usage error or a failed request.
+With --verify --key VKEY, each pulled object's inclusion in the server's transparency log
+is checked as `entente verify --collection` does; with --out, the bundle is written only
+when the checks hold.
+
+Exit status: 0 bundle written, 1 a log check failed (the cause is printed), 2 usage error
+or a failed request.
 
 Examples:
   entente pull --server http://127.0.0.1:7350 --token \"$TOKEN\" \\
@@ -64,12 +76,28 @@ pub struct Args {
     /// Objects asked for per page; the server may send fewer.
     #[arg(long, value_name = "N", default_value_t = 1000)]
     pub limit: u32,
+
+    /// Check each pulled object's inclusion in the server's transparency log (needs --key)
+    #[arg(long, requires = "key")]
+    pub verify: bool,
+
+    /// The log's verifier key, as `entente serve` prints it (with --verify)
+    #[arg(long, value_name = "VKEY", requires = "verify")]
+    pub key: Option<String>,
+
+    /// File keeping the last checkpoint seen (with --verify) [default: as `entente verify`]
+    #[arg(long, value_name = "FILE", requires = "verify")]
+    pub state: Option<PathBuf>,
 }
 
 /// Runs `entente pull`.
 pub fn run(args: Args) -> ExitCode {
     match pull(&args) {
         Ok(()) => ExitCode::SUCCESS,
+        Err(e) if super::verify::is_failure(&e) => {
+            eprintln!("entente pull: {e}");
+            ExitCode::from(1)
+        }
         Err(e) => {
             eprintln!("entente pull: {e:#}");
             ExitCode::from(2)
@@ -93,7 +121,12 @@ fn pull(args: &Args) -> Result<()> {
             let tmp = temp_path(path);
             let file = std::fs::File::create(&tmp)
                 .with_context(|| format!("cannot create {}", tmp.display()))?;
-            let result = rt.block_on(write_bundle(args, &client, filter, BufWriter::new(file)));
+            let result = rt.block_on(async {
+                let (count, pulled) =
+                    write_bundle(args, &client, filter, BufWriter::new(file)).await?;
+                check(args, &pulled).await?;
+                Ok::<_, anyhow::Error>(count)
+            });
             match result {
                 Ok(count) => {
                     std::fs::rename(&tmp, path)
@@ -110,10 +143,30 @@ fn pull(args: &Args) -> Result<()> {
         }
         None => {
             let stdout = std::io::stdout().lock();
-            rt.block_on(write_bundle(args, &client, filter, BufWriter::new(stdout)))
-                .map(|_| ())
+            rt.block_on(async {
+                let (_, pulled) =
+                    write_bundle(args, &client, filter, BufWriter::new(stdout)).await?;
+                check(args, &pulled).await
+            })
         }
     }
+}
+
+/// With `--verify`, the log checks of `entente verify` for the pulled objects.
+async fn check(args: &Args, pulled: &[Box<RawValue>]) -> Result<()> {
+    let Some(key) = args.key.as_deref().filter(|_| args.verify) else {
+        return Ok(());
+    };
+    let summary = super::verify::verify_pulled(
+        &args.remote,
+        key,
+        args.state.clone(),
+        &args.collection,
+        pulled,
+    )
+    .await?;
+    eprintln!("{summary}");
+    Ok(())
 }
 
 /// `FILE` → `.FILE.partial` in the same directory, so the rename stays on one file system.
@@ -125,13 +178,14 @@ fn temp_path(path: &Path) -> PathBuf {
     path.with_file_name(format!(".{name}.partial"))
 }
 
-/// Streams the bundle: header, each object as received, trailer. Returns the object count.
+/// Streams the bundle: header, each object as received, trailer. Returns the object count
+/// and, with `--verify`, the objects.
 async fn write_bundle<W: Write>(
     args: &Args,
     client: &taxii::client::Client,
     filter: Filter,
     mut out: W,
-) -> Result<u64> {
+) -> Result<(u64, Vec<Box<RawValue>>)> {
     let collection = args.remote.collection(client, &args.collection).await?;
     let bar = spinner();
     // STIX 2.1 §8: a bundle's id is `bundle--` and a UUID; v4 since it names nothing stable.
@@ -142,6 +196,7 @@ async fn write_bundle<W: Write>(
     )?;
     let mut pager = client.objects(&collection, filter);
     let mut count = 0u64;
+    let mut kept = Vec::new();
     while let Some(page) = pager
         .next_page()
         .await
@@ -152,12 +207,15 @@ async fn write_bundle<W: Write>(
             out.write_all(object.get().as_bytes())?;
             count += 1;
         }
+        if args.verify {
+            kept.extend(page.items);
+        }
         bar.set_message(format!("{count} objects, {} pages", pager.pages()));
     }
     out.write_all(if count == 0 { b"]}\n" } else { b"\n]}\n" })?;
     out.flush().context("cannot write the bundle")?;
     bar.finish_and_clear();
-    Ok(count)
+    Ok((count, kept))
 }
 
 /// A spinner with a count on a terminal, nothing when stderr is piped.

@@ -161,23 +161,109 @@ fn proof_hashes(v: &serde_json::Value) -> Result<Vec<tlog::Hash>> {
 }
 
 async fn verify(args: Args) -> Result<String> {
-    let verifier = Ed25519Verifier::from_vkey(args.key.trim())
+    let mut session = open_log(
+        &args.remote,
+        &args.key,
+        args.state.clone(),
+        args.witnesses.clone(),
+        args.quorum,
+    )
+    .await?;
+    // 3. Inclusion of every object the token may read (this may move to a newer
+    // checkpoint, itself checked for consistency, when objects are newer than it).
+    let mut checked = 0usize;
+    if let Some(collection) = &args.collection {
+        let held = session.state.with_extension("objects");
+        checked = check_collection(&mut session.log, &args.remote, collection, &held).await?;
+    }
+    let mut summary = session.finish()?;
+    if args.collection.is_some() {
+        summary.push_str(&format!("; {checked} object versions included"));
+    }
+    Ok(summary)
+}
+
+/// Whether an error of [`verify_pulled`] is a failed check (exit 1) rather than a usage
+/// or I/O error (exit 2).
+pub(crate) fn is_failure(e: &anyhow::Error) -> bool {
+    e.downcast_ref::<Failure>().is_some()
+}
+
+/// `entente pull --verify`: the checks of `entente verify --collection`, for the objects
+/// just pulled: the checkpoint's signature, its consistency with the state file, and the
+/// inclusion of each object's recomputed entry. Silent withdrawals are not looked for (a
+/// pull may be partial), so the list of held versions is left alone.
+pub(crate) async fn verify_pulled(
+    remote: &RemoteArgs,
+    key: &str,
+    state: Option<PathBuf>,
+    collection: &str,
+    objects: &[Box<serde_json::value::RawValue>],
+) -> Result<String> {
+    let mut session = open_log(remote, key, state, Vec::new(), None).await?;
+    let client = remote.client()?;
+    let c = remote.collection(&client, collection).await?;
+    check_objects(&mut session.log, remote, &client, &c, objects).await?;
+    let mut summary = session.finish()?;
+    summary.push_str(&format!("; {} object versions included", objects.len()));
+    Ok(summary)
+}
+
+/// A log after steps 1 and 2: its checkpoint verified and consistent with the state file.
+struct Session {
+    log: Log,
+    seen: Option<Checkpoint>,
+    state: PathBuf,
+    /// The size of the checkpoint in the state file.
+    saved: u64,
+}
+
+impl Session {
+    /// Saves the newest checkpoint verified, if newer than the saved one; the summary.
+    fn finish(&self) -> Result<String> {
+        let current = &self.log.checkpoint;
+        if self.saved < current.size {
+            save_state(&self.state, &self.log.note)?;
+        }
+        let mut summary = format!(
+            "ok: {} at size {} (root {})",
+            current.origin,
+            current.size,
+            tlog::checkpoint::format_hash(&current.root)
+        );
+        if let Some(old) = &self.seen {
+            summary.push_str(&format!(", consistent with size {} seen before", old.size));
+        }
+        Ok(summary)
+    }
+}
+
+/// Steps 1 and 2: fetches the checkpoint, checks its signature (and cosignatures), and
+/// its consistency with the last one seen.
+async fn open_log(
+    remote: &RemoteArgs,
+    key: &str,
+    state: Option<PathBuf>,
+    witnesses: Vec<String>,
+    quorum: Option<usize>,
+) -> Result<Session> {
+    let verifier = Ed25519Verifier::from_vkey(key.trim())
         .map_err(|e| anyhow::anyhow!("--key is not a verifier key: {e}"))?;
-    let base = base_url(&args.remote.server);
+    let base = base_url(&remote.server);
     let http = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(args.remote.timeout.max(1)))
+        .timeout(std::time::Duration::from_secs(remote.timeout.max(1)))
         .build()
         .context("cannot create the HTTP client")?;
 
     // 1. The checkpoint and its signature (C2SP signed-note, tlog-checkpoint), and the
     // witnesses' cosignatures (C2SP tlog-cosignature) when asked for.
-    let (mut current, mut note) = fetch_checkpoint(&http, &base, &verifier).await?;
-    if !args.witnesses.is_empty() {
-        check_quorum(&note, &verifier, &args.witnesses, args.quorum)?;
+    let (current, note) = fetch_checkpoint(&http, &base, &verifier).await?;
+    if !witnesses.is_empty() {
+        check_quorum(&note, &verifier, &witnesses, quorum)?;
     }
 
     // 2. Consistency with the last checkpoint seen (RFC 9162 §2.1.4).
-    let state = match args.state {
+    let state = match state {
         Some(p) => p,
         None => default_state(&current.origin)?,
     };
@@ -205,40 +291,20 @@ async fn verify(args: Args) -> Result<String> {
         save_state(&state, &note)?;
         saved = current.size;
     }
-
-    // 3. Inclusion of every object the token may read (this may move to a newer
-    // checkpoint, itself checked for consistency, when objects are newer than it).
-    let mut checked = 0usize;
-    if let Some(collection) = &args.collection {
-        let mut log = Log {
-            http: &http,
-            base: &base,
-            verifier: &verifier,
+    Ok(Session {
+        log: Log {
+            http,
+            base,
+            verifier,
             checkpoint: current,
             note,
-            witnesses: &args.witnesses,
-            quorum: args.quorum,
-        };
-        let held = state.with_extension("objects");
-        checked = check_collection(&mut log, &args.remote, collection, &held).await?;
-        (current, note) = (log.checkpoint, log.note);
-    }
-    if saved < current.size {
-        save_state(&state, &note)?;
-    }
-    let mut summary = format!(
-        "ok: {} at size {} (root {})",
-        current.origin,
-        current.size,
-        tlog::checkpoint::format_hash(&current.root)
-    );
-    if let Some(old) = &seen {
-        summary.push_str(&format!(", consistent with size {} seen before", old.size));
-    }
-    if args.collection.is_some() {
-        summary.push_str(&format!("; {checked} object versions included"));
-    }
-    Ok(summary)
+            witnesses,
+            quorum,
+        },
+        seen,
+        state,
+        saved,
+    })
 }
 
 /// Fetches `/log/checkpoint` and checks its signature and origin.
@@ -317,14 +383,14 @@ fn check_quorum(
 }
 
 /// The log being checked and the newest checkpoint verified so far.
-struct Log<'a> {
-    http: &'a reqwest::Client,
-    base: &'a str,
-    verifier: &'a Ed25519Verifier,
+struct Log {
+    http: reqwest::Client,
+    base: String,
+    verifier: Ed25519Verifier,
     checkpoint: Checkpoint,
     note: Vec<u8>,
     /// Witness keys and quorum every checkpoint moved to must meet, as the first did.
-    witnesses: &'a [String],
+    witnesses: Vec<String>,
     quorum: Option<usize>,
 }
 
@@ -332,7 +398,7 @@ struct Log<'a> {
 /// a server signs at most once a second, so objects can be a little newer than it.
 const CHECKPOINT_WAITS: u32 = 5;
 
-impl Log<'_> {
+impl Log {
     /// Moves to a newer checkpoint covering `index`, checked for consistency with the
     /// current one; fails when none appears after a few seconds.
     async fn cover(&mut self, index: u64) -> Result<bool> {
@@ -341,11 +407,11 @@ impl Log<'_> {
                 return Ok(true);
             }
             tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-            let (next, note) = fetch_checkpoint(self.http, self.base, self.verifier).await?;
+            let (next, note) = fetch_checkpoint(&self.http, &self.base, &self.verifier).await?;
             if !self.witnesses.is_empty() {
-                check_quorum(&note, self.verifier, self.witnesses, self.quorum)?;
+                check_quorum(&note, &self.verifier, &self.witnesses, self.quorum)?;
             }
-            check_consistent(self.http, self.base, &self.checkpoint, &next).await?;
+            check_consistent(&self.http, &self.base, &self.checkpoint, &next).await?;
             (self.checkpoint, self.note) = (next, note);
         }
         Ok(index < self.checkpoint.size)
@@ -412,21 +478,45 @@ fn save_state(path: &std::path::Path, note: &[u8]) -> Result<()> {
 
 /// Checks every readable version of `collection`; returns how many.
 async fn check_collection(
-    log: &mut Log<'_>,
+    log: &mut Log,
     remote: &RemoteArgs,
     collection: &str,
     held_path: &std::path::Path,
 ) -> Result<usize> {
-    let (http, base) = (log.http, log.base);
-    let mut held_now = Vec::new();
     let client = remote.client()?;
     let c = remote.collection(&client, collection).await?;
     let all = Filter {
         versions: vec!["all".into()],
         ..Filter::default()
     };
+    let objects = client
+        .objects(&c, all)
+        .collect_all()
+        .await
+        .context("reading the collection's objects")?;
+    let held_now = check_objects(log, remote, &client, &c, &objects).await?;
+    check_withdrawals(log, &c.id, held_path, held_now).await?;
+    Ok(objects.len())
+}
+
+/// Checks the inclusion of each of `objects` (as served by collection `c`): its entry,
+/// recomputed with the manifest's `date_added`, must be the one the log recorded, and its
+/// inclusion proof must verify against a checkpoint. Returns the versions checked.
+async fn check_objects(
+    log: &mut Log,
+    remote: &RemoteArgs,
+    client: &taxii::client::Client,
+    c: &taxii::client::CollectionRef,
+    objects: &[Box<serde_json::value::RawValue>],
+) -> Result<Vec<Held>> {
+    let (http, base) = (&log.http.clone(), log.base.clone());
+    let mut held_now = Vec::new();
+    let all = Filter {
+        versions: vec!["all".into()],
+        ..Filter::default()
+    };
     let manifest = client
-        .manifest(&c, all.clone())
+        .manifest(c, all)
         .collect_all()
         .await
         .context("reading the collection's manifest")?;
@@ -439,11 +529,6 @@ async fn check_collection(
             .push(m.version.clone());
         added.insert((m.id, m.version), m.date_added);
     }
-    let objects = client
-        .objects(&c, all)
-        .collect_all()
-        .await
-        .context("reading the collection's objects")?;
     let token = match remote
         .token
         .clone()
@@ -452,7 +537,7 @@ async fn check_collection(
         Some(t) if !t.is_empty() => Some(t),
         _ => None,
     };
-    for raw in &objects {
+    for raw in objects {
         let text = raw.get();
         let v: serde_json::Value = serde_json::from_str(text).context("an object is not JSON")?;
         let id = v["id"]
@@ -544,8 +629,7 @@ async fn check_collection(
             entry: logged.to_owned(),
         });
     }
-    check_withdrawals(log, &c.id, held_path, held_now).await?;
-    Ok(objects.len())
+    Ok(held_now)
 }
 
 /// An object version this reader verified once, remembered to catch a silent withdrawal.
@@ -564,7 +648,7 @@ struct Held {
 /// bundles after the add entry (C2SP tlog-tiles) and its inclusion proven. The list of held
 /// versions (`held_path`, JSON lines) is updated only when everything holds.
 async fn check_withdrawals(
-    log: &mut Log<'_>,
+    log: &mut Log,
     collection: &str,
     held_path: &std::path::Path,
     held_now: Vec<Held>,
@@ -613,7 +697,7 @@ async fn check_withdrawals(
                     "{}/log/proof/inclusion?index={index}&size={}",
                     log.base, log.checkpoint.size
                 );
-                let proof = proof_hashes(&get_json(log.http, &url, None).await?)?;
+                let proof = proof_hashes(&get_json(&log.http, &url, None).await?)?;
                 if tlog::verify_inclusion(
                     &tlog::leaf_hash(&delete),
                     index,
@@ -651,7 +735,7 @@ async fn check_withdrawals(
 
 /// The index of `entry` at or after `from` in the checkpointed log, read from the C2SP
 /// tlog-tiles entry bundles.
-async fn find_entry(log: &Log<'_>, entry: &[u8], from: u64) -> Result<Option<u64>> {
+async fn find_entry(log: &Log, entry: &[u8], from: u64) -> Result<Option<u64>> {
     let size = log.checkpoint.size;
     let mut tile_index = from / 256;
     while tile_index * 256 < size {
@@ -662,7 +746,7 @@ async fn find_entry(log: &Log<'_>, entry: &[u8], from: u64) -> Result<Option<u64
             width,
         };
         let url = format!("{}/log/{}", log.base, tile.entries_path());
-        let (status, body) = get(log.http, &url, None).await?;
+        let (status, body) = get(&log.http, &url, None).await?;
         if status != 200 {
             bail!("GET {url}: HTTP {status}");
         }

@@ -329,3 +329,72 @@ fn rewritten_log_and_restored_backup_are_caught() {
     );
     stop(child);
 }
+
+/// `entente pull --verify`: an honest server's objects are pulled and proven included; an
+/// object edited in the database makes the pull exit 1 naming it, and no bundle is written.
+#[test]
+fn pull_verify_checks_the_pulled_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let state = dir.path().join("state");
+    let file = dir.path().join("bundle.json");
+    let out_file = dir.path().join("pulled.json");
+    let (child, token, key, base) = start(&data);
+    let db = rusqlite::Connection::open(data.join("entente.sqlite3")).unwrap();
+    let shared: String = db
+        .query_row(
+            "SELECT id FROM collections WHERE title = 'shared'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    push(&base, &token, &shared, &file, 1..4);
+    let pull = || {
+        entente()
+            .args([
+                "pull",
+                "--server",
+                &base,
+                "--token",
+                &token,
+                "--collection",
+                &shared,
+                "--verify",
+                "--key",
+                &key,
+                "--state",
+            ])
+            .arg(&state)
+            .arg("--out")
+            .arg(&out_file)
+            .output()
+            .unwrap()
+    };
+
+    let out = pull();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        text(&out.stderr).contains("3 object versions included"),
+        "{out:?}"
+    );
+    let bundle = std::fs::read_to_string(&out_file).unwrap();
+    assert!(bundle.contains("test 3"), "{bundle}");
+    std::fs::remove_file(&out_file).unwrap();
+
+    let victim = "indicator--00000000-0000-4000-8000-000000000002";
+    let n = db
+        .execute(
+            "UPDATE objects SET raw = replace(raw, 'test 2', 'test X') WHERE stix_id = ?1",
+            [victim],
+        )
+        .unwrap();
+    assert_eq!(n, 1);
+    let out = pull();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("altered object"), "{stderr}");
+    assert!(stderr.contains(victim), "{stderr}");
+    assert!(!out_file.exists(), "no bundle after a failed check");
+    drop(db);
+    stop(child);
+}
