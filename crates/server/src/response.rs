@@ -1,6 +1,7 @@
 //! Successful answers: TAXII 2.1 JSON with the exact media type, and the
 //! `X-TAXII-Date-Added-First` / `-Last` headers of the paged endpoints (TAXII 2.1 §3.4.3,
-//! §5.3–§5.8).
+//! §5.3–§5.8), and entente's `X-Entente-Log-Index` (the transparency log's leaf index of
+//! the one object version answered).
 
 use axum::body::Body;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
@@ -12,6 +13,9 @@ use stix::Timestamp;
 pub static DATE_ADDED_FIRST: HeaderName = HeaderName::from_static("x-taxii-date-added-first");
 /// `X-TAXII-Date-Added-Last`: the date_added of the last item of the page.
 pub static DATE_ADDED_LAST: HeaderName = HeaderName::from_static("x-taxii-date-added-last");
+/// `X-Entente-Log-Index`: the index of the transparency log's `add` entry of the one object
+/// version in the answer, so a holder can ask `/log/proof/inclusion` for it.
+pub static LOG_INDEX: HeaderName = HeaderName::from_static("x-entente-log-index");
 
 /// A serialised TAXII 2.1 body plus its status and optional date_added range.
 #[derive(Debug)]
@@ -19,6 +23,7 @@ pub struct Taxii {
     status: StatusCode,
     body: Vec<u8>,
     date_added: Option<(Timestamp, Timestamp)>,
+    log_index: Option<u64>,
 }
 
 impl Taxii {
@@ -28,6 +33,7 @@ impl Taxii {
             status: StatusCode::OK,
             body,
             date_added: None,
+            log_index: None,
         }
     }
 
@@ -50,6 +56,12 @@ impl Taxii {
         self.date_added = range;
         self
     }
+
+    /// Adds the `X-Entente-Log-Index` header (nothing for `None`).
+    pub fn log_index(mut self, index: Option<u64>) -> Taxii {
+        self.log_index = index;
+        self
+    }
 }
 
 impl IntoResponse for Taxii {
@@ -67,6 +79,9 @@ impl IntoResponse for Taxii {
                     headers.insert(name.clone(), value);
                 }
             }
+        }
+        if let Some(index) = self.log_index {
+            headers.insert(LOG_INDEX.clone(), HeaderValue::from(index));
         }
         response
     }

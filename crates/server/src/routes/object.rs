@@ -1,5 +1,6 @@
 //! `GET` and `DELETE /{api_root}/collections/{id}/objects/{object_id}/`: one object's
-//! versions as an envelope (TAXII 2.1 §5.6), and deleting versions of it (§5.7).
+//! versions as an envelope (TAXII 2.1 §5.6), and deleting versions of it (§5.7). An
+//! answer holding exactly one version carries its log leaf index (`X-Entente-Log-Index`).
 
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
@@ -37,7 +38,17 @@ pub async fn get(
     if page.items.is_empty() && query.next.is_none() {
         return Err(ApiError::NotFound("object"));
     }
-    Ok(envelope_page(page))
+    // Exactly one version answered: its leaf index in the transparency log, so the holder
+    // can ask for its inclusion proof without a lookup.
+    let log_index = match page.items.as_slice() {
+        [only] => state
+            .store
+            .log_lookup(&resolved.collection.id, &only.id, &only.version)
+            .await?
+            .map(|(index, _)| index),
+        _ => None,
+    };
+    Ok(envelope_page(page).log_index(log_index))
 }
 
 /// Deletes the selected versions (default: all, §5.7) among those the caller may see;

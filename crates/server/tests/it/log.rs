@@ -62,9 +62,11 @@ async fn raw_objects(s: &TestServer, collection: &str) -> Vec<String> {
     env.objects.iter().map(|o| o.get().to_owned()).collect()
 }
 
-/// date_added of each (id, version), from the manifest.
+/// date_added of each (id, version), from the manifest (all versions).
 async fn date_added(s: &TestServer, collection: &str, id: &str, version: &str) -> String {
-    let url = s.url(&format!("/default/collections/{collection}/manifest/"));
+    let url = s.url(&format!(
+        "/default/collections/{collection}/manifest/?match[version]=all"
+    ));
     let m: Value = s
         .get(&url, Some(&s.admin))
         .send()
@@ -269,4 +271,86 @@ async fn lookup_needs_read_access() {
         StatusCode::NOT_FOUND,
     )
     .await;
+}
+
+/// A GET of one object version carries `X-Entente-Log-Index`, and that index proves the
+/// version's recomputed entry included; an answer of several versions carries none.
+#[tokio::test]
+async fn single_object_get_carries_its_log_index() {
+    let s = TestServer::start().await;
+    let id = new_id("indicator");
+    let (v1, v2) = ("2024-05-01T00:00:00.000Z", "2024-06-01T00:00:00.000Z");
+    s.add(&s.shared, &s.admin, &[indicator(&new_id("indicator"), v1)])
+        .await;
+    s.add(&s.shared, &s.admin, &[indicator(&id, v1)]).await;
+    s.add(&s.shared, &s.admin, &[indicator(&id, v2)]).await;
+    let c = checkpoint(&s).await;
+    assert_eq!(c.size, 3);
+    let object_url = |query: &str| {
+        s.url(&format!(
+            "/default/collections/{}/objects/{id}/?{query}",
+            s.shared
+        ))
+    };
+    for (version, expected) in [(v1, 1), (v2, 2)] {
+        let r = s
+            .get(
+                &object_url(&format!("match[version]={version}")),
+                Some(&s.admin),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let index: u64 = r.headers()["x-entente-log-index"]
+            .to_str()
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert_eq!(index, expected);
+        #[derive(serde::Deserialize)]
+        struct Envelope<'a> {
+            #[serde(borrow)]
+            objects: Vec<&'a serde_json::value::RawValue>,
+        }
+        let text = r.text().await.unwrap();
+        let env: Envelope = serde_json::from_str(&text).unwrap();
+        let [raw] = env.objects.as_slice() else {
+            panic!("one version: {text}")
+        };
+        let added = date_added(&s, &s.shared, &id, version).await;
+        let entry = tlog::entry_bytes(
+            tlog::LogOp::Add,
+            &s.shared,
+            &id,
+            version,
+            &added,
+            raw.get().as_bytes(),
+        );
+        let r = get(
+            &s,
+            &format!("proof/inclusion?index={index}&size={}", c.size),
+        )
+        .await;
+        assert_eq!(r.status(), StatusCode::OK);
+        let proof: Value = r.json().await.unwrap();
+        tlog::verify_inclusion(
+            &tlog::leaf_hash(&entry),
+            index,
+            c.size,
+            &hashes(&proof),
+            &c.root,
+        )
+        .unwrap_or_else(|e| panic!("{id} {version}: {e}"));
+    }
+    // The default (`last`) is one version too; `all` is two, without the header.
+    let r = s.get(&object_url(""), Some(&s.admin)).send().await.unwrap();
+    assert_eq!(r.headers()["x-entente-log-index"], "2");
+    let r = s
+        .get(&object_url("match[version]=all"), Some(&s.admin))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers().get("x-entente-log-index").is_none());
 }
