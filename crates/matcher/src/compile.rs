@@ -46,6 +46,8 @@ pub(crate) enum Test {
 #[derive(Debug, Clone)]
 pub(crate) struct Cmp {
     pub path: Path,
+    /// The object path as written in the pattern (for reporting what matched).
+    pub path_span: Span,
     pub test: Test,
     pub negated: bool,
 }
@@ -229,6 +231,7 @@ impl Compiler {
                 note_type(types, &c.path.object_type);
                 CExpr::Cmp(Box::new(Cmp {
                     path: Path::new(&c.path),
+                    path_span: c.path.span,
                     test: test(c)?,
                     negated: c.negated,
                 }))

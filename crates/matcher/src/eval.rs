@@ -14,7 +14,7 @@
 
 use std::cmp::Ordering;
 
-use pattern::ast::Op;
+use pattern::ast::{Op, Span};
 use serde_json::Value;
 
 use crate::compile::{CExpr, Cmp, Leaf, Test};
@@ -32,6 +32,44 @@ pub(crate) fn roots(leaf: &Leaf, obs: &Observation) -> Result<Vec<u32>, Error> {
             out.push(u32::try_from(i).unwrap_or(u32::MAX));
         }
     }
+    Ok(out)
+}
+
+/// The values of `sco` that satisfy a comparison of `leaf`, with the span of that
+/// comparison's object path: what an alert shows as "matched". Each comparison is judged by
+/// the same test as in evaluation ([`apply`]), so nothing is listed that did not count.
+pub(crate) fn satisfying_values<'a>(
+    leaf: &Leaf,
+    obs: &'a Observation,
+    sco: &'a Sco,
+) -> Result<Vec<(Span, &'a Value)>, Error> {
+    fn walk<'a>(
+        e: &CExpr,
+        obs: &'a Observation,
+        sco: &'a Sco,
+        out: &mut Vec<(Span, &'a Value)>,
+    ) -> Result<(), Error> {
+        match e {
+            CExpr::And(a, b) | CExpr::Or(a, b) => {
+                walk(a, obs, sco, out)?;
+                walk(b, obs, sco, out)
+            }
+            CExpr::Exists(..) => Ok(()),
+            CExpr::Cmp(c) if c.path.object_type == sco.object_type() => {
+                // Returning false from the predicate keeps the walk going over every value.
+                c.path.any(obs, sco, &mut |v, bin| {
+                    if apply(c, v, bin)? {
+                        out.push((c.path_span, v));
+                    }
+                    Ok(false)
+                })?;
+                Ok(())
+            }
+            CExpr::Cmp(_) => Ok(()),
+        }
+    }
+    let mut out = Vec::new();
+    walk(&leaf.expr, obs, sco, &mut out)?;
     Ok(out)
 }
 

@@ -84,6 +84,29 @@ impl CompiledPattern {
         })
     }
 
+    /// The values that satisfied the comparisons of the observation expression `expression`
+    /// (a [`BoundObservation::expression`]) on the root SCO `root` (an id, or a 2.0 `objects`
+    /// key), looked up in any observation of `observations`. Each value comes with the span of
+    /// its comparison's object path in the pattern text. Empty when the expression or the root
+    /// is not found.
+    pub fn matched_values(
+        &self,
+        observations: &Observations,
+        expression: Span,
+        root: &str,
+    ) -> Result<Vec<(Span, serde_json::Value)>, Error> {
+        let Some(leaf) = self.inner.leaves.iter().find(|l| l.span == expression) else {
+            return Ok(Vec::new());
+        };
+        for obs in &observations.list {
+            if let Some(sco) = obs.resolve(root) {
+                let found = eval::satisfying_values(leaf, obs, sco)?;
+                return Ok(found.into_iter().map(|(s, v)| (s, v.clone())).collect());
+            }
+        }
+        Ok(Vec::new())
+    }
+
     /// Evaluates the pattern against `observations` with the default limits.
     pub fn evaluate(&self, observations: &Observations) -> Result<Option<Binding>, Error> {
         self.evaluate_with(observations, &EvalOptions::default())

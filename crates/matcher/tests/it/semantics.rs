@@ -391,3 +391,45 @@ fn reference_cycles_with_many_stars_are_bounded() {
     assert!(!matches(&format!("[{path} = 'none']"), &data));
     assert!(matches(&format!("[{path} = '29']"), &data));
 }
+
+#[test]
+fn matched_values_are_the_values_that_satisfied_a_comparison() {
+    // One SCO with several values at the compared paths: only those that pass a comparison
+    // (by the evaluator's own test; `LIKE 'z%'` finds nothing) are reported, each with its
+    // path as written.
+    let text = "[file:name = 'a.exe' OR file:name LIKE 'z%' OR file:hashes.MD5 = 'd41d8cd98f00b204e9800998ecf8427e']";
+    let data = json!([od(
+        &t(0),
+        &t(0),
+        1,
+        json!({"0": {"type": "file", "name": "a.exe",
+                     "hashes": {"MD5": "d41d8cd98f00b204e9800998ecf8427e"}}})
+    )]);
+    let p = pattern::parse(text, StixVersion::V21).unwrap();
+    let c = CompiledPattern::new(&p).unwrap();
+    let obs = Observations::from_json(&data).unwrap();
+    let b = c.evaluate(&obs).unwrap().expect("matches");
+    let entry = &b.entries[0];
+    let found: Vec<(String, Value)> = entry
+        .roots
+        .iter()
+        .flat_map(|r| c.matched_values(&obs, entry.expression, r).unwrap())
+        .map(|(span, v)| (text[span.start..span.end].to_owned(), v))
+        .collect();
+    assert_eq!(
+        found,
+        vec![
+            ("file:name".to_owned(), json!("a.exe")),
+            (
+                "file:hashes.MD5".to_owned(),
+                json!("d41d8cd98f00b204e9800998ecf8427e")
+            ),
+        ]
+    );
+    // An unknown root or expression lists nothing.
+    assert!(
+        c.matched_values(&obs, entry.expression, "9")
+            .unwrap()
+            .is_empty()
+    );
+}
