@@ -41,10 +41,9 @@ pub struct Indicator {
 impl Indicator {
     /// The pattern grammar that applies.
     pub fn version(&self) -> pattern::StixVersion {
-        match self.pattern_version.as_deref() {
-            Some("2.0") => pattern::StixVersion::V20,
-            _ => pattern::StixVersion::V21,
-        }
+        // Loading refused versions the pattern crate does not implement.
+        pattern::StixVersion::from_pattern_version(self.pattern_version.as_deref())
+            .unwrap_or_default()
     }
 
     /// The validity window as instants (unparseable bounds were refused at loading).
@@ -138,9 +137,12 @@ pub fn load(
             report.invalid += 1;
             continue;
         };
-        let version = match o.str_prop("pattern_version") {
-            Some("2.0") => pattern::StixVersion::V20,
-            _ => pattern::StixVersion::V21,
+        let Some(version) =
+            pattern::StixVersion::from_pattern_version(o.str_prop("pattern_version"))
+        else {
+            report.invalid += 1;
+            tracing::warn!(indicator = %id, "pattern_version is not 2.0 or 2.1; skipped");
+            continue;
         };
         // Compiled here only to refuse what no engine could evaluate; engines compile again
         // in their own form.

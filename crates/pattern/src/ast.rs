@@ -57,6 +57,17 @@ impl StixVersion {
             StixVersion::V21 => "2.1",
         }
     }
+
+    /// The grammar an indicator's `pattern_version` names: absent means 2.1 (STIX 2.1 §4.7:
+    /// the default is the object's `spec_version`, here 2.1); `None` for a version this crate
+    /// does not implement.
+    pub fn from_pattern_version(pattern_version: Option<&str>) -> Option<StixVersion> {
+        match pattern_version {
+            None | Some("2.1") => Some(StixVersion::V21),
+            Some("2.0") => Some(StixVersion::V20),
+            Some(_) => None,
+        }
+    }
 }
 
 impl std::str::FromStr for StixVersion {

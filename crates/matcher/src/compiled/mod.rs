@@ -405,11 +405,11 @@ impl CompiledMatcher {
         if ind.revoked {
             return Err(SkipReason::Revoked);
         }
-        let version = match ind.pattern_version.as_deref() {
-            None | Some("2.1") => pattern::ast::StixVersion::V21,
-            Some("2.0") => pattern::ast::StixVersion::V20,
-            Some(other) => return Err(SkipReason::PatternVersion(other.to_owned())),
-        };
+        let version =
+            pattern::ast::StixVersion::from_pattern_version(ind.pattern_version.as_deref())
+                .ok_or_else(|| {
+                    SkipReason::PatternVersion(ind.pattern_version.clone().unwrap_or_default())
+                })?;
         let valid_from = timestamp("valid_from", ind.valid_from.as_deref())?;
         let valid_until = timestamp("valid_until", ind.valid_until.as_deref())?;
         let compiled = parse(&ind.pattern, version)?;

@@ -230,3 +230,22 @@ fn regex_subset() {
     let deep = format!("{}a{}", "(".repeat(100), ")".repeat(100));
     assert!(pattern::validate::check_regex(&deep, &limits).is_err());
 }
+
+#[test]
+fn pattern_version_names_the_grammar() {
+    use pattern::StixVersion;
+    assert_eq!(
+        StixVersion::from_pattern_version(None),
+        Some(StixVersion::V21)
+    );
+    assert_eq!(
+        StixVersion::from_pattern_version(Some("2.1")),
+        Some(StixVersion::V21)
+    );
+    assert_eq!(
+        StixVersion::from_pattern_version(Some("2.0")),
+        Some(StixVersion::V20)
+    );
+    assert_eq!(StixVersion::from_pattern_version(Some("2.2")), None);
+    assert_eq!(StixVersion::from_pattern_version(Some("")), None);
+}
