@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod hunt;
+pub mod local;
 pub mod pattern;
 pub mod pattern_match;
 pub mod pull;
