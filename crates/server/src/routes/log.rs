@@ -18,15 +18,16 @@
 //! only when the tree has grown, so heavy ingest does not sign per object; each one signed
 //! is recorded with [`store::Store::save_checkpoint`]. Ed25519 signatures are
 //! deterministic, so signing the same tree head again yields the same note. Configured
-//! witnesses ([`LogSigner::with_witnesses`]) are asked to cosign each new checkpoint with a
-//! C2SP tlog-witness `add-checkpoint` request; their `cosignature/v1` lines are served
-//! with it, and a witness that is down costs only its cosignature.
+//! witnesses ([`LogSigner::with_witnesses`]) are asked, all at once and off the request
+//! path, to cosign each new checkpoint with a C2SP tlog-witness `add-checkpoint` request;
+//! the checkpoint is published with their `cosignature/v1` lines once they answered, readers
+//! get the previous one meanwhile, and a witness that is down costs only its cosignature.
 //!
 //! What it deliberately doesn't do: TAXII content negotiation (C2SP clients send no TAXII
 //! `Accept`; [`router`] is merged outside that layer) or any write.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -59,8 +60,10 @@ pub const DEFAULT_SIGN_INTERVAL: Duration = Duration::from_secs(1);
 pub struct LogSigner {
     signer: Ed25519Signer,
     interval: Duration,
-    latest: tokio::sync::Mutex<Option<Published>>,
-    witnesses: Vec<WitnessClient>,
+    latest: Arc<tokio::sync::Mutex<Option<Published>>>,
+    witnesses: Arc<[WitnessClient]>,
+    /// Set while a background task signs and collects cosignatures for a new checkpoint.
+    refreshing: Arc<AtomicBool>,
     http: reqwest::Client,
 }
 
@@ -69,8 +72,8 @@ struct WitnessClient {
     /// Its `add-checkpoint` URL.
     url: String,
     /// The size it last cosigned, as far as this server knows (it says so in a 409).
-    /// Only touched while the checkpoint lock is held; atomic so `current` can take `&self`.
-    known: AtomicU64,
+    /// Requests to one witness are serialised by this lock, so the size only moves forward.
+    known: tokio::sync::Mutex<u64>,
 }
 
 /// How long one witness may take to answer.
@@ -94,8 +97,9 @@ impl LogSigner {
         LogSigner {
             signer,
             interval,
-            latest: tokio::sync::Mutex::new(None),
-            witnesses: Vec::new(),
+            latest: Arc::new(tokio::sync::Mutex::new(None)),
+            witnesses: Arc::new([]),
+            refreshing: Arc::new(AtomicBool::new(false)),
             http: reqwest::Client::new(),
         }
     }
@@ -107,7 +111,7 @@ impl LogSigner {
             .into_iter()
             .map(|url| WitnessClient {
                 url,
-                known: AtomicU64::new(0),
+                known: tokio::sync::Mutex::new(0),
             })
             .collect();
         self.http = reqwest::Client::builder()
@@ -127,10 +131,15 @@ impl LogSigner {
         self.signer.vkey()
     }
 
-    /// The checkpoint to serve: the last one signed while it is younger than the interval
-    /// or the tree has not grown, else a new one over the current tree head.
-    pub async fn current(&self, store: &dyn store::Store) -> Result<Published, ApiError> {
-        // One signer at a time, so concurrent readers share one signature.
+    /// The checkpoint to serve: the last one published while it is younger than the
+    /// interval or the tree has not grown, else a new one over the current tree head.
+    ///
+    /// Without witnesses the new checkpoint is signed and published at once. With witnesses
+    /// it is published only once they have answered (or timed out), as C2SP tlog-witness
+    /// expects of a log; that happens in a background task, and meanwhile readers keep
+    /// getting the previous checkpoint, so a slow or dead witness never delays a reader.
+    /// Only the very first checkpoint, when there is no previous one, is waited for.
+    pub async fn current(&self, store: &Arc<dyn store::Store>) -> Result<Published, ApiError> {
         let mut latest = self.latest.lock().await;
         if let Some(p) = latest
             .as_ref()
@@ -143,81 +152,149 @@ impl LogSigner {
             p.checked = Instant::now();
             return Ok(p.clone());
         }
+        let note = self.sign(size, root)?;
+        if self.witnesses.is_empty() {
+            let published = publish(store.as_ref(), size, note).await?;
+            *latest = Some(published.clone());
+            return Ok(published);
+        }
+        if let Some(previous) = latest.clone() {
+            // Serve the previous checkpoint while the witnesses are asked (at most one
+            // round in flight: later growth is picked up by the next round).
+            if !self.refreshing.swap(true, Ordering::AcqRel) {
+                let round = self.round(store.clone(), size, note);
+                let refreshing = self.refreshing.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = round.await {
+                        tracing::warn!("publishing a checkpoint failed: {e:?}");
+                    }
+                    refreshing.store(false, Ordering::Release);
+                });
+            }
+            return Ok(previous);
+        }
+        drop(latest);
+        self.round(store.clone(), size, note).await
+    }
+
+    /// Signs the checkpoint of the tree of `size` entries with head `root`.
+    fn sign(&self, size: u64, root: tlog::Hash) -> Result<String, ApiError> {
         let text = Checkpoint::new(self.origin(), size, root)
             .to_text()
             .map_err(|e| ApiError::Internal(format!("checkpoint: {e}")))?;
-        let mut note = tlog::sign(&text, &[], &[&self.signer])
-            .map_err(|e| ApiError::Internal(format!("signing the checkpoint: {e}")))?;
-        for i in 0..self.witnesses.len() {
-            match self.cosign(store, i, &note, size).await {
-                Ok(lines) => note.push_str(&lines),
-                // A witness that is down or refuses costs its cosignature, not the log.
-                Err(e) => tracing::warn!(witness = %self.witnesses[i].url, "no cosignature: {e}"),
+        tlog::sign(&text, &[], &[&self.signer])
+            .map_err(|e| ApiError::Internal(format!("signing the checkpoint: {e}")))
+    }
+
+    /// One publication round: asks every witness at once to cosign `note` (the checkpoint
+    /// of `size`), appends the cosignatures that came back, records and publishes the note
+    /// unless a larger one was published meanwhile.
+    fn round(
+        &self,
+        store: Arc<dyn store::Store>,
+        size: u64,
+        mut note: String,
+    ) -> impl std::future::Future<Output = Result<Published, ApiError>> + Send + 'static {
+        let witnesses = self.witnesses.clone();
+        let http = self.http.clone();
+        let latest = self.latest.clone();
+        async move {
+            let asks = (0..witnesses.len()).map(|i| {
+                let (witnesses, http, store, note) =
+                    (witnesses.clone(), http.clone(), store.clone(), note.clone());
+                tokio::spawn(async move {
+                    let witness = &witnesses[i];
+                    let answer = cosign(&http, store.as_ref(), witness, &note, size).await;
+                    (i, answer)
+                })
+            });
+            let asks: Vec<_> = asks.collect();
+            let mut lines = vec![String::new(); witnesses.len()];
+            for ask in asks {
+                match ask.await {
+                    Ok((i, Ok(l))) => lines[i] = l,
+                    // A witness that is down or refuses costs its cosignature, not the log.
+                    Ok((i, Err(e))) => {
+                        tracing::warn!(witness = %witnesses[i].url, "no cosignature: {e}")
+                    }
+                    Err(e) => tracing::warn!("asking a witness failed: {e}"),
+                }
+            }
+            // In configuration order, so the same answers give the same note.
+            lines.iter().for_each(|l| note.push_str(l));
+            let published = publish(store.as_ref(), size, note).await?;
+            let mut latest = latest.lock().await;
+            match latest.as_ref() {
+                Some(p) if p.size >= size => Ok(p.clone()),
+                _ => {
+                    *latest = Some(published.clone());
+                    Ok(published)
+                }
             }
         }
-        store.save_checkpoint(size, &note).await?;
-        let published = Published {
-            size,
-            note: note.into(),
-            checked: Instant::now(),
-        };
-        *latest = Some(published.clone());
-        Ok(published)
     }
 }
 
-impl LogSigner {
-    /// Asks witness `i` to cosign `note` (a checkpoint of `size`): C2SP tlog-witness
-    /// `add-checkpoint` with a consistency proof from the size it last cosigned; after a 409
-    /// naming another size, once more from that size. Returns its signature lines.
-    async fn cosign(
-        &self,
-        store: &dyn store::Store,
-        i: usize,
-        note: &str,
-        size: u64,
-    ) -> Result<String, String> {
-        for _ in 0..2 {
-            let old = self.witnesses[i].known.load(Ordering::Relaxed);
-            if old > size {
-                return Err(format!("the witness has seen size {old}, beyond {size}"));
-            }
-            let proof = store
-                .log_consistency_proof(old, size)
-                .await
-                .map_err(|e| e.to_string())?;
-            let body = tlog::witness::AddCheckpoint {
-                old,
-                proof,
-                checkpoint: note.as_bytes().to_vec(),
-            }
-            .to_bytes();
-            let r = self
-                .http
-                .post(&self.witnesses[i].url)
-                .body(body)
-                .send()
-                .await
-                .map_err(|e| e.to_string())?;
-            let status = r.status().as_u16();
-            let text = r.text().await.map_err(|e| e.to_string())?;
-            match status {
-                200 => {
-                    self.witnesses[i].known.store(size, Ordering::Relaxed);
-                    return Ok(text);
-                }
-                409 => {
-                    let known = text
-                        .trim()
-                        .parse()
-                        .map_err(|_| format!("409 without a size: {text:?}"))?;
-                    self.witnesses[i].known.store(known, Ordering::Relaxed);
-                }
-                _ => return Err(format!("HTTP {status}: {}", text.trim())),
-            }
+/// Records a signed checkpoint and wraps it for serving.
+async fn publish(store: &dyn store::Store, size: u64, note: String) -> Result<Published, ApiError> {
+    store.save_checkpoint(size, &note).await?;
+    Ok(Published {
+        size,
+        note: note.into(),
+        checked: Instant::now(),
+    })
+}
+
+/// Asks `witness` to cosign `note` (a checkpoint of `size`): C2SP tlog-witness
+/// `add-checkpoint` with a consistency proof from the size it last cosigned; after a 409
+/// naming another size, once more from that size. Returns its signature lines.
+async fn cosign(
+    http: &reqwest::Client,
+    store: &dyn store::Store,
+    witness: &WitnessClient,
+    note: &str,
+    size: u64,
+) -> Result<String, String> {
+    // One request at a time per witness, so what it knows only moves forward.
+    let mut known = witness.known.lock().await;
+    for _ in 0..2 {
+        let old = *known;
+        if old > size {
+            return Err(format!("the witness has seen size {old}, beyond {size}"));
         }
-        Err("the witness's size kept changing".into())
+        let proof = store
+            .log_consistency_proof(old, size)
+            .await
+            .map_err(|e| e.to_string())?;
+        let body = tlog::witness::AddCheckpoint {
+            old,
+            proof,
+            checkpoint: note.as_bytes().to_vec(),
+        }
+        .to_bytes();
+        let r = http
+            .post(&witness.url)
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| e.to_string())?;
+        let status = r.status().as_u16();
+        let text = r.text().await.map_err(|e| e.to_string())?;
+        match status {
+            200 => {
+                *known = size;
+                return Ok(text);
+            }
+            409 => {
+                *known = text
+                    .trim()
+                    .parse()
+                    .map_err(|_| format!("409 without a size: {text:?}"))?;
+            }
+            _ => return Err(format!("HTTP {status}: {}", text.trim())),
+        }
     }
+    Err("the witness's size kept changing".into())
 }
 
 impl std::fmt::Debug for LogSigner {
@@ -258,7 +335,7 @@ fn signer(state: &AppState) -> Result<&LogSigner, ApiError> {
 
 /// The latest published checkpoint.
 async fn published(state: &AppState) -> Result<Published, ApiError> {
-    signer(state)?.current(state.store.as_ref()).await
+    signer(state)?.current(&state.store).await
 }
 
 /// A response with a body, a content type and a cache policy.

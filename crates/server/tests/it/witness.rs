@@ -152,6 +152,24 @@ async fn cosigns_consistent_checkpoints_and_refuses_the_rest() {
     assert_eq!(body, "12\n");
 }
 
+/// The checkpoint the server serves, polled until its tree has `size` entries (with
+/// witnesses, a new checkpoint is published once they answered, in the background).
+async fn checkpoint_of_size(s: &crate::TestServer, size: u64) -> Vec<u8> {
+    for _ in 0..200 {
+        let note = reqwest::get(s.url("/log/checkpoint"))
+            .await
+            .unwrap()
+            .bytes()
+            .await
+            .unwrap();
+        if String::from_utf8_lossy(&note).contains(&format!("\n{size}\n")) {
+            return note.to_vec();
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    panic!("no checkpoint of size {size} was published within 10 s");
+}
+
 /// The log asks its witness to cosign each new checkpoint and serves the cosigned note;
 /// the witness follows the log as it grows (consistency proofs from the size it knows).
 #[tokio::test]
@@ -165,23 +183,85 @@ async fn the_log_serves_checkpoints_cosigned_by_its_witness() {
         .with_witnesses(vec![url]);
     let s = crate::TestServer::with_log(server::Config::default(), signer).await;
     let log_verifier = log_key.verifier();
-    for round in 0..3 {
+    for round in 0..3u64 {
         let objects: Vec<_> = (0..3)
             .map(|_| crate::indicator(&crate::new_id("indicator"), "2024-05-01T00:00:00.000Z"))
             .collect();
         s.add(&s.shared, &s.admin, &objects).await;
-        let note = reqwest::get(s.url("/log/checkpoint"))
-            .await
-            .unwrap()
-            .bytes()
-            .await
-            .unwrap();
+        let note = checkpoint_of_size(&s, 3 * (round + 1)).await;
         let opened = tlog::open(&note, &[&log_verifier, &cosigner]).unwrap();
         assert_eq!(
             opened.verified.len(),
             2,
             "log and witness signed round {round}"
         );
-        assert!(opened.text.contains(&format!("\n{}\n", 3 * (round + 1))));
     }
+}
+
+/// A witness that does not answer never delays a reader: while it holds the request for a
+/// new checkpoint, readers get the previous cosigned one; once it answers, the new one is
+/// published with its cosignature.
+#[tokio::test]
+async fn a_stalled_witness_does_not_delay_checkpoint_readers() {
+    let dir = tempfile::tempdir().unwrap();
+    let log_key = crate::log::key();
+    let witness =
+        Arc::new(Witness::open(dir.path(), "witness.example/slow", &[log_key.vkey()]).unwrap());
+    let cosigner = CosignatureVerifier::from_vkey(&witness.vkey()).unwrap();
+    // Each request to this witness waits for a permit before the real witness sees it.
+    let gate = Arc::new(tokio::sync::Semaphore::new(1));
+    let real = serve(witness.clone()).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/add-checkpoint", listener.local_addr().unwrap());
+    let gated = axum::Router::new().route(
+        "/add-checkpoint",
+        axum::routing::post({
+            let gate = gate.clone();
+            move |body: axum::body::Bytes| async move {
+                gate.acquire().await.unwrap().forget();
+                let (status, _, text) = post(&real, body.to_vec()).await;
+                (
+                    axum::http::StatusCode::from_u16(status.as_u16()).unwrap(),
+                    text,
+                )
+            }
+        }),
+    );
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, gated).await;
+    });
+    let signer = server::routes::log::LogSigner::new(log_key.clone(), std::time::Duration::ZERO)
+        .with_witnesses(vec![url]);
+    let s = crate::TestServer::with_log(server::Config::default(), signer).await;
+    let verifiers = [&log_key.verifier() as &dyn tlog::NoteVerifier, &cosigner];
+    let objects = |n| -> Vec<_> {
+        (0..n)
+            .map(|_| crate::indicator(&crate::new_id("indicator"), "2024-05-01T00:00:00.000Z"))
+            .collect()
+    };
+    s.add(&s.shared, &s.admin, &objects(2)).await;
+    let first = checkpoint_of_size(&s, 2).await;
+    assert_eq!(tlog::open(&first, &verifiers).unwrap().verified.len(), 2);
+
+    // The gate is shut: the witness cannot answer for the next checkpoint.
+    s.add(&s.shared, &s.admin, &objects(3)).await;
+    for _ in 0..3 {
+        let note = tokio::time::timeout(
+            std::time::Duration::from_secs(3),
+            reqwest::get(s.url("/log/checkpoint")),
+        )
+        .await
+        .expect("a reader waited for the stalled witness")
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+        assert_eq!(
+            note, first,
+            "the previous cosigned checkpoint is served meanwhile"
+        );
+    }
+    gate.add_permits(1);
+    let second = checkpoint_of_size(&s, 5).await;
+    assert_eq!(tlog::open(&second, &verifiers).unwrap().verified.len(), 2);
 }
