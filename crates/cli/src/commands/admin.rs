@@ -1,24 +1,20 @@
-//! `entente admin`: accounts, API roots, collections and grants, straight on the data
-//! directory's store.
+//! `entente admin`: accounts, API roots, collections and grants, straight on the store
+//! (a data directory or a PostgreSQL database, `commands::local::StoreArgs`).
 //!
-//! The commands open the same SQLite file as `entente serve` and work while it runs: the
-//! store is in WAL mode, every write takes SQLite's write lock up front and waits for it
-//! (`busy_timeout`), so the server's readers and writers are never disturbed. Output meant
+//! The commands open the same store as `entente serve` and work while it runs: SQLite is
+//! in WAL mode and every write takes its write lock up front and waits for it
+//! (`busy_timeout`); on PostgreSQL each command is an ordinary client of the database, like
+//! one more replica. The server's readers and writers are never disturbed. Output meant
 //! for scripts (a token, a collection id, `--json` lists) goes alone to stdout; messages for
 //! people go to stderr.
 
 use anyhow::{Context, Result, bail};
 use clap::{Args as ClapArgs, Subcommand, ValueEnum};
 use std::io::Write;
-use std::path::PathBuf;
 use std::process::ExitCode;
-use std::sync::Arc;
 use store::{Grant, NewApiRoot, NewCollection, Store};
 
-/// Environment variable naming the data directory when `--data` is not given.
-pub const DATA_ENV: &str = "ENTENTE_DATA";
-/// Data directory used when neither `--data` nor `ENTENTE_DATA` is given.
-pub const DEFAULT_DATA_DIR: &str = "./entente-data";
+use super::local::{OpenedStore, PoolArgs, StoreArgs};
 
 /// Administer an entente installation: organizations, users, tokens, API roots,
 /// collections and grants.
@@ -30,12 +26,12 @@ Examples:
   entente admin token create alice
   ID=$(entente admin collection create default 'Phishing' )
   entente admin grant \"$ID\" acme read-write
+  entente admin --database postgres://entente@db/entente user list
 
-Works while `entente serve` runs on the same data directory.")]
+Works while `entente serve` runs on the same data directory or database.")]
 pub struct Args {
-    /// Data directory holding the database [default: $ENTENTE_DATA, else ./entente-data]
-    #[arg(long, global = true, value_name = "DIR")]
-    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArgs,
 
     #[command(subcommand)]
     pub command: AdminCommand,
@@ -121,8 +117,9 @@ pub enum LogCommand {
     /// Print the log's verifier key (creating the signing key on first use)
     #[command(after_help = "\
 Prints the C2SP verifier key `<origin>+<key id>+<public key>` that `entente verify --key`
-and witnesses take. The signing key is made once, in DIR/log.key (mode 0600), named after
-the origin; `entente serve` prints the same line.
+and witnesses take. The signing key is made once, named after the origin: in DIR/log.key
+(mode 0600) for a data directory, in the database for --database (shared by every replica);
+`entente serve` prints the same line.
 
 Example:
   entente admin log key")]
@@ -270,39 +267,31 @@ accept TLP:RED, and their readers are named with grant-user.")]
     },
 }
 
-/// The data directory: `--data`, else `$ENTENTE_DATA`, else `./entente-data`.
-pub fn data_dir(flag: Option<PathBuf>) -> PathBuf {
-    flag.or_else(|| {
-        std::env::var_os(DATA_ENV)
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    })
-    .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
-}
-
 /// Runs an admin command. Errors are one line on stderr: exit code 1 when the store refused
 /// the request (unknown name, duplicate, invalid input), 2 when the data directory or the
 /// runtime could not be set up (the CLI's convention: 2 is usage or I/O).
 pub fn run(args: Args) -> ExitCode {
-    let dir = data_dir(args.data);
+    // A command needs one connection; a small pool keeps admin light on a shared database.
+    let pool = PoolArgs {
+        db_max_connections: 2,
+        ..PoolArgs::default()
+    };
     let setup = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .context("starting the async runtime")
         .and_then(|rt| {
-            let store = store::bootstrap::open_data_dir(&dir)
-                .with_context(|| format!("opening the store in {}", dir.display()))?;
-            Ok((rt, store))
+            let opened = rt.block_on(args.store.open_local(&pool))?;
+            Ok((rt, opened))
         });
-    let (runtime, store) = match setup {
+    let (runtime, opened) = match setup {
         Ok(v) => v,
         Err(e) => {
             eprintln!("entente admin: {e:#}");
             return ExitCode::from(2);
         }
     };
-    let store: Arc<dyn Store> = Arc::new(store);
-    match runtime.block_on(execute(store.as_ref(), &dir, args.command)) {
+    match runtime.block_on(execute(&opened, args.command)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("entente admin: {e:#}");
@@ -320,12 +309,13 @@ fn json(value: &impl serde::Serialize) -> Result<()> {
     out(serde_json::to_string_pretty(value).context("encoding JSON")?)
 }
 
-async fn execute(store: &dyn Store, dir: &std::path::Path, command: AdminCommand) -> Result<()> {
+async fn execute(opened: &OpenedStore, command: AdminCommand) -> Result<()> {
+    let store: &dyn Store = opened.store.as_ref();
     match command {
         AdminCommand::Log(LogCommand::Key { origin }) => {
             let strict = origin.is_some();
             let origin = origin.unwrap_or_else(store::log_key::default_origin);
-            let key = store::log_key::load_or_create(dir, &origin, strict)?;
+            let key = opened.log_key(&origin, strict).await?;
             out(key.vkey())?;
         }
         AdminCommand::Org(OrgCommand::Create { name }) => {

@@ -3,13 +3,16 @@
 //! import, export, sync).
 //!
 //! Only argument handling lives here; opening, migrating and setting up are the `store`
-//! crate's `bootstrap` module.
+//! crate's `bootstrap` module. [`OpenedStore`] also says where the log's signing key is: a
+//! file in the data directory for SQLite, a row in the database for PostgreSQL (so that
+//! every replica of `entente serve` on one database signs with the same key).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use store::Store;
+use tlog::Ed25519Signer;
 
 /// Environment variable naming the data directory when `--data` is not given.
 pub const DATA_ENV: &str = "ENTENTE_DATA";
@@ -27,13 +30,81 @@ pub struct StoreArgs {
         long,
         alias = "data-dir",
         value_name = "DIR",
+        global = true,
         conflicts_with = "database"
     )]
     pub data: Option<PathBuf>,
     /// Database URL (postgres://user@host/db) instead of a data directory
     /// [default: $ENTENTE_DATABASE_URL]
-    #[arg(long, value_name = "URL")]
+    #[arg(long, value_name = "URL", global = true)]
     pub database: Option<String>,
+}
+
+/// Connection-pool settings for a PostgreSQL store (ignored for a data directory).
+#[derive(Debug, Clone, clap::Args)]
+pub struct PoolArgs {
+    /// Most connections this process keeps open to PostgreSQL; size it so that
+    /// replicas × N stays below the server's max_connections
+    #[arg(long, value_name = "N", default_value_t = 16)]
+    pub db_max_connections: usize,
+    /// Seconds a request waits for a pooled connection before it fails
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub db_acquire_timeout: u64,
+    /// Seconds opening one connection to PostgreSQL may take
+    #[arg(long, value_name = "SECS", default_value_t = 10)]
+    pub db_connect_timeout: u64,
+    /// Server-side statement_timeout of every connection, in seconds (0: the server's own
+    /// setting)
+    #[arg(long, value_name = "SECS", default_value_t = 60)]
+    pub db_statement_timeout: u64,
+}
+
+impl Default for PoolArgs {
+    fn default() -> Self {
+        PoolArgs {
+            db_max_connections: 16,
+            db_acquire_timeout: 30,
+            db_connect_timeout: 10,
+            db_statement_timeout: 60,
+        }
+    }
+}
+
+/// An open store, with what the caller needs beside the [`Store`] trait.
+pub struct OpenedStore {
+    /// The store.
+    pub store: Arc<dyn Store>,
+    /// The administrator's token, present exactly when this call set the installation up
+    /// (only [`StoreArgs::ensure_initialized`] does).
+    pub admin_token: Option<String>,
+    /// Where the store is, for messages (a URL is redacted).
+    pub shown: String,
+    keys: KeySource,
+}
+
+/// Where the transparency log's signing key lives.
+enum KeySource {
+    /// `<data>/log.key` (`store::log_key`).
+    DataDir(PathBuf),
+}
+
+impl OpenedStore {
+    /// The log's signing key, made on first use and named `origin`; with `strict`, an
+    /// existing key with another name is an error.
+    pub async fn log_key(&self, origin: &str, strict: bool) -> Result<Ed25519Signer> {
+        match &self.keys {
+            KeySource::DataDir(dir) => {
+                let dir = dir.clone();
+                let origin = origin.to_owned();
+                let key = tokio::task::spawn_blocking(move || {
+                    store::log_key::load_or_create(&dir, &origin, strict)
+                })
+                .await
+                .context("loading the log key")??;
+                Ok(key)
+            }
+        }
+    }
 }
 
 /// The store a [`StoreArgs`] names, resolved against the environment.
@@ -66,18 +137,62 @@ impl StoreArgs {
     }
 
     /// Opens the store (creating and migrating it if needed) without setting anything up.
+    #[allow(
+        dead_code,
+        reason = "the entry point of import/export, which land beside serve and admin"
+    )]
     pub async fn open(&self) -> Result<Arc<dyn Store>> {
+        Ok(self.open_local(&PoolArgs::default()).await?.store)
+    }
+
+    /// Opens the store (creating and migrating it if needed) without setting anything up,
+    /// keeping what is needed to find the log's key: what `entente admin` uses.
+    pub async fn open_local(&self, pool: &PoolArgs) -> Result<OpenedStore> {
         match self.location() {
             StoreLocation::DataDir(dir) => {
                 let shown = dir.display().to_string();
+                let opened = dir.clone();
                 let store =
-                    tokio::task::spawn_blocking(move || store::bootstrap::open_data_dir(&dir))
+                    tokio::task::spawn_blocking(move || store::bootstrap::open_data_dir(&opened))
                         .await
                         .context("opening the store")?
                         .with_context(|| format!("opening the store in {shown}"))?;
-                Ok(Arc::new(store))
+                Ok(OpenedStore {
+                    store: Arc::new(store),
+                    admin_token: None,
+                    shown,
+                    keys: KeySource::DataDir(dir),
+                })
             }
             StoreLocation::Database(url) => {
+                let _ = pool;
+                anyhow::bail!(
+                    "cannot open {}: this build has no PostgreSQL backend yet",
+                    redact(&url)
+                )
+            }
+        }
+    }
+
+    /// Opens the store and, on the first start, sets the installation up (API root
+    /// `default`, collection `shared`, the administrator and its token): what
+    /// `entente serve` uses. Idempotent; replicas starting together set it up once.
+    pub async fn ensure_initialized(&self, pool: &PoolArgs) -> Result<OpenedStore> {
+        match self.location() {
+            StoreLocation::DataDir(dir) => {
+                let shown = dir.display().to_string();
+                let outcome = store::bootstrap::ensure_initialized(&dir)
+                    .await
+                    .with_context(|| format!("opening data directory {shown}"))?;
+                Ok(OpenedStore {
+                    store: outcome.store,
+                    admin_token: outcome.admin_token,
+                    shown,
+                    keys: KeySource::DataDir(dir),
+                })
+            }
+            StoreLocation::Database(url) => {
+                let _ = pool;
                 anyhow::bail!(
                     "cannot open {}: this build has no PostgreSQL backend yet",
                     redact(&url)

@@ -1,39 +1,52 @@
-//! `entente serve`: the TAXII 2.1 server on the embedded SQLite store.
+//! `entente serve`: the TAXII 2.1 server, on the embedded SQLite store or on PostgreSQL.
 //!
-//! Wiring only: open (and on the first start, set up) the data directory through
-//! `store::bootstrap`, bind the listener, and hand both to `server::run` with a shutdown
-//! future that resolves on Ctrl-C or SIGTERM. In-flight requests finish before the process
-//! exits, so a POST being stored is committed and answered.
+//! Wiring only: open (and on the first start, set up) the store through
+//! `commands::local` (`store::bootstrap` underneath), bind the listener, and hand both to
+//! `server::run` with a shutdown future that resolves on Ctrl-C or SIGTERM. In-flight
+//! requests finish before the process exits, so a POST being stored is committed and
+//! answered.
+//!
+//! On PostgreSQL several `entente serve` processes may share one database (replicas behind
+//! a load balancer): the store serialises log appends, set-up is done once, and the log's
+//! signing key is kept in the database, so every replica signs checkpoints of the one log
+//! with the same key (docs/deploy.md).
 //!
 //! Output: on the first start, `admin token: <TOKEN>` on a line of its own (the only time
 //! the token is shown); on every start, `log key: <VKEY>` (the transparency log's C2SP
-//! verifier key, from `store::log_key`) and the discovery URL. All on stdout; logs go to
-//! stderr through `tracing`.
+//! verifier key) and the discovery URL. All on stdout; logs go to stderr through `tracing`.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-/// Run the TAXII 2.1 server on an embedded SQLite store.
+use super::local::{PoolArgs, StoreArgs};
+
+/// Run the TAXII 2.1 server on an embedded SQLite store or on PostgreSQL.
 #[derive(Debug, clap::Args)]
 #[command(after_help = "\
-On the first start the data directory is created with an API root `default`, a collection
-`shared` and an administrator, and the administrator's token is printed once:
+On the first start the store is set up with an API root `default`, a collection `shared`
+and an administrator, and the administrator's token is printed once:
   admin token: <TOKEN>
 Use it as `Authorization: Bearer <TOKEN>`, or as the password of user `admin` in HTTP Basic.
 
+With --database (or $ENTENTE_DATABASE_URL) the store is PostgreSQL, and several replicas
+may serve one database behind a load balancer; the log's signing key is kept in the
+database, so they all sign with it (see docs/deploy.md).
+
 Examples:
   entente serve
-  entente serve --data /var/lib/entente --listen 0.0.0.0:7350")]
+  entente serve --data /var/lib/entente --listen 0.0.0.0:7350
+  entente serve --database postgres://entente@db.internal/entente --db-max-connections 32
+  ENTENTE_DATABASE_URL=postgres://entente@db/entente entente serve --listen 0.0.0.0:7351")]
 pub struct Args {
     /// Address to listen on (host:port)
     #[arg(long, default_value = "127.0.0.1:7350", value_name = "ADDR")]
     pub listen: String,
-    /// Data directory holding the database [default: $ENTENTE_DATA, else ./entente-data]
-    #[arg(long, alias = "data-dir", value_name = "DIR")]
-    pub data: Option<PathBuf>,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[command(flatten)]
+    pub pool: PoolArgs,
     /// Origin naming the transparency log, fixed when its key is made on the first start
     /// [default: entente/<host name>]
     #[arg(long, value_name = "NAME")]
@@ -66,26 +79,23 @@ pub fn run(args: Args) -> ExitCode {
 }
 
 async fn serve(args: Args) -> Result<()> {
-    let data_dir = data_dir(args.data);
-    let outcome = store::bootstrap::ensure_initialized(&data_dir)
-        .await
-        .with_context(|| format!("opening data directory {}", data_dir.display()))?;
+    let opened = args.store.ensure_initialized(&args.pool).await?;
     let strict = args.log_origin.is_some();
     let origin = args
         .log_origin
         .unwrap_or_else(store::log_key::default_origin);
-    let log_key = store::log_key::load_or_create(&data_dir, &origin, strict)?;
+    let log_key = opened.log_key(&origin, strict).await?;
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr: SocketAddr = listener.local_addr().context("reading the bound address")?;
-    if let Some(token) = &outcome.admin_token {
+    if let Some(token) = &opened.admin_token {
         println!("admin token: {token}");
     }
     println!("log key: {}", log_key.vkey());
     println!("http://{addr}/taxii2/");
-    tracing::info!(data = %data_dir.display(), %addr, "serving TAXII 2.1");
-    let state = server::AppState::new(outcome.store, server::Config::default()).with_log(
+    tracing::info!(store = %opened.shown, %addr, "serving TAXII 2.1");
+    let state = server::AppState::new(opened.store, server::Config::default()).with_log(
         server::routes::log::LogSigner::new(log_key, server::routes::log::DEFAULT_SIGN_INTERVAL)
             .with_witnesses(args.witnesses),
     );
@@ -94,17 +104,6 @@ async fn serve(args: Args) -> Result<()> {
         .context("server stopped")?;
     tracing::info!("shut down cleanly");
     Ok(())
-}
-
-/// The data directory: `--data`, else `$ENTENTE_DATA`, else `./entente-data` (the same
-/// rule as `entente admin`, so both find the same database).
-fn data_dir(flag: Option<PathBuf>) -> PathBuf {
-    flag.or_else(|| {
-        std::env::var_os("ENTENTE_DATA")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-    })
-    .unwrap_or_else(|| PathBuf::from("./entente-data"))
 }
 
 /// Resolves on Ctrl-C (SIGINT) or, on Unix, SIGTERM, the signal service managers send.
