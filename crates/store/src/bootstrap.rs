@@ -7,10 +7,16 @@
 //! collection `shared` (readable and writable by `admin`), and returns the administrator's
 //! token once; later calls only open the store. The set-up is one transaction, so an
 //! interrupted first start is simply redone.
+//!
+//! [`open_database`] and [`ensure_initialized_database`] do the same on PostgreSQL (no data
+//! directory: the database holds everything, including the log's signing key). Replicas
+//! starting together are safe: migrations run under a session advisory lock and the set-up
+//! under a transaction advisory lock, so exactly one replica sets up and gets the token.
 
+use crate::postgres::{PgOptions, PgStore};
 use crate::sqlite::SqliteStore;
 use crate::{Result, Store, StoreError};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 /// Names used by the first-start set-up.
@@ -47,8 +53,9 @@ impl Default for BootstrapSpec {
 pub struct BootstrapOutcome {
     /// The open store.
     pub store: Arc<dyn Store>,
-    /// Path of the database file.
-    pub db_path: PathBuf,
+    /// Where the database is, for messages: the SQLite file's path, or the PostgreSQL URL
+    /// with any password replaced by `***`.
+    pub db_path: String,
     /// Whether this call set the installation up.
     pub first_start: bool,
     /// The administrator's token secret, present exactly on the first start; print it once.
@@ -114,9 +121,71 @@ pub async fn ensure_initialized_with(
         .map_err(|e| StoreError::Backend(format!("opening the store failed: {e}")))??;
     let admin_token = store.bootstrap(spec).await?;
     Ok(BootstrapOutcome {
-        db_path: store.path().to_path_buf(),
+        db_path: store.path().display().to_string(),
         first_start: admin_token.is_some(),
         admin_token,
         store: Arc::new(store),
     })
+}
+
+/// Opens the PostgreSQL store at `url` (applying missing migrations) without setting
+/// anything up: what `entente admin --database` uses.
+pub async fn open_database(url: &str, options: &PgOptions) -> Result<PgStore> {
+    PgStore::open(url, options).await
+}
+
+/// Opens the PostgreSQL store at `url` and, on the first start, sets the installation up
+/// with the default names ([`BootstrapSpec::default`]); idempotent and race-free across
+/// replicas.
+pub async fn ensure_initialized_database(
+    url: &str,
+    options: &PgOptions,
+) -> Result<BootstrapOutcome> {
+    ensure_initialized_database_with(url, options, &BootstrapSpec::default()).await
+}
+
+/// [`ensure_initialized_database`] with chosen names.
+pub async fn ensure_initialized_database_with(
+    url: &str,
+    options: &PgOptions,
+    spec: &BootstrapSpec,
+) -> Result<BootstrapOutcome> {
+    let store = open_database(url, options).await?;
+    let admin_token = store.bootstrap(spec).await?;
+    Ok(BootstrapOutcome {
+        db_path: redact_url(url),
+        first_start: admin_token.is_some(),
+        admin_token,
+        store: Arc::new(store),
+    })
+}
+
+/// A database URL with any password replaced by `***`, fit for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _password)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redact_hides_only_the_password() {
+        assert_eq!(
+            redact_url("postgres://alice:s3cret@db:5432/entente"),
+            "postgres://alice:***@db:5432/entente"
+        );
+        assert_eq!(redact_url("postgres://alice@db/x"), "postgres://alice@db/x");
+        assert_eq!(redact_url("not a url"), "not a url");
+    }
 }

@@ -5,8 +5,8 @@
 //! grants, STIX object versions (their exact JSON plus indexed columns), TAXII status
 //! resources, and the transparency log's entries, which are appended in the same
 //! transaction as the object writes they record. The embedded backend is SQLite
-//! ([`sqlite::SqliteStore`]); PostgreSQL will implement the same trait and pass the same
-//! contract tests.
+//! ([`sqlite::SqliteStore`]); [`postgres::PgStore`] implements the same trait for several
+//! replicas on one PostgreSQL database and passes the same contract tests.
 //!
 //! **What it is not.** It knows nothing about HTTP or TAXII's wire format: the server maps
 //! requests to [`ObjectQuery`] and results to TAXII resources. It does not validate STIX:
@@ -23,13 +23,15 @@
 //! - **Access decisions come from [`tlp_policy`]**, pure functions shared with the server.
 //!
 //! Tests: unit tests beside the code; the backend-agnostic contract suite in
-//! `tests/it/contract.rs`, run against SQLite by `tests/it/sqlite.rs`; the ingest benchmark in
+//! `tests/it/contract.rs`, run against SQLite by `tests/it/sqlite.rs` and against
+//! PostgreSQL by `tests/it/postgres.rs`; the ingest benchmark in
 //! `benches/ingest.rs`.
 
 pub mod bootstrap;
 pub mod keys;
 pub mod log_entry;
 pub mod log_key;
+pub mod postgres;
 pub mod sqlite;
 pub mod tlp_policy;
 pub mod token;

@@ -3,4 +3,5 @@
 
 mod contract;
 mod log;
+mod postgres;
 mod sqlite;

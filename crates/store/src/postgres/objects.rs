@@ -1,0 +1,637 @@
+//! Object versions, queries, deletion and status resources on PostgreSQL.
+//!
+//! Writes run in the caller's transaction *after* it took the log's advisory lock
+//! (`super::PgStore::lock_log`), so what they read (the date_added high-water mark, the
+//! database clock, existing versions, the log's right edge) cannot be raced by another
+//! replica. An envelope costs a fixed number of statements whatever its size: the
+//! duplicate lookups, the object rows, the log leaves and the log nodes are each one
+//! statement over `unnest`ed arrays. Reads are one statement per page.
+
+use super::accounts::CollectionRow;
+use super::{Db, get, log, ts_from_us};
+use crate::keys::{
+    decode_next, encode_next, floor_micros, next_date_added, tlp_from_int, tlp_to_int, version_key,
+};
+use crate::tlp_policy;
+use crate::types::*;
+use crate::{Result, StoreError};
+use deadpool_postgres::GenericClient;
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use tokio_postgres::types::ToSql;
+
+/// Largest page a query returns, whatever the caller asks.
+const MAX_PAGE: usize = 100_000;
+
+/// An envelope's object with what can be computed before the transaction.
+pub(super) struct Prepared {
+    obj: NewObject,
+    /// Why it is refused, if it is.
+    refusal: Option<String>,
+    sha: [u8; 32],
+    /// `version_key` of a versioned object.
+    key: Option<String>,
+}
+
+/// Checks and hashes an envelope's objects (no database needed, so done before the lock).
+pub(super) fn prepare(c: &CollectionRow, objects: Vec<NewObject>) -> Vec<Prepared> {
+    objects
+        .into_iter()
+        .map(|obj| {
+            let refusal = refusal(&obj, c);
+            let sha: [u8; 32] = Sha256::digest(obj.raw_json.as_bytes()).into();
+            let key = obj.version.as_ref().map(version_key);
+            Prepared {
+                obj,
+                refusal,
+                sha,
+                key,
+            }
+        })
+        .collect()
+}
+
+/// Why an object cannot be stored in this collection, if it cannot.
+fn refusal(obj: &NewObject, c: &CollectionRow) -> Option<String> {
+    if obj.id.is_empty() || obj.type_name.is_empty() || obj.spec_version.is_empty() {
+        return Some("object lacks an id, type or spec_version".into());
+    }
+    tlp_policy::refusal_reason(obj.tlp, c.collection.flags)
+}
+
+/// The object rows of one envelope, as the columns `unnest` inserts.
+#[derive(Default)]
+struct Rows {
+    date_added: Vec<i64>,
+    stix_id: Vec<String>,
+    type_name: Vec<String>,
+    version_key: Vec<String>,
+    version: Vec<String>,
+    spec_version: Vec<String>,
+    tlp: Vec<i32>,
+    revoked: Vec<bool>,
+    sha256: Vec<Vec<u8>>,
+    raw: Vec<String>,
+}
+
+/// Stores an envelope. The caller holds the write transaction and the log lock, and
+/// commits; outcomes are handed out only after that commit.
+pub(super) async fn add_objects<C: GenericClient>(
+    db: &Db<'_, C>,
+    c: &CollectionRow,
+    objects: Vec<Prepared>,
+) -> Result<Vec<AddOutcome>> {
+    // A new statement, so its snapshot is taken after the lock was granted and sees every
+    // transaction that held it before.
+    let head = db
+        .query_one(
+            "SELECT c.last_date_added,
+                    (extract(epoch FROM clock_timestamp()) * 1000000)::bigint,
+                    (SELECT coalesce(max(idx) + 1, 0) FROM log_leaves)
+             FROM collections c WHERE c.seq = $1",
+            &[&c.seq],
+        )
+        .await?;
+    let mut last: i64 = get(&head, 0)?;
+    let now: i64 = get(&head, 1)?;
+    let log_size: i64 = get(&head, 2)?;
+
+    // Versions already stored: by (id, version) for versioned objects, by (id, content)
+    // for the others; one statement each.
+    let (mut by_version, mut by_content) = existing(db, c, &objects).await?;
+
+    let mut rows = Rows::default();
+    let mut log = log::Appender::load(db, log_size as u64).await?;
+    let mut outcomes = Vec::with_capacity(objects.len());
+    for p in objects {
+        let Prepared {
+            obj,
+            refusal,
+            sha,
+            key,
+        } = p;
+        let posted_version = obj.version.map(|v| v.to_string());
+        if let Some(reason) = refusal {
+            outcomes.push(AddOutcome {
+                id: obj.id,
+                version: posted_version.unwrap_or_default(),
+                result: AddResult::Failed { reason },
+            });
+            continue;
+        }
+        let date_added = next_date_added(last, now);
+        let (key, version_text) = match (key, posted_version) {
+            (Some(k), Some(v)) => (k, v),
+            _ => {
+                // Unversioned objects (most SCOs): the same body again is the same object.
+                if let Some((d, version)) = by_content.get(&(obj.id.clone(), sha)) {
+                    outcomes.push(AddOutcome {
+                        id: obj.id,
+                        version: version.clone(),
+                        result: AddResult::Duplicate {
+                            date_added: ts_from_us(*d)?,
+                        },
+                    });
+                    continue;
+                }
+                // TAXII 2.1 manifest `version`: the date_added when there is no version.
+                let ts = ts_from_us(date_added)?;
+                (version_key(&ts), ts.to_string())
+            }
+        };
+        let vkey = (obj.id.clone(), key);
+        if let Some(d) = by_version.get(&vkey) {
+            // TAXII 2.1 §5.4: the server may keep a single copy of an (id, version).
+            outcomes.push(AddOutcome {
+                id: obj.id,
+                version: version_text,
+                result: AddResult::Duplicate {
+                    date_added: ts_from_us(*d)?,
+                },
+            });
+            continue;
+        }
+        by_version.insert(vkey.clone(), date_added);
+        if obj.version.is_none() {
+            by_content.insert((obj.id.clone(), sha), (date_added, version_text.clone()));
+        }
+        last = date_added;
+        log.append(
+            LogOp::Add,
+            &c.collection.id,
+            &obj.id,
+            &version_text,
+            date_added,
+            &sha,
+        )?;
+        rows.date_added.push(date_added);
+        rows.stix_id.push(obj.id.clone());
+        rows.type_name.push(obj.type_name);
+        rows.version_key.push(vkey.1);
+        rows.version.push(version_text.clone());
+        rows.spec_version.push(obj.spec_version);
+        rows.tlp.push(tlp_to_int(obj.tlp) as i32);
+        rows.revoked.push(obj.revoked);
+        rows.sha256.push(sha.to_vec());
+        rows.raw.push(obj.raw_json);
+        outcomes.push(AddOutcome {
+            id: obj.id,
+            version: version_text,
+            result: AddResult::Added {
+                date_added: ts_from_us(date_added)?,
+            },
+        });
+    }
+    if rows.date_added.is_empty() {
+        return Ok(outcomes);
+    }
+    let inserted = db
+        .execute(
+            "INSERT INTO objects (collection, date_added, stix_id, type, version_key, version, spec_version, tlp, revoked, sha256, raw)
+             SELECT $1::bigint, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::integer[], $9::boolean[], $10::bytea[], $11::text[])",
+            &[
+                &c.seq,
+                &rows.date_added,
+                &rows.stix_id,
+                &rows.type_name,
+                &rows.version_key,
+                &rows.version,
+                &rows.spec_version,
+                &rows.tlp,
+                &rows.revoked,
+                &rows.sha256,
+                &rows.raw,
+            ],
+        )
+        .await?;
+    if inserted != rows.date_added.len() as u64 {
+        return Err(StoreError::Backend(format!(
+            "inserted {inserted} of {} object rows",
+            rows.date_added.len()
+        )));
+    }
+    log.write(db).await?;
+    db.execute(
+        "UPDATE collections SET last_date_added = $1 WHERE seq = $2",
+        &[&last, &c.seq],
+    )
+    .await?;
+    Ok(outcomes)
+}
+
+/// Date_added (and version text) of the envelope's objects already stored: by
+/// `(id, version_key)` and, for unversioned objects, by `(id, sha256)`.
+#[allow(clippy::type_complexity, reason = "two lookup maps, named at the call")]
+async fn existing<C: GenericClient>(
+    db: &Db<'_, C>,
+    c: &CollectionRow,
+    objects: &[Prepared],
+) -> Result<(
+    HashMap<(String, String), i64>,
+    HashMap<(String, [u8; 32]), (i64, String)>,
+)> {
+    let mut by_version = HashMap::new();
+    let mut by_content = HashMap::new();
+    let (mut ids, mut keys) = (Vec::new(), Vec::new());
+    let (mut c_ids, mut c_shas) = (Vec::new(), Vec::new());
+    for p in objects.iter().filter(|p| p.refusal.is_none()) {
+        match &p.key {
+            Some(k) => {
+                ids.push(p.obj.id.as_str());
+                keys.push(k.as_str());
+            }
+            None => {
+                c_ids.push(p.obj.id.as_str());
+                c_shas.push(&p.sha[..]);
+            }
+        }
+    }
+    if !ids.is_empty() {
+        let rows = db
+            .query(
+                "SELECT o.stix_id, o.version_key, o.date_added
+                 FROM unnest($2::text[], $3::text[]) AS k(id, vk)
+                 JOIN objects o ON o.collection = $1 AND o.stix_id = k.id AND o.version_key = k.vk",
+                &[&c.seq, &ids, &keys],
+            )
+            .await?;
+        for r in &rows {
+            by_version.insert((get(r, 0)?, get(r, 1)?), get(r, 2)?);
+        }
+    }
+    if !c_ids.is_empty() {
+        let rows = db
+            .query(
+                "SELECT o.stix_id, o.sha256, o.date_added, o.version
+                 FROM unnest($2::text[], $3::bytea[]) AS k(id, sha)
+                 JOIN objects o ON o.collection = $1 AND o.stix_id = k.id AND o.sha256 = k.sha",
+                &[&c.seq, &c_ids, &c_shas],
+            )
+            .await?;
+        for r in &rows {
+            let sha: Vec<u8> = get(r, 1)?;
+            let Ok(sha) = <[u8; 32]>::try_from(sha) else {
+                return Err(StoreError::Corrupt("object sha256 is not 32 bytes".into()));
+            };
+            by_content
+                .entry((get(r, 0)?, sha))
+                .or_insert((get(r, 2)?, get(r, 3)?));
+        }
+    }
+    Ok((by_version, by_content))
+}
+
+/// Which columns a query returns.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Shape {
+    /// Everything, with the body.
+    Objects,
+    /// No body (manifest, versions).
+    NoBody,
+}
+
+/// A statement under construction: its text and its parameters, numbered as pushed.
+#[derive(Default)]
+struct Sql {
+    text: String,
+    args: Vec<Box<dyn ToSql + Sync + Send>>,
+}
+
+impl Sql {
+    /// Adds a parameter and returns its placeholder.
+    fn arg<T: ToSql + Sync + Send + 'static>(&mut self, v: T) -> String {
+        self.args.push(Box::new(v));
+        format!("${}", self.args.len())
+    }
+
+    fn push(&mut self, s: &str) {
+        self.text.push_str(s);
+    }
+
+    fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
+        self.args
+            .iter()
+            .map(|b| b.as_ref() as &(dyn ToSql + Sync))
+            .collect()
+    }
+}
+
+/// Builds the WHERE clause shared by reads and deletes: collection, audience, ids, types,
+/// spec versions and `match[version]` (TAXII 2.1 §3.4). The SQL text depends only on which
+/// filters are present, never on their values (lists are array parameters), so prepared
+/// statements are reused.
+fn filter_clause(
+    sql: &mut Sql,
+    c: &CollectionRow,
+    query: &ObjectQuery,
+    object_id: Option<&str>,
+    default_versions: VersionMatch,
+) {
+    let seq = sql.arg(c.seq);
+    let tlp = sql.arg(tlp_to_int(query.max_tlp) as i32);
+    sql.push(&format!("o.collection = {seq} AND o.tlp <= {tlp}"));
+    match object_id {
+        Some(id) => {
+            let p = sql.arg(id.to_owned());
+            sql.push(&format!(" AND o.stix_id = {p}"));
+        }
+        None if !query.ids.is_empty() => {
+            let p = sql.arg(query.ids.clone());
+            sql.push(&format!(" AND o.stix_id = ANY({p}::text[])"));
+        }
+        None => {}
+    }
+    if !query.types.is_empty() {
+        let p = sql.arg(query.types.clone());
+        sql.push(&format!(" AND o.type = ANY({p}::text[])"));
+    }
+    let spec = (!query.spec_versions.is_empty()).then(|| sql.arg(query.spec_versions.clone()));
+    if let Some(p) = &spec {
+        sql.push(&format!(" AND o.spec_version = ANY({p}::text[])"));
+    }
+    let versions: &[VersionMatch] = if query.versions.is_empty() {
+        std::slice::from_ref(&default_versions)
+    } else {
+        &query.versions
+    };
+    if versions.contains(&VersionMatch::All) {
+        return;
+    }
+    let mut alternatives = Vec::new();
+    let at: Vec<String> = versions
+        .iter()
+        .filter_map(|v| match v {
+            VersionMatch::At(ts) => Some(version_key(ts)),
+            _ => None,
+        })
+        .collect();
+    if !at.is_empty() {
+        let p = sql.arg(at);
+        alternatives.push(format!("o.version_key = ANY({p}::text[])"));
+    }
+    for (wanted, agg) in [(VersionMatch::First, "min"), (VersionMatch::Last, "max")] {
+        if !versions.contains(&wanted) {
+            continue;
+        }
+        // First/last among the versions this reader may see and that match the
+        // spec_version filter, so a hidden newer version neither leaks nor hides.
+        let spec_filter = spec
+            .as_ref()
+            .map(|p| format!(" AND v.spec_version = ANY({p}::text[])"))
+            .unwrap_or_default();
+        alternatives.push(format!(
+            "o.version_key = (SELECT {agg}(v.version_key) FROM objects v WHERE v.collection = o.collection AND v.stix_id = o.stix_id AND v.tlp <= {tlp}{spec_filter})"
+        ));
+    }
+    sql.push(&format!(" AND ({})", alternatives.join(" OR ")));
+}
+
+/// A selected row.
+struct Found {
+    stix_id: String,
+    type_name: String,
+    version: String,
+    date_added: i64,
+    spec_version: String,
+    raw: String,
+    tlp: i32,
+    revoked: bool,
+}
+
+/// The statement of a paged read: the rows after `added_after`/`next`, in date_added
+/// order, at most `limit + 1` of them.
+fn page_sql(
+    c: &CollectionRow,
+    query: &ObjectQuery,
+    object_id: Option<&str>,
+    default_versions: VersionMatch,
+    shape: Shape,
+    limit: usize,
+) -> Result<Sql> {
+    let mut after = query
+        .added_after
+        .as_ref()
+        .map(floor_micros)
+        .unwrap_or(i64::MIN);
+    if let Some(next) = &query.next {
+        after = after.max(decode_next(next)?);
+    }
+    let body = if shape == Shape::Objects {
+        "o.raw"
+    } else {
+        "''"
+    };
+    let mut sql = Sql::default();
+    sql.push(&format!(
+        "SELECT o.stix_id, o.type, o.version, o.date_added, o.spec_version, {body}, o.tlp, o.revoked FROM objects o WHERE "
+    ));
+    filter_clause(&mut sql, c, query, object_id, default_versions);
+    let after = sql.arg(after);
+    let lim = sql.arg(limit as i64 + 1);
+    sql.push(&format!(
+        " AND o.date_added > {after} ORDER BY o.date_added LIMIT {lim}"
+    ));
+    Ok(sql)
+}
+
+/// Runs a paged read (one statement): rows after `added_after`/`next`, oldest date_added
+/// first, one more than the limit fetched to learn `more`.
+async fn select_page<C: GenericClient>(
+    db: &Db<'_, C>,
+    c: &CollectionRow,
+    query: &ObjectQuery,
+    object_id: Option<&str>,
+    default_versions: VersionMatch,
+    shape: Shape,
+) -> Result<(Vec<Found>, bool, Option<String>)> {
+    let limit = query.limit.clamp(1, MAX_PAGE);
+    let sql = page_sql(c, query, object_id, default_versions, shape, limit)?;
+    let rows = db.query(&sql.text, &sql.params()).await?;
+    let mut found = rows
+        .iter()
+        .map(|r| {
+            Ok(Found {
+                stix_id: get(r, 0)?,
+                type_name: get(r, 1)?,
+                version: get(r, 2)?,
+                date_added: get(r, 3)?,
+                spec_version: get(r, 4)?,
+                raw: get(r, 5)?,
+                tlp: get(r, 6)?,
+                revoked: get(r, 7)?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let more = found.len() > limit;
+    found.truncate(limit);
+    let next = if more {
+        found.last().map(|r| encode_next(r.date_added))
+    } else {
+        None
+    };
+    Ok((found, more, next))
+}
+
+pub(super) async fn query_objects<C: GenericClient>(
+    db: &Db<'_, C>,
+    c: &CollectionRow,
+    query: &ObjectQuery,
+    object_id: Option<&str>,
+) -> Result<Page<StoredObject>> {
+    let (rows, more, next) =
+        select_page(db, c, query, object_id, VersionMatch::Last, Shape::Objects).await?;
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            Ok(StoredObject {
+                id: r.stix_id,
+                type_name: r.type_name,
+                version: r.version,
+                date_added: ts_from_us(r.date_added)?,
+                spec_version: r.spec_version,
+                raw_json: r.raw,
+                tlp: tlp_from_int(i64::from(r.tlp))?,
+                revoked: r.revoked,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(Page { items, more, next })
+}
+
+pub(super) async fn manifest<C: GenericClient>(
+    db: &Db<'_, C>,
+    c: &CollectionRow,
+    query: &ObjectQuery,
+) -> Result<Page<ManifestEntry>> {
+    let (rows, more, next) =
+        select_page(db, c, query, None, VersionMatch::Last, Shape::NoBody).await?;
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            Ok(ManifestEntry {
+                id: r.stix_id,
+                date_added: ts_from_us(r.date_added)?,
+                version: r.version,
+                spec_version: r.spec_version,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(Page { items, more, next })
+}
+
+pub(super) async fn versions<C: GenericClient>(
+    db: &Db<'_, C>,
+    c: &CollectionRow,
+    object_id: &str,
+    query: &ObjectQuery,
+) -> Result<Page<VersionEntry>> {
+    let (rows, more, next) = select_page(
+        db,
+        c,
+        query,
+        Some(object_id),
+        VersionMatch::All,
+        Shape::NoBody,
+    )
+    .await?;
+    let items = rows
+        .into_iter()
+        .map(|r| {
+            Ok(VersionEntry {
+                version: r.version,
+                date_added: ts_from_us(r.date_added)?,
+            })
+        })
+        .collect::<Result<_>>()?;
+    Ok(Page { items, more, next })
+}
+
+/// Deletes the selected versions of one object and logs each deletion (TAXII 2.1 §5.7).
+/// The caller holds the write transaction and the log lock.
+pub(super) async fn delete_object<C: GenericClient>(
+    db: &Db<'_, C>,
+    c: &CollectionRow,
+    object_id: &str,
+    query: &ObjectQuery,
+) -> Result<u64> {
+    let mut sql = Sql::default();
+    sql.push("DELETE FROM objects o WHERE ");
+    filter_clause(&mut sql, c, query, Some(object_id), VersionMatch::All);
+    sql.push(" RETURNING o.version, o.date_added, o.sha256");
+    let mut victims = db
+        .query(&sql.text, &sql.params())
+        .await?
+        .iter()
+        .map(|r| {
+            Ok((
+                get::<String>(r, 0)?,
+                get::<i64>(r, 1)?,
+                get::<Vec<u8>>(r, 2)?,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    if victims.is_empty() {
+        return Ok(0);
+    }
+    victims.sort_by_key(|v| v.1);
+    let size: i64 = get(
+        &db.query_one("SELECT coalesce(max(idx) + 1, 0) FROM log_leaves", &[])
+            .await?,
+        0,
+    )?;
+    let mut log = log::Appender::load(db, size as u64).await?;
+    for (version, date_added, sha) in &victims {
+        log.append(
+            LogOp::Delete,
+            &c.collection.id,
+            object_id,
+            version,
+            *date_added,
+            sha,
+        )?;
+    }
+    log.write(db).await?;
+    Ok(victims.len() as u64)
+}
+
+pub(super) async fn save_status<C: GenericClient>(
+    db: &Db<'_, C>,
+    status: &Status,
+    create: bool,
+) -> Result<()> {
+    let body = serde_json::to_string(status)
+        .map_err(|e| StoreError::Invalid(format!("status resource: {e}")))?;
+    if create {
+        db.execute_unique(
+            "INSERT INTO statuses (id, owner, body) VALUES ($1, $2, $3)",
+            &[&status.id, &status.owner, &body],
+            "status",
+            &status.id,
+        )
+        .await?;
+    } else {
+        let n = db
+            .execute(
+                "UPDATE statuses SET owner = $2, body = $3 WHERE id = $1",
+                &[&status.id, &status.owner, &body],
+            )
+            .await?;
+        if n == 0 {
+            return Err(StoreError::not_found("status", &status.id));
+        }
+    }
+    Ok(())
+}
+
+pub(super) async fn status<C: GenericClient>(db: &Db<'_, C>, id: &str) -> Result<Option<Status>> {
+    let Some(r) = db
+        .query_opt("SELECT body FROM statuses WHERE id = $1", &[&id])
+        .await?
+    else {
+        return Ok(None);
+    };
+    let body: String = get(&r, 0)?;
+    serde_json::from_str(&body)
+        .map(Some)
+        .map_err(|e| StoreError::Corrupt(format!("status {id}: {e}")))
+}

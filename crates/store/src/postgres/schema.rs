@@ -1,0 +1,199 @@
+//! The PostgreSQL schema as numbered migrations, applied on open under a session advisory
+//! lock.
+//!
+//! `schema_version` holds one row with the number of the last migration applied. Opening a
+//! store takes the installation's migration lock (`pg_advisory_lock`, a fixed key per
+//! schema) on a dedicated connection, then runs the missing migrations in one transaction:
+//! replicas starting together queue on the lock, the first migrates and the others find
+//! the schema current; a failed migration leaves the database as it was. Migrations are
+//! append-only: never edit one that has shipped.
+//!
+//! The tables mirror the SQLite ones (`sqlite/schema.rs`) with PostgreSQL types. Objects are
+//! keyed by `(collection, date_added)`, the paging order, so a page of a collection of any
+//! size is one range scan of the primary key; text compared as versions uses the `C`
+//! collation so that ordering is by bytes, as on SQLite.
+
+use super::backend;
+use crate::{Result, StoreError};
+
+/// The migrations, in order; migration `n` is `MIGRATIONS[n - 1]`.
+const MIGRATIONS: &[&str] = &[
+    // 1: everything the SQLite schema has at its version 2, and the shared log key.
+    r#"
+CREATE TABLE orgs (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created_us  BIGINT NOT NULL
+);
+CREATE TABLE users (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    org_id      BIGINT NOT NULL REFERENCES orgs(id),
+    admin       BOOLEAN NOT NULL,
+    created_us  BIGINT NOT NULL
+);
+-- Only the SHA-256 of a token's secret is kept (DESIGN.md "Access").
+CREATE TABLE tokens (
+    id          BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id     BIGINT NOT NULL REFERENCES users(id),
+    hash        BYTEA NOT NULL UNIQUE,
+    created_us  BIGINT NOT NULL,
+    revoked     BOOLEAN NOT NULL DEFAULT false
+);
+CREATE INDEX tokens_by_user ON tokens(user_id);
+CREATE TABLE api_roots (
+    name        TEXT PRIMARY KEY,
+    title       TEXT NOT NULL,
+    description TEXT,
+    created_us  BIGINT NOT NULL
+);
+-- `seq` is the compact key objects refer to; `id` the public UUID; `last_date_added` the
+-- high-water mark that keeps date_added strictly increasing.
+CREATE TABLE collections (
+    seq             BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    id              TEXT NOT NULL UNIQUE,
+    api_root        TEXT NOT NULL REFERENCES api_roots(name),
+    title           TEXT NOT NULL,
+    description     TEXT,
+    alias           TEXT,
+    public_read     BOOLEAN NOT NULL,
+    restricted      BOOLEAN NOT NULL,
+    media_types     TEXT NOT NULL,
+    created_us      BIGINT NOT NULL,
+    last_date_added BIGINT NOT NULL DEFAULT 0
+);
+CREATE UNIQUE INDEX collections_alias ON collections(api_root, alias) WHERE alias IS NOT NULL;
+CREATE TABLE org_grants (
+    collection  BIGINT NOT NULL REFERENCES collections(seq),
+    org_id      BIGINT NOT NULL REFERENCES orgs(id),
+    can_read    BOOLEAN NOT NULL,
+    can_write   BOOLEAN NOT NULL,
+    PRIMARY KEY (collection, org_id)
+);
+CREATE TABLE user_grants (
+    collection  BIGINT NOT NULL REFERENCES collections(seq),
+    user_id     BIGINT NOT NULL REFERENCES users(id),
+    can_read    BOOLEAN NOT NULL,
+    can_write   BOOLEAN NOT NULL,
+    PRIMARY KEY (collection, user_id)
+);
+-- One row per stored object version: `version_key` is the fixed-width instant versions
+-- compare by, `version` the text as posted, `date_added` microseconds since the epoch,
+-- `tlp` 0 (CLEAR) .. 4 (RED), `raw` the exact JSON as posted.
+CREATE TABLE objects (
+    collection   BIGINT NOT NULL REFERENCES collections(seq),
+    date_added   BIGINT NOT NULL,
+    stix_id      TEXT COLLATE "C" NOT NULL,
+    type         TEXT COLLATE "C" NOT NULL,
+    version_key  TEXT COLLATE "C" NOT NULL,
+    version      TEXT NOT NULL,
+    spec_version TEXT COLLATE "C" NOT NULL,
+    tlp          INTEGER NOT NULL,
+    revoked      BOOLEAN NOT NULL,
+    sha256       BYTEA NOT NULL,
+    raw          TEXT NOT NULL,
+    -- Paging is a range scan of this key (TAXII 2.1 §3.6); uniqueness enforces "strictly
+    -- increasing" at the storage level too.
+    PRIMARY KEY (collection, date_added)
+);
+-- Versions of one object: first/last/at lookups, duplicates (TAXII 2.1 §3.4.2, §5.4).
+CREATE UNIQUE INDEX objects_by_version ON objects(collection, stix_id, version_key);
+CREATE TABLE statuses (
+    id          TEXT PRIMARY KEY,
+    owner       BIGINT NOT NULL,
+    body        TEXT NOT NULL
+);
+-- Small facts about the installation, e.g. `bootstrapped` once the first start set it up.
+CREATE TABLE meta (
+    key         TEXT PRIMARY KEY,
+    value       TEXT NOT NULL
+);
+-- The transparency log's entries, appended in the same transaction as the writes they
+-- record; `idx` is the zero-based leaf index, `add_object` the commitment of an `add`.
+CREATE TABLE log_leaves (
+    idx         BIGINT PRIMARY KEY,
+    entry       BYTEA NOT NULL,
+    leaf_hash   BYTEA NOT NULL,
+    add_object  BYTEA
+);
+CREATE INDEX log_leaves_by_object ON log_leaves(add_object) WHERE add_object IS NOT NULL;
+-- The hash of every complete subtree (RFC 9162 §2.1.1) at `level`, index `idx`.
+CREATE TABLE log_nodes (
+    level       INTEGER NOT NULL,
+    idx         BIGINT NOT NULL,
+    hash        BYTEA NOT NULL,
+    PRIMARY KEY (level, idx)
+);
+-- Signed C2SP checkpoints published, one per size.
+CREATE TABLE log_checkpoints (
+    size        BIGINT PRIMARY KEY,
+    note        TEXT NOT NULL,
+    created_us  BIGINT NOT NULL
+);
+-- The log's signing key (Go note signer format), shared by all replicas: one row.
+CREATE TABLE log_signing_key (
+    id          INTEGER PRIMARY KEY CHECK (id = 1),
+    skey        TEXT NOT NULL,
+    created_us  BIGINT NOT NULL
+);
+"#,
+];
+
+/// The schema version this build writes.
+pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
+
+/// Applies the missing migrations while holding the session advisory lock `key` on this
+/// connection. Refuses a database written by a newer entente.
+pub(super) async fn migrate(client: &mut tokio_postgres::Client, key: i64) -> Result<()> {
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&key])
+        .await
+        .map_err(backend)?;
+    let out = migrate_locked(client).await;
+    // Closing the session would release it too; unlock explicitly so that the lock's
+    // lifetime does not depend on when the connection task ends.
+    let unlocked = client
+        .execute("SELECT pg_advisory_unlock($1)", &[&key])
+        .await
+        .map_err(backend);
+    out?;
+    unlocked?;
+    Ok(())
+}
+
+async fn migrate_locked(client: &mut tokio_postgres::Client) -> Result<()> {
+    let tx = client.transaction().await.map_err(backend)?;
+    tx.batch_execute("CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL)")
+        .await
+        .map_err(backend)?;
+    let current: i64 = tx
+        .query_opt("SELECT version FROM schema_version", &[])
+        .await
+        .map_err(backend)?
+        .map(|r| r.try_get(0))
+        .transpose()
+        .map_err(backend)?
+        .unwrap_or(0);
+    if current > CURRENT_VERSION {
+        return Err(StoreError::Backend(format!(
+            "database schema version {current} is newer than this entente understands ({CURRENT_VERSION})"
+        )));
+    }
+    if current == CURRENT_VERSION {
+        return Ok(());
+    }
+    for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        tx.batch_execute(sql).await.map_err(backend)?;
+        tracing::info!(version = i + 1, "applied postgres store migration");
+    }
+    tx.execute("DELETE FROM schema_version", &[])
+        .await
+        .map_err(backend)?;
+    tx.execute(
+        "INSERT INTO schema_version (version) VALUES ($1)",
+        &[&CURRENT_VERSION],
+    )
+    .await
+    .map_err(backend)?;
+    tx.commit().await.map_err(backend)
+}
