@@ -18,7 +18,7 @@ fn entente() -> Command {
     clippy::zombie_processes,
     reason = "the child is handed to the caller, which kills and waits for it"
 )]
-fn start(data: &Path) -> (Child, String, String, String) {
+pub(crate) fn start(data: &Path) -> (Child, String, String, String) {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -54,7 +54,13 @@ fn indicator(n: u32) -> String {
     )
 }
 
-fn push(base: &str, token: &str, collection: &str, file: &Path, ids: std::ops::Range<u32>) {
+pub(crate) fn push(
+    base: &str,
+    token: &str,
+    collection: &str,
+    file: &Path,
+    ids: std::ops::Range<u32>,
+) {
     let objects: Vec<String> = ids.map(indicator).collect();
     std::fs::write(
         file,
@@ -231,7 +237,7 @@ fn verify_passes_then_catches_an_edited_object_and_a_wrong_key() {
 }
 
 /// SIGTERM (a clean shutdown, so the database is checkpointed) and wait.
-fn stop(mut child: Child) {
+pub(crate) fn stop(mut child: Child) {
     #[cfg(unix)]
     {
         let _ = Command::new("kill")

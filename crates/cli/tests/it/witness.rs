@@ -172,3 +172,96 @@ fn serve_collects_cosignatures_and_verify_counts_them() {
         let _ = child.wait();
     }
 }
+
+/// `entente witness --log URL --once`: the witness follows a served log by itself (no push
+/// from the log), cosigns it as it grows, and catches a server restarted from a backup that
+/// forgot entries — exit 1, with both checkpoints kept as evidence — also once the log has
+/// grown past the size cosigned.
+#[test]
+fn a_following_witness_cosigns_growth_and_catches_a_restored_backup() {
+    use crate::verify::{push, start, stop};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let backup = dir.path().join("backup");
+    let wdata = dir.path().join("w");
+    let file = dir.path().join("bundle.json");
+    let (child, token, key, base) = start(&data);
+    let shared: String = rusqlite::Connection::open(data.join("entente.sqlite3"))
+        .unwrap()
+        .query_row(
+            "SELECT id FROM collections WHERE title = 'shared'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    let follow = |base: &str| {
+        Command::new(assert_cmd::cargo::cargo_bin("entente"))
+            .args(["witness", "--name", "witness.example/f", "--key", &key])
+            .arg("--data")
+            .arg(&wdata)
+            .args(["--log", base, "--once"])
+            .output()
+            .unwrap()
+    };
+    push(&base, &token, &shared, &file, 1..4);
+    let out = follow(&base);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("cosigned size 3"),
+        "{out:?}"
+    );
+    stop(child);
+    std::fs::create_dir(&backup).unwrap();
+    for f in std::fs::read_dir(&data).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, backup.join(f.file_name().unwrap())).unwrap();
+    }
+
+    let (child, _, _, base) = start(&data);
+    push(&base, &token, &shared, &file, 4..8);
+    let out = follow(&base);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("cosigned size 7"),
+        "{out:?}"
+    );
+    let out = follow(&base);
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("unchanged at size 7"),
+        "{out:?}"
+    );
+    stop(child);
+
+    // Restarted from the backup: the log forgot 4 entries the witness cosigned.
+    for f in std::fs::read_dir(&backup).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, data.join(f.file_name().unwrap())).unwrap();
+    }
+    for stale in ["entente.sqlite3-wal", "entente.sqlite3-shm"] {
+        if !backup.join(stale).exists() {
+            let _ = std::fs::remove_file(data.join(stale));
+        }
+    }
+    let (child, _, _, base) = start(&data);
+    let out = follow(&base);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("inconsistent") && stderr.contains("tree of 3 entries"),
+        "{stderr}"
+    );
+    // Grown past what was cosigned, it is still another history.
+    push(&base, &token, &shared, &file, 20..26);
+    let out = follow(&base);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let evidence: Vec<_> = std::fs::read_dir(wdata.join("evidence"))
+        .unwrap()
+        .map(|e| std::fs::read_to_string(e.unwrap().path()).unwrap())
+        .collect();
+    assert_eq!(evidence.len(), 2, "one evidence file per inconsistent poll");
+    assert!(
+        evidence.iter().all(|e| e.contains("\n7\n")),
+        "the evidence keeps the cosigned checkpoint of size 7: {evidence:?}"
+    );
+    stop(child);
+}
