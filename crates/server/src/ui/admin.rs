@@ -121,7 +121,7 @@ async fn overview_page(
             section.card.secret aria-labelledby="secret-heading" {
                 h2 #secret-heading { "New token for " (user) }
                 p { "Copy it now: it is shown only this once. The server keeps only its hash." }
-                pre.note { code #token-secret { (secret) } }
+                div.pattern { code #token-secret { (secret) } }
                 button.secondary type="button" data-copy="token-secret" hidden { "Copy" }
             }
         }
@@ -135,13 +135,13 @@ async fn overview_page(
         h2 #orgs { "Organizations" }
         div.table-wrap {
             table.orgs {
-                thead { tr { th scope="col" { "Name" } th scope="col" { "Users" } th scope="col" { "Created" } } }
+                thead { tr { th scope="col" { "Name" } th.num scope="col" { "Users" } th.wide scope="col" { "Created" } } }
                 tbody {
                     @for o in &orgs {
                         tr {
                             td { (o.name) }
                             td.num { (users.iter().filter(|u| u.org_id == o.id).count()) }
-                            td { (layout::time(&o.created.to_string())) }
+                            td.wide { (layout::time(&o.created.to_string())) }
                         }
                     }
                 }
@@ -156,14 +156,14 @@ async fn overview_page(
         h2 #users { "Users" }
         div.table-wrap {
             table.users {
-                thead { tr { th scope="col" { "Name" } th scope="col" { "Organization" } th scope="col" { "Role" } th scope="col" { "Created" } } }
+                thead { tr { th scope="col" { "Name" } th scope="col" { "Organization" } th scope="col" { "Role" } th.wide scope="col" { "Created" } } }
                 tbody {
                     @for u in &users {
                         tr {
                             td { (u.name) }
                             td { (u.org_name) }
                             td { @if u.admin { strong { "administrator" } } @else { "member" } }
-                            td { (layout::time(&u.created.to_string())) }
+                            td.wide { (layout::time(&u.created.to_string())) }
                         }
                     }
                 }
@@ -185,13 +185,13 @@ async fn overview_page(
         h2 #tokens { "API tokens" }
         div.table-wrap {
             table.tokens {
-                thead { tr { th scope="col" { "Id" } th scope="col" { "User" } th scope="col" { "Created" } th scope="col" { "State" } } }
+                thead { tr { th scope="col" { "Id" } th scope="col" { "User" } th.wide scope="col" { "Created" } th scope="col" { "State" } } }
                 tbody {
                     @for t in &tokens {
                         tr {
                             td.num { (t.id) }
                             td { (t.user_name) }
-                            td { (layout::time(&t.created.to_string())) }
+                            td.wide { (layout::time(&t.created.to_string())) }
                             td {
                                 @if t.revoked {
                                     span.muted { "revoked" }
@@ -249,9 +249,9 @@ async fn overview_page(
             div {
                 label for="col-kind" { "Kind" }
                 select #col-kind name="kind" {
-                    option value="orgs" selected { "Granted to organizations (up to TLP:AMBER+STRICT)" }
-                    option value="public" { "Public read (TLP:CLEAR only)" }
-                    option value="restricted" { "Restricted: named users (up to TLP:RED)" }
+                    option value="orgs" selected { "Organizations (to AMBER+STRICT)" }
+                    option value="public" { "Public read (CLEAR only)" }
+                    option value="restricted" { "Restricted users (to RED)" }
                 }
             }
             button type="submit" { "Create collection" }

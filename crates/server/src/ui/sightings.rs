@@ -313,7 +313,7 @@ async fn lookup(
 
 /// The link to an object's page in the UI.
 fn object_href(collection: &str, id: &str) -> String {
-    format!("/ui/collections/{collection}/objects/{id}")
+    format!("/ui/c/{collection}/o/{id}")
 }
 
 fn time_cell(t: Option<Timestamp>) -> Markup {
