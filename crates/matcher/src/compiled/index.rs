@@ -21,8 +21,9 @@
 //! proposals only; the evaluator decides.
 
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
-use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
+use hashbrown::{DefaultHashBuilder, HashMap};
 
+use super::flat::{FlatBuilder, FlatTable};
 use super::key::{self, Key, KeyRef, Kinds, Mode};
 use crate::net::Net;
 use crate::observation::Observation;
@@ -155,28 +156,14 @@ struct TextIndex {
     postings: Vec<Postings>,
 }
 
-struct EqEntry {
-    pid: u32,
-    key: Key,
-    postings: Postings,
-}
-
-struct CidrEntry {
-    pid: u32,
-    v6: bool,
-    prefix: u8,
-    addr: u128,
-    postings: Postings,
-}
-
 /// Collects probes; [`Builder::finish`] makes the [`Index`].
 pub(crate) struct Builder {
     sigs: HashMap<Sig, u32>,
     paths: Vec<PathInfo>,
     texts: Vec<TextBuild>,
     types: HashMap<Box<str>, Vec<u32>>,
-    eq: HashTable<EqEntry>,
-    cidr: HashTable<CidrEntry>,
+    eq: FlatBuilder,
+    cidr: FlatBuilder,
     hasher: DefaultHashBuilder,
 }
 
@@ -212,8 +199,8 @@ impl Builder {
             paths: Vec::new(),
             texts: Vec::new(),
             types: HashMap::new(),
-            eq: HashTable::new(),
-            cidr: HashTable::new(),
+            eq: FlatBuilder::default(),
+            cidr: FlatBuilder::default(),
             hasher: DefaultHashBuilder::default(),
         }
     }
@@ -265,23 +252,7 @@ impl Builder {
                     _ => {}
                 }
                 let h = key::hash_key(&self.hasher, pid, k.as_ref());
-                let hasher = &self.hasher;
-                match self.eq.entry(
-                    h,
-                    |e| e.pid == pid && e.key == k,
-                    |e| key::hash_key(hasher, e.pid, e.key.as_ref()),
-                ) {
-                    hashbrown::hash_table::Entry::Occupied(mut o) => {
-                        o.get_mut().postings.push(posting)
-                    }
-                    hashbrown::hash_table::Entry::Vacant(v) => {
-                        v.insert(EqEntry {
-                            pid,
-                            key: k,
-                            postings: Postings::One(posting),
-                        });
-                    }
-                }
+                self.eq.push(h, posting);
             }
             Probe::Cidr(v6, prefix, addr) => {
                 let slot = match info
@@ -299,25 +270,7 @@ impl Builder {
                 let top = top16(v6, addr);
                 info.cidr_lens[slot].2[top / 64] |= 1 << (top % 64);
                 let h = hash_cidr(&self.hasher, pid, v6, prefix, addr);
-                let hasher = &self.hasher;
-                match self.cidr.entry(
-                    h,
-                    |e| e.pid == pid && e.v6 == v6 && e.prefix == prefix && e.addr == addr,
-                    |e| hash_cidr(hasher, e.pid, e.v6, e.prefix, e.addr),
-                ) {
-                    hashbrown::hash_table::Entry::Occupied(mut o) => {
-                        o.get_mut().postings.push(posting)
-                    }
-                    hashbrown::hash_table::Entry::Vacant(v) => {
-                        v.insert(CidrEntry {
-                            pid,
-                            v6,
-                            prefix,
-                            addr,
-                            postings: Postings::One(posting),
-                        });
-                    }
-                }
+                self.cidr.push(h, posting);
             }
             Probe::Text(lit) => {
                 let t = &mut self.texts[pid as usize];
@@ -361,24 +314,14 @@ impl Builder {
                 }
             }
         }
-        for e in self.eq.iter_mut() {
-            if let Postings::Many(v) = &mut e.postings {
-                v.shrink_to_fit();
-            }
-        }
         for info in &mut self.paths {
             info.cidr_lens.sort_unstable_by_key(|(f, l, _)| (*f, *l));
         }
-        self.eq
-            .shrink_to_fit(|e| key::hash_key(&self.hasher, e.pid, e.key.as_ref()));
-        let hasher = &self.hasher;
-        self.cidr
-            .shrink_to_fit(|e| hash_cidr(hasher, e.pid, e.v6, e.prefix, e.addr));
         let index = Index {
             paths: self.paths,
             types: self.types,
-            eq: self.eq,
-            cidr: self.cidr,
+            eq: self.eq.finish(),
+            cidr: self.cidr.finish(),
             hasher: self.hasher,
         };
         (index, unindexed)
@@ -389,8 +332,8 @@ impl Builder {
 pub(crate) struct Index {
     paths: Vec<PathInfo>,
     types: HashMap<Box<str>, Vec<u32>>,
-    eq: HashTable<EqEntry>,
-    cidr: HashTable<CidrEntry>,
+    eq: FlatTable,
+    cidr: FlatTable,
     hasher: DefaultHashBuilder,
 }
 
@@ -437,9 +380,7 @@ impl Index {
             key::of_value(val, info.mode, info.kinds, &mut |k: KeyRef<'_>| {
                 count.lookups += 1;
                 let h = key::hash_key(&self.hasher, pid, k);
-                if let Some(e) = self.eq.find(h, |e| e.pid == pid && e.key.as_ref() == k) {
-                    out.extend_from_slice(e.postings.slice());
-                }
+                out.extend_from_slice(self.eq.get(h));
             });
         }
         if !info.cidr_lens.is_empty()
@@ -458,11 +399,7 @@ impl Index {
                 }
                 count.lookups += 1;
                 let h = hash_cidr(&self.hasher, pid, v6, len, m);
-                if let Some(e) = self.cidr.find(h, |e| {
-                    e.pid == pid && e.v6 == v6 && e.prefix == len && e.addr == m
-                }) {
-                    out.extend_from_slice(e.postings.slice());
-                }
+                out.extend_from_slice(self.cidr.get(h));
             }
         }
         if let Some(t) = &info.text {
@@ -513,14 +450,7 @@ impl Index {
     /// Approximate heap bytes of the index (tables, keys, postings; automata by their own
     /// estimate).
     pub fn heap_bytes(&self) -> usize {
-        let mut n = self.eq.capacity() * (std::mem::size_of::<EqEntry>() + 1)
-            + self.cidr.capacity() * (std::mem::size_of::<CidrEntry>() + 1);
-        for e in &self.eq {
-            n += e.key.heap_bytes() + e.postings.heap_bytes();
-        }
-        for e in &self.cidr {
-            n += e.postings.heap_bytes();
-        }
+        let mut n = self.eq.heap_bytes() + self.cidr.heap_bytes();
         for p in &self.paths {
             if let Some(t) = &p.text {
                 n += t.ac.memory_usage() + t.postings.capacity() * std::mem::size_of::<Postings>();

@@ -69,15 +69,6 @@ impl Key {
             Key::Ip(v6, a) => KeyRef::Ip(*v6, *a),
         }
     }
-
-    /// Heap bytes owned by the key (for the memory estimate).
-    pub fn heap_bytes(&self) -> usize {
-        match self {
-            Key::Text(s) => s.len(),
-            Key::Octets(b) => b.len(),
-            _ => 0,
-        }
-    }
 }
 
 /// Hashes a path id and a key; owned and borrowed keys hash alike.

@@ -110,6 +110,7 @@
 //! `examples/compile_rss.rs`.
 
 mod anchor;
+mod flat;
 mod index;
 mod indicator;
 mod key;
