@@ -872,6 +872,7 @@ fn render(
             }
             @if let Some(r) = report {
                 (report_view(r))
+                h2 { "Push more" }
             }
             section.push-forms.cards {
                 form.push.card method="post" action="/ui/push" {
@@ -930,6 +931,33 @@ fn format_select(id: &str) -> Markup {
     }
 }
 
+/// The lines of a pretty-printed object, each with the rules (or messages) of the
+/// findings whose pointer starts at that line's top-level property, so the error stands
+/// next to the offending property.
+fn annotate<'t>(text: &'t str, found: &[Problem]) -> Vec<(&'t str, Vec<String>)> {
+    let keyed: Vec<(String, String)> = found
+        .iter()
+        .filter_map(|p| {
+            // RFC 6901 §4: the first reference token, unescaped.
+            let token = p.pointer.strip_prefix('/')?.split('/').next()?;
+            let key = token.replace("~1", "/").replace("~0", "~");
+            let quoted = serde_json::to_string(&key).ok()?;
+            let mark = p.rule.clone().unwrap_or_else(|| p.message.clone());
+            Some((format!("  {quoted}:"), mark))
+        })
+        .collect();
+    text.lines()
+        .map(|line| {
+            let marks = keyed
+                .iter()
+                .filter(|(prefix, _)| line.starts_with(prefix.as_str()))
+                .map(|(_, mark)| mark.clone())
+                .collect();
+            (line, marks)
+        })
+        .collect()
+}
+
 fn report_view(r: &Report) -> Markup {
     let added = r.count(|o| *o == Outcome::Added);
     let duplicate = r.count(|o| *o == Outcome::Duplicate);
@@ -957,30 +985,38 @@ fn report_view(r: &Report) -> Markup {
             }
             @if !refused.is_empty() {
                 h3 { "Refused" }
-                ol.push-refused.cards {
-                    @for item in &refused {
-                        li.card.refused {
-                            div.item-head {
-                                strong.error { "Refused: " (item.label) }
-                                @if !item.id.is_empty() { br; code.id { (item.id) } }
-                            }
-                            @if let Outcome::Refused(found) = &item.outcome {
-                                ul.problems {
-                                    @for p in found {
-                                        li.problem {
-                                            code.pointer {
-                                                @if p.pointer.is_empty() { "(object)" } @else { (p.pointer) }
-                                            }
-                                            " " span.message { (p.message) }
-                                            @if let Some(rule) = &p.rule {
-                                                " " span.rule.muted { "[" (rule) "]" }
-                                            }
+                @for item in &refused {
+                    details.raw.refused open {
+                        summary {
+                            span.error { "Refused: " (item.label) }
+                            @if !item.id.is_empty() { " " code.id { (item.id) } }
+                        }
+                        @if let Outcome::Refused(found) = &item.outcome {
+                            ul.problems {
+                                @for p in found {
+                                    li.problem {
+                                        code.pointer {
+                                            @if p.pointer.is_empty() { "(object)" } @else { (p.pointer) }
+                                        }
+                                        " " span.message { (p.message) }
+                                        @if let Some(rule) = &p.rule {
+                                            " " span.rule.muted { "[" (rule) "]" }
                                         }
                                     }
                                 }
                             }
                             @if !item.text.is_empty() {
-                                pre.note.excerpt { code { (item.text) } }
+                                pre.note.excerpt {
+                                    code {
+                                        @for (line, marks) in annotate(&item.text, found) {
+                                            @if marks.is_empty() {
+                                                (line) "\n"
+                                            } @else {
+                                                span.error { (line) "  ◀ " (marks.join(", ")) } "\n"
+                                            }
+                                        }
+                                    }
+                                }
                             }
                         }
                     }
@@ -1136,6 +1172,29 @@ mod tests {
         assert_eq!(tlp.len(), 1);
         assert_eq!(tlp[0].rule, None);
         assert_eq!(problems("", "x: y [z]")[0].message, "x: y [z]");
+    }
+
+    #[test]
+    fn findings_mark_their_property_lines() {
+        let text = "{\n  \"type\": \"indicator\",\n  \"a/b\": 1,\n  \"valid_until\": \"2020\"\n}";
+        let found = problems(
+            "indicator--1",
+            "indicator--1: /valid_until: must be later [valid-until-after-valid-from]; \
+             indicator--1: /a~1b: odd [custom-property-name]; indicator--1: : whole [x-y]",
+        );
+        let lines = annotate(text, &found);
+        let marked: Vec<(&str, Vec<String>)> =
+            lines.into_iter().filter(|(_, m)| !m.is_empty()).collect();
+        assert_eq!(
+            marked,
+            vec![
+                ("  \"a/b\": 1,", vec!["custom-property-name".to_owned()]),
+                (
+                    "  \"valid_until\": \"2020\"",
+                    vec!["valid-until-after-valid-from".to_owned()]
+                ),
+            ]
+        );
     }
 
     #[test]

@@ -385,9 +385,11 @@ fn render(
                             @for (i, p) in g.partners.iter().enumerate() {
                                 tr {
                                     @if i == 0 {
-                                        th scope="rowgroup" rowspan=(g.partners.len()) {
+                                        // A td, not a row header: the table's header
+                                        // style (small capitals) would garble ids.
+                                        td.sighted rowspan=(g.partners.len()) {
                                             (reference(&g.target, known))
-                                            div.total { "total " (g.total()) }
+                                            div.total.muted { "total " (g.total()) }
                                         }
                                     }
                                     td data-label="Partner" {
