@@ -36,6 +36,8 @@ pub enum Command {
     Pull(crate::commands::pull::Args),
     /// Hunt Zeek, Suricata EVE, STIX or NDJSON telemetry for indicators; alerts and sightings
     Hunt(crate::commands::hunt::Args),
+    /// Export plain-observable indicators for Zeek Intel, Suricata datasets, CSV or STIX
+    Export(crate::commands::export::Args),
     /// Check a server's transparency log: signed checkpoint, consistency, objects' inclusion
     Verify(crate::commands::verify::Args),
     /// Run a C2SP tlog-witness that cosigns transparency-log checkpoints

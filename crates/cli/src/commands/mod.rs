@@ -1,6 +1,7 @@
 //! One module per subcommand; `run` dispatches and maps outcomes to exit codes.
 
 pub mod admin;
+pub mod export;
 pub mod hunt;
 pub mod local;
 pub mod pattern;
@@ -26,6 +27,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Push(args) => push::run(args),
         Command::Pull(args) => pull::run(args),
         Command::Hunt(args) => hunt::run(args),
+        Command::Export(args) => export::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Witness(args) => witness::run(args),
     }

@@ -1,6 +1,7 @@
 //! Integration tests of the `entente` binary: one test binary, one module per command.
 
 mod admin;
+mod export;
 mod hunt;
 mod pattern_check;
 mod pattern_match;
