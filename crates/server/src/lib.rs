@@ -33,6 +33,7 @@ pub mod negotiate;
 pub mod response;
 pub mod routes;
 pub mod state;
+pub mod ui;
 pub mod witness;
 
 use std::future::Future;
@@ -97,7 +98,9 @@ pub fn router(state: AppState) -> Router {
         .with_state(state.clone())
         // The transparency log's routes (C2SP tlog-tiles and JSON proofs) sit outside the
         // TAXII `Accept` check: C2SP clients do not speak TAXII media types.
-        .merge(routes::log::router(state))
+        .merge(routes::log::router(state.clone()))
+        // The web UI (`/ui/`): HTML for browsers, outside the TAXII `Accept` check too.
+        .merge(ui::router(state))
 }
 
 /// Serves [`router`] on `listener` until `shutdown` resolves, then stops accepting and

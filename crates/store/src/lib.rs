@@ -81,6 +81,13 @@ impl StoreError {
     }
 }
 
+/// The error of a [`Store`] method a backend does not implement yet.
+fn unsupported(method: &str) -> StoreError {
+    StoreError::Backend(format!(
+        "this storage backend does not implement {method} yet"
+    ))
+}
+
 /// Result alias of this crate.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -208,6 +215,47 @@ pub trait Store: Send + Sync + 'static {
         object_id: &str,
         query: &ObjectQuery,
     ) -> Result<u64>;
+
+    // ----- reading for people (the web UI) -----
+
+    /// The newest visible version of each object matching `query` (types, TLP levels,
+    /// producer, time added, full text), newest date_added first, filtered by
+    /// `query.max_tlp` before paging; [`StoreError::Invalid`] for a malformed `next`.
+    ///
+    /// Every backend should implement the three methods of this section; the default
+    /// refuses, so a backend in progress still builds (and the UI shows the failure).
+    async fn search_objects(
+        &self,
+        collection_id: &str,
+        query: &SearchQuery,
+    ) -> Result<Page<StoredObject>> {
+        let _ = (collection_id, query);
+        Err(unsupported("search_objects"))
+    }
+    /// The newest visible version of each object of the collection that refers to
+    /// `stix_id` through `source_ref`, `target_ref`, `sighting_of_ref`, `object_refs`,
+    /// `where_sighted_refs` or `observed_data_refs` (relationships, sightings, reports,
+    /// ...), newest first, at most `limit`, none above `max_tlp`.
+    async fn objects_referencing(
+        &self,
+        collection_id: &str,
+        stix_id: &str,
+        max_tlp: TlpLevel,
+        limit: usize,
+    ) -> Result<Vec<StoredObject>> {
+        let _ = (collection_id, stix_id, max_tlp, limit);
+        Err(unsupported("objects_referencing"))
+    }
+    /// How many object versions at or below `max_tlp` the collection holds, and when the
+    /// last of them was added.
+    async fn collection_stats(
+        &self,
+        collection_id: &str,
+        max_tlp: TlpLevel,
+    ) -> Result<CollectionStats> {
+        let _ = (collection_id, max_tlp);
+        Err(unsupported("collection_stats"))
+    }
 
     // ----- status resources -----
 

@@ -535,3 +535,57 @@ pub struct LogLeaf {
     /// RFC 9162 §2.1.1 leaf hash of `entry`: SHA-256(0x00 ‖ entry).
     pub leaf_hash: [u8; 32],
 }
+
+/// Filters and paging of [`Store::search_objects`](crate::Store::search_objects), the
+/// UI's object list: the newest version of each object the reader may see, newest
+/// date_added first, narrowed by the filters (all of them hold at once).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchQuery {
+    /// Only these STIX types (empty: all).
+    pub types: Vec<String>,
+    /// Only these TLP levels (empty: all the reader may see).
+    pub tlp: Vec<TlpLevel>,
+    /// Only objects whose `created_by_ref` is this identity id.
+    pub producer: Option<String>,
+    /// Only versions added strictly after this instant.
+    pub added_after: Option<Timestamp>,
+    /// Only versions added strictly before this instant.
+    pub added_before: Option<Timestamp>,
+    /// Full-text search over names (or an SCO's `value`), descriptions and indicator
+    /// patterns: every word must occur (a word matches as a prefix); punctuation separates
+    /// words, so `198.51.100.1` finds that address in a pattern.
+    pub text: Option<String>,
+    /// Page size (the caller bounds it).
+    pub limit: usize,
+    /// The `next` token of the previous page (from [`Page::next`]); keyset paging, so every
+    /// page costs the same however deep.
+    pub next: Option<String>,
+    /// The reader's audience ([`Access::max_tlp`]); filtered in the query, before paging.
+    pub max_tlp: TlpLevel,
+}
+
+impl Default for SearchQuery {
+    fn default() -> Self {
+        SearchQuery {
+            types: Vec::new(),
+            tlp: Vec::new(),
+            producer: None,
+            added_after: None,
+            added_before: None,
+            text: None,
+            limit: 50,
+            next: None,
+            max_tlp: TlpLevel::Clear,
+        }
+    }
+}
+
+/// What a reader may see of a collection's size, from
+/// [`Store::collection_stats`](crate::Store::collection_stats).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CollectionStats {
+    /// Object versions at or below the reader's TLP audience.
+    pub versions: u64,
+    /// The latest date_added among them (`None`: none visible).
+    pub last_added: Option<Timestamp>,
+}

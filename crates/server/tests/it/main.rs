@@ -12,6 +12,7 @@ mod log;
 mod negotiation;
 mod paging;
 mod routes;
+mod ui;
 mod witness;
 
 use std::sync::Arc;

@@ -27,6 +27,7 @@ mod accounts;
 mod log;
 mod objects;
 pub mod schema;
+pub mod search;
 
 use crate::bootstrap::BootstrapSpec;
 use crate::types::*;
@@ -498,6 +499,47 @@ impl Store for SqliteStore {
         self.write(move |c| {
             let row = accounts::require_collection(c, &id)?;
             objects::delete_object(c, &row, &oid, &q)
+        })
+        .await
+    }
+
+    async fn search_objects(
+        &self,
+        collection_id: &str,
+        query: &SearchQuery,
+    ) -> Result<Page<StoredObject>> {
+        let (id, q) = (collection_id.to_owned(), query.clone());
+        self.read(move |c| {
+            let row = accounts::require_collection(c, &id)?;
+            search::search_objects(c, &row, &q)
+        })
+        .await
+    }
+
+    async fn objects_referencing(
+        &self,
+        collection_id: &str,
+        stix_id: &str,
+        max_tlp: crate::TlpLevel,
+        limit: usize,
+    ) -> Result<Vec<StoredObject>> {
+        let (id, sid) = (collection_id.to_owned(), stix_id.to_owned());
+        self.read(move |c| {
+            let row = accounts::require_collection(c, &id)?;
+            search::objects_referencing(c, &row, &sid, max_tlp, limit)
+        })
+        .await
+    }
+
+    async fn collection_stats(
+        &self,
+        collection_id: &str,
+        max_tlp: crate::TlpLevel,
+    ) -> Result<CollectionStats> {
+        let id = collection_id.to_owned();
+        self.read(move |c| {
+            let row = accounts::require_collection(c, &id)?;
+            search::collection_stats(c, &row, max_tlp)
         })
         .await
     }

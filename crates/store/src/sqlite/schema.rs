@@ -130,6 +130,65 @@ CREATE TABLE log_checkpoints (
     created_us  INTEGER NOT NULL
 );
 "#,
+    // 3: what the web UI reads (`sqlite/search.rs`): the producer as a column, indexes for
+    // filtered lists, a full-text index and the references between objects. Both are kept
+    // by triggers, so they change in the same transaction as the objects, whichever code
+    // path writes them.
+    r#"
+ALTER TABLE objects ADD COLUMN created_by TEXT GENERATED ALWAYS AS
+    (CASE WHEN json_valid(raw) THEN json_extract(raw, '$.created_by_ref') END) VIRTUAL;
+-- The UI's copies of `type` and `tlp`, indexed under their own names so these indexes
+-- serve only the UI's queries and never change the plans of the TAXII pages (which must
+-- stay range scans of objects_by_date).
+ALTER TABLE objects ADD COLUMN ui_type TEXT GENERATED ALWAYS AS (type) VIRTUAL;
+ALTER TABLE objects ADD COLUMN ui_tlp INTEGER GENERATED ALWAYS AS (tlp) VIRTUAL;
+CREATE INDEX objects_ui_by_type ON objects(collection, ui_type, date_added);
+CREATE INDEX objects_ui_by_tlp ON objects(collection, ui_tlp, date_added);
+CREATE INDEX objects_by_producer ON objects(collection, created_by, date_added)
+    WHERE created_by IS NOT NULL;
+-- Names (or an SCO's value), descriptions and patterns; contentless, the text is in `raw`.
+CREATE VIRTUAL TABLE objects_fts USING fts5(
+    name, description, pattern, content='', contentless_delete=1, tokenize='unicode61'
+);
+-- `obj` (an objects rowid) refers to STIX id `ref`.
+CREATE TABLE object_refs (
+    ref         TEXT NOT NULL,
+    obj         INTEGER NOT NULL,
+    PRIMARY KEY (ref, obj)
+) WITHOUT ROWID;
+CREATE INDEX object_refs_by_obj ON object_refs(obj);
+CREATE TRIGGER objects_index_insert AFTER INSERT ON objects WHEN json_valid(new.raw) BEGIN
+    INSERT INTO objects_fts (rowid, name, description, pattern) VALUES (
+        new.rowid,
+        coalesce(json_extract(new.raw, '$.name'), json_extract(new.raw, '$.value')),
+        json_extract(new.raw, '$.description'),
+        json_extract(new.raw, '$.pattern'));
+    INSERT OR IGNORE INTO object_refs (ref, obj)
+        SELECT p.value, new.rowid FROM json_each(new.raw) AS p
+        WHERE p.key IN ('source_ref', 'target_ref', 'sighting_of_ref') AND p.type = 'text';
+    INSERT OR IGNORE INTO object_refs (ref, obj)
+        SELECT e.value, new.rowid FROM json_each(new.raw) AS p, json_each(p.value) AS e
+        WHERE p.key IN ('object_refs', 'where_sighted_refs', 'observed_data_refs')
+          AND p.type = 'array' AND e.type = 'text';
+END;
+CREATE TRIGGER objects_index_delete AFTER DELETE ON objects BEGIN
+    DELETE FROM objects_fts WHERE rowid = old.rowid;
+    DELETE FROM object_refs WHERE obj = old.rowid;
+END;
+INSERT INTO objects_fts (rowid, name, description, pattern)
+    SELECT rowid,
+        coalesce(json_extract(raw, '$.name'), json_extract(raw, '$.value')),
+        json_extract(raw, '$.description'), json_extract(raw, '$.pattern')
+    FROM objects WHERE json_valid(raw);
+INSERT OR IGNORE INTO object_refs (ref, obj)
+    SELECT p.value, o.rowid FROM objects AS o, json_each(o.raw) AS p
+    WHERE json_valid(o.raw) AND p.key IN ('source_ref', 'target_ref', 'sighting_of_ref')
+      AND p.type = 'text';
+INSERT OR IGNORE INTO object_refs (ref, obj)
+    SELECT e.value, o.rowid FROM objects AS o, json_each(o.raw) AS p, json_each(p.value) AS e
+    WHERE json_valid(o.raw) AND p.key IN ('object_refs', 'where_sighted_refs', 'observed_data_refs')
+      AND p.type = 'array' AND e.type = 'text';
+"#,
 ];
 
 /// The schema version this build writes.

@@ -1,0 +1,221 @@
+//! What the web UI reads on SQLite: filtered and full-text object lists, references between
+//! objects, and per-collection counts.
+//!
+//! The indexes behind them come from schema migration 3: a virtual `created_by` column with
+//! its index, `(collection, ui_type | ui_tlp, date_added)` indexes (over generated copies
+//! of `type` and `tlp`, so the TAXII queries' plans do not change), the FTS5 table `objects_fts`
+//! and the `object_refs` table. Triggers on `objects` maintain the last two, so they change
+//! in the same transaction as the objects, and the write path (`objects.rs`) does not know
+//! about them.
+//!
+//! Lists page by keyset on date_added, newest first (`date_added < last`), never `OFFSET`:
+//! every page is one range scan of an index, however deep. Every query filters by the
+//! reader's TLP audience in SQL before `LIMIT`, like `query_objects`, so what a reader may
+//! not see is neither listed, counted, nor drawn.
+
+use rusqlite::types::Value;
+use rusqlite::{Connection, params, params_from_iter};
+
+use super::accounts::CollectionRow;
+use super::{backend, ts_from_us};
+use crate::keys::{decode_next, encode_next, floor_micros, tlp_from_int, tlp_to_int};
+use crate::types::*;
+use crate::{Result, StoreError};
+use stix::TlpLevel;
+
+/// Longest search text accepted, in bytes.
+pub const MAX_TEXT: usize = 512;
+/// Most words of a search text.
+pub const MAX_WORDS: usize = 16;
+
+/// The columns every query here selects, in [`row`]'s order.
+const COLUMNS: &str =
+    "o.stix_id, o.type, o.version, o.date_added, o.spec_version, o.raw, o.tlp, o.revoked";
+
+/// "No newer version of this object is visible to the reader": the newest visible
+/// version stands for the object. `?` is the reader's TLP level.
+const NEWEST_VISIBLE: &str = " AND NOT EXISTS (SELECT 1 FROM objects n WHERE n.collection = o.collection AND n.stix_id = o.stix_id AND n.version_key > o.version_key AND n.tlp <= ?)";
+
+/// One selected row: id, type, version, date_added, spec_version, raw, tlp, revoked.
+type RowTuple = (String, String, String, i64, String, String, i64, bool);
+
+fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowTuple> {
+    Ok((
+        r.get(0)?,
+        r.get(1)?,
+        r.get(2)?,
+        r.get(3)?,
+        r.get(4)?,
+        r.get(5)?,
+        r.get(6)?,
+        r.get(7)?,
+    ))
+}
+
+fn stored(
+    (id, type_name, version, date_added, spec_version, raw, tlp, revoked): RowTuple,
+) -> Result<StoredObject> {
+    Ok(StoredObject {
+        id,
+        type_name,
+        version,
+        date_added: ts_from_us(date_added)?,
+        spec_version,
+        raw_json: raw,
+        tlp: tlp_from_int(tlp)?,
+        revoked,
+    })
+}
+
+/// Turns what a person typed into an FTS5 query: each word (split on whitespace) quoted as
+/// a phrase, so FTS5 operators and column filters typed by the user are plain text, and
+/// matched as a prefix; all words must occur. `None` when nothing searchable remains.
+pub fn fts_query(text: &str) -> Result<Option<String>> {
+    if text.len() > MAX_TEXT {
+        return Err(StoreError::Invalid(format!(
+            "search text longer than {MAX_TEXT} bytes"
+        )));
+    }
+    let words: Vec<String> = text
+        .split_whitespace()
+        // A word without a letter or digit has no tokens and would be an empty phrase.
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .take(MAX_WORDS)
+        .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
+        .collect();
+    Ok((!words.is_empty()).then(|| words.join(" ")))
+}
+
+/// [`crate::Store::search_objects`].
+pub(super) fn search_objects(
+    conn: &Connection,
+    c: &CollectionRow,
+    q: &SearchQuery,
+) -> Result<Page<StoredObject>> {
+    let max = tlp_to_int(q.max_tlp);
+    let mut sql = format!("SELECT {COLUMNS} FROM objects o WHERE o.collection = ? AND o.tlp <= ?");
+    let mut args: Vec<Value> = vec![Value::Integer(c.seq), Value::Integer(max)];
+    if !q.types.is_empty() {
+        sql.push_str(" AND o.ui_type IN (");
+        sql.push_str(&vec!["?"; q.types.len()].join(","));
+        sql.push(')');
+        args.extend(q.types.iter().map(|t| Value::Text(t.clone())));
+    }
+    if !q.tlp.is_empty() {
+        sql.push_str(" AND o.ui_tlp IN (");
+        sql.push_str(&vec!["?"; q.tlp.len()].join(","));
+        sql.push(')');
+        args.extend(q.tlp.iter().map(|t| Value::Integer(tlp_to_int(*t))));
+    }
+    if let Some(p) = &q.producer {
+        sql.push_str(" AND o.created_by = ?");
+        args.push(Value::Text(p.clone()));
+    }
+    if let Some(t) = &q.added_after {
+        sql.push_str(" AND o.date_added > ?");
+        args.push(Value::Integer(floor_micros(t)));
+    }
+    if let Some(t) = &q.added_before {
+        sql.push_str(" AND o.date_added < ?");
+        args.push(Value::Integer(floor_micros(t)));
+    }
+    if let Some(next) = &q.next {
+        sql.push_str(" AND o.date_added < ?");
+        args.push(Value::Integer(decode_next(next)?));
+    }
+    if let Some(m) = q.text.as_deref().map(fts_query).transpose()?.flatten() {
+        sql.push_str(" AND o.rowid IN (SELECT rowid FROM objects_fts WHERE objects_fts MATCH ?)");
+        args.push(Value::Text(m));
+    }
+    sql.push_str(NEWEST_VISIBLE);
+    args.push(Value::Integer(max));
+    let limit = q.limit.max(1);
+    sql.push_str(" ORDER BY o.date_added DESC LIMIT ?");
+    args.push(Value::Integer(limit as i64 + 1));
+    let mut stmt = conn.prepare(&sql).map_err(backend)?;
+    let rows = stmt
+        .query_map(params_from_iter(args), row)
+        .map_err(backend)?;
+    let mut items = Vec::with_capacity(limit + 1);
+    for r in rows {
+        items.push(r.map_err(backend)?);
+    }
+    let more = items.len() > limit;
+    items.truncate(limit);
+    let next = if more {
+        items.last().map(|r| encode_next(r.3))
+    } else {
+        None
+    };
+    Ok(Page {
+        items: items.into_iter().map(stored).collect::<Result<_>>()?,
+        more,
+        next,
+    })
+}
+
+/// [`crate::Store::objects_referencing`].
+pub(super) fn objects_referencing(
+    conn: &Connection,
+    c: &CollectionRow,
+    stix_id: &str,
+    max_tlp: TlpLevel,
+    limit: usize,
+) -> Result<Vec<StoredObject>> {
+    let max = tlp_to_int(max_tlp);
+    let sql = format!(
+        "SELECT {COLUMNS} FROM object_refs r JOIN objects o ON o.rowid = r.obj
+         WHERE r.ref = ? AND o.collection = ? AND o.tlp <= ?{NEWEST_VISIBLE}
+         ORDER BY o.date_added DESC LIMIT ?"
+    );
+    let mut stmt = conn.prepare_cached(&sql).map_err(backend)?;
+    let rows = stmt
+        .query_map(params![stix_id, c.seq, max, max, limit as i64], row)
+        .map_err(backend)?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push(stored(r.map_err(backend)?)?);
+    }
+    Ok(out)
+}
+
+/// [`crate::Store::collection_stats`].
+pub(super) fn collection_stats(
+    conn: &Connection,
+    c: &CollectionRow,
+    max_tlp: TlpLevel,
+) -> Result<CollectionStats> {
+    let (versions, last): (i64, Option<i64>) = conn
+        .prepare_cached(
+            "SELECT count(*), max(date_added) FROM objects WHERE collection = ?1 AND ui_tlp <= ?2",
+        )
+        .map_err(backend)?
+        .query_row(params![c.seq, tlp_to_int(max_tlp)], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .map_err(backend)?;
+    Ok(CollectionStats {
+        versions: u64::try_from(versions).unwrap_or(0),
+        last_added: last.map(ts_from_us).transpose()?,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_text_becomes_quoted_prefix_phrases() {
+        assert_eq!(
+            fts_query("APT28 198.51.100.1").expect("short"),
+            Some("\"APT28\"* \"198.51.100.1\"*".into())
+        );
+        // FTS5 syntax typed by the user stays text.
+        assert_eq!(
+            fts_query("name:x OR \"y").expect("short"),
+            Some("\"name:x\"* \"OR\"* \"\"\"y\"*".into())
+        );
+        assert_eq!(fts_query("  -- ... ").expect("short"), None);
+        assert!(fts_query(&"a".repeat(MAX_TEXT + 1)).is_err());
+    }
+}

@@ -1,0 +1,174 @@
+"""`entente export suricata-dataset` checked by Suricata itself.
+
+Suricata (7, from Debian; `.ci/run` installs it and sets ENTENTE_SURICATA) loads the
+exported directory: every rule must load, and every dataset must load exactly as many
+records as its list file has lines (`suricata -T -vvvv` logs "loaded N records" per set).
+Then Suricata reads a packet capture made here (a DNS query for an exported domain, a UDP
+packet to an exported address) and must raise the two alerts of the exported rules.
+
+Inputs: the `sensors` crate's golden input (every value kind) and indicators built from
+maltrail trails of the shared data set.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import struct
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import INTEROP_DIR
+
+GOLDEN_INPUT = INTEROP_DIR.parent / "crates/sensors/tests/golden/input.json"
+SID_BASE = 1980000
+DATASETS = {
+    # list file -> (dataset name, type) for the sets the rules do not load themselves
+    "ipv4.lst": ("entente-ipv4", "ipv4"),
+    "ipv6.lst": ("entente-ipv6", "ip"),
+    "md5.lst": ("entente-md5", "md5"),
+    "sha256.lst": ("entente-sha256", "sha256"),
+}
+
+
+@pytest.fixture(scope="module")
+def suricata() -> str:
+    path = os.environ.get("ENTENTE_SURICATA", "")
+    if not path or not os.access(path, os.X_OK):
+        pytest.fail("ENTENTE_SURICATA must name the suricata binary (.ci/run installs it)", pytrace=False)
+    return path
+
+
+def _lit(s: str) -> str:
+    return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+def _maltrail_bundle(shared: Path, out: Path) -> tuple[Path, str, str]:
+    """Indicators from two maltrail trail files; returns the file, a domain and an IP."""
+    objects = []
+    domain = ip = ""
+    for family in ("1312.txt", "sinkhole_certpl.txt", "bianlian.txt"):
+        text = (shared / "data/maltrail/static/malware" / family).read_text()
+        for n, line in enumerate(text.splitlines()):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if "://" in line:
+                pattern = f"[url:value = {_lit(line)}]"
+            elif re.fullmatch(r"\d+\.\d+\.\d+\.\d+", line):
+                pattern = f"[ipv4-addr:value = {_lit(line)}]"
+                ip = ip or line
+            elif ":" in line or "/" in line:
+                continue
+            else:
+                pattern = f"[domain-name:value = {_lit(line)}]"
+                domain = domain or line.lower()
+            objects.append({
+                "type": "indicator", "spec_version": "2.1",
+                "id": f"indicator--{len(objects):08x}-0000-4000-8000-{n:012x}",
+                "created": "2025-01-01T00:00:00Z", "modified": "2025-01-01T00:00:00Z",
+                "name": family.removesuffix(".txt"), "pattern": pattern, "pattern_type": "stix",
+                "valid_from": "2025-01-01T00:00:00Z",
+            })
+    path = out / "maltrail.json"
+    path.write_text(json.dumps({"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000001",
+                                "objects": objects}))
+    assert domain and ip
+    return path, domain, ip
+
+
+def _export(entente, source: Path, out: Path) -> None:
+    r = entente("export", "suricata-dataset", "--file", source, "--out", out, "--sid-base", SID_BASE)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith("exported "), r.stdout
+
+
+def _suricata_args(suricata: str, d: Path, logdir: Path) -> list[str]:
+    args = [suricata, "-c", "/etc/suricata/suricata.yaml", "-S", str(d / "entente.rules"),
+            "--set", f"default-rule-path={d}", "-l", str(logdir), "--init-errors-fatal"]
+    for file, (name, kind) in DATASETS.items():
+        args += ["--set", f"datasets.{name}.type={kind}", "--set", f"datasets.{name}.load={d / file}"]
+    return args
+
+
+@pytest.mark.parametrize("source", ["golden", "maltrail"])
+def test_suricata_loads_every_rule_and_record(entente, shared_dir, suricata, tmp_path, source):
+    if source == "golden":
+        src = GOLDEN_INPUT
+    else:
+        src, _, _ = _maltrail_bundle(shared_dir, tmp_path)
+    d = tmp_path / "suricata"
+    _export(entente, src, d)
+    logdir = tmp_path / "log"
+    logdir.mkdir()
+    r = subprocess.run([*_suricata_args(suricata, d, logdir), "-T", "-vvvv"],
+                       capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    log = r.stdout + r.stderr
+    assert r.returncode == 0, log[-3000:]
+    rules = [l for l in (d / "entente.rules").read_text().splitlines() if l.startswith("alert ")]
+    m = re.search(r"(\d+) rules successfully loaded, (\d+) rules failed", log)
+    assert m, log[-3000:]
+    assert (int(m.group(1)), int(m.group(2))) == (len(rules), 0)
+    loaded = {name: int(n) for name, n in re.findall(r"dataset: (entente-[\w-]+) loaded (\d+) records", log)}
+    for lst in sorted(d.glob("*.lst")):
+        if lst.name == "sha1.lst":
+            continue  # no dataset type; only the filesha1 rule reads it
+        name = "entente-" + lst.stem
+        lines = len(lst.read_text().splitlines())
+        assert loaded.get(name) == lines, (name, loaded, lines)
+
+
+def _ipv4_udp(src: str, dst: str, sport: int, dport: int, payload: bytes) -> bytes:
+    udp = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
+    header = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(udp), 1, 0, 64, 17, 0,
+                         bytes(map(int, src.split("."))), bytes(map(int, dst.split("."))))
+    total = sum(struct.unpack("!10H", header))
+    while total >> 16:
+        total = (total & 0xFFFF) + (total >> 16)
+    header = header[:10] + struct.pack("!H", ~total & 0xFFFF) + header[12:]
+    ether = b"\x02\x00\x00\x00\x00\x02" + b"\x02\x00\x00\x00\x00\x01" + b"\x08\x00"
+    return ether + header + udp
+
+
+def _dns_query(name: str) -> bytes:
+    qname = b"".join(bytes([len(p)]) + p.encode() for p in name.split(".")) + b"\x00"
+    return struct.pack("!HHHHHH", 0x1234, 0x0100, 1, 0, 0, 0) + qname + struct.pack("!HH", 1, 1)
+
+
+def _pcap(path: Path, packets: list[bytes]) -> None:
+    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
+    for i, p in enumerate(packets):
+        out += struct.pack("<IIII", 1_700_000_000 + i, 0, len(p), len(p)) + p
+    path.write_bytes(out)
+
+
+def test_suricata_alerts_on_exported_values(entente, shared_dir, suricata, tmp_path):
+    src, domain, ip = _maltrail_bundle(shared_dir, tmp_path)
+    d = tmp_path / "suricata"
+    _export(entente, src, d)
+    pcap = tmp_path / "traffic.pcap"
+    _pcap(pcap, [
+        _ipv4_udp("10.0.0.5", "10.0.0.53", 40000, 53, _dns_query(domain)),
+        _ipv4_udp("10.0.0.5", ip, 40001, 9999, b"hello"),
+        _ipv4_udp("10.0.0.5", "10.0.0.53", 40002, 53, _dns_query("not-listed.example")),
+    ])
+    logdir = tmp_path / "log"
+    logdir.mkdir()
+    r = subprocess.run([*_suricata_args(suricata, d, logdir), "-r", str(pcap), "-k", "none",
+                        "--runmode", "single"],
+                       capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+    assert r.returncode == 0, (r.stdout + r.stderr)[-3000:]
+    alerts = []
+    for line in (logdir / "eve.json").read_text().splitlines():
+        event = json.loads(line)
+        if event.get("event_type") == "alert":
+            alerts.append(event)
+    sids = sorted({a["alert"]["signature_id"] for a in alerts})
+    dns = [a for a in alerts if a["alert"]["signature_id"] == SID_BASE + 1]
+    assert len(dns) == 1, sids
+    assert dns[0]["dest_ip"] == "10.0.0.53" and dns[0]["src_port"] == 40000
+    to_ip = [a for a in alerts if a["alert"]["signature_id"] >= SID_BASE + 100]
+    assert [a["dest_ip"] for a in to_ip] == [ip], sids
