@@ -42,6 +42,8 @@ pub enum Command {
     Verify(crate::commands::verify::Args),
     /// Run a C2SP tlog-witness that cosigns transparency-log checkpoints
     Witness(crate::commands::witness::Args),
+    /// Copy TAXII 2.1 collections into a local or remote collection, incrementally
+    Sync(crate::commands::sync::Args),
 }
 
 /// Logs go to stderr through `tracing`; quiet (warnings only) unless asked.

@@ -10,7 +10,8 @@
 //! `next` tokens (§3.5).
 //!
 //! What it is not: an HTTP server (that is the `server` crate) or a store (no SQL here).
-//! The async client lives in `client`, which is the only module doing I/O.
+//! The async client lives in `client`, which is the only module doing I/O; [`sync`] is
+//! what an incremental sync remembers between runs (its caller keeps the file).
 //!
 //! Tests: unit tests beside each module; the server's integration tests exercise the same
 //! types over HTTP.
@@ -27,6 +28,7 @@ pub mod manifest;
 pub mod media;
 pub mod paging;
 pub mod status;
+pub mod sync;
 pub mod versions;
 
 pub use api_root::ApiRoot;

@@ -10,6 +10,7 @@ pub mod pull;
 pub mod push;
 pub mod remote;
 pub mod serve;
+pub mod sync;
 pub mod validate;
 pub mod verify;
 pub mod witness;
@@ -30,5 +31,6 @@ pub fn run(command: Command) -> ExitCode {
         Command::Export(args) => export::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Witness(args) => witness::run(args),
+        Command::Sync(args) => sync::run(args),
     }
 }

@@ -249,17 +249,15 @@ async fn open_log(
 ) -> Result<Session> {
     let verifier = Ed25519Verifier::from_vkey(key.trim())
         .map_err(|e| anyhow::anyhow!("--key is not a verifier key: {e}"))?;
+    let trust = Trust::Key(verifier);
     let base = base_url(&remote.server);
-    let http = reqwest::Client::builder()
-        .timeout(std::time::Duration::from_secs(remote.timeout.max(1)))
-        .build()
-        .context("cannot create the HTTP client")?;
+    let http = http_client(remote.timeout)?;
 
     // 1. The checkpoint and its signature (C2SP signed-note, tlog-checkpoint), and the
     // witnesses' cosignatures (C2SP tlog-cosignature) when asked for.
-    let (current, note) = fetch_checkpoint(&http, &base, &verifier).await?;
-    if !witnesses.is_empty() {
-        check_quorum(&note, &verifier, &witnesses, quorum)?;
+    let (current, note) = fetch_checkpoint(&http, &base, &trust).await?;
+    if let (Trust::Key(verifier), false) = (&trust, witnesses.is_empty()) {
+        check_quorum(&note, verifier, &witnesses, quorum)?;
     }
 
     // 2. Consistency with the last checkpoint seen (RFC 9162 §2.1.4).
@@ -268,16 +266,12 @@ async fn open_log(
         None => default_state(&current.origin)?,
     };
     let seen = match std::fs::read(&state) {
-        Ok(bytes) => Some(
-            tlog::open_checkpoint(&bytes, &[&verifier])
-                .map(|(c, _)| c)
-                .map_err(|e| {
-                    anyhow::anyhow!(
-                        "state file {} does not hold a checkpoint of this log: {e}",
-                        state.display()
-                    )
-                })?,
-        ),
+        Ok(bytes) => Some(trust.open(&bytes).map_err(|e| {
+            anyhow::anyhow!(
+                "state file {} does not hold a checkpoint of this log: the checkpoint {e}",
+                state.display()
+            )
+        })?),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(e).with_context(|| format!("reading {}", state.display())),
     };
@@ -295,7 +289,7 @@ async fn open_log(
         log: Log {
             http,
             base,
-            verifier,
+            trust,
             checkpoint: current,
             note,
             witnesses,
@@ -307,33 +301,125 @@ async fn open_log(
     })
 }
 
-/// Fetches `/log/checkpoint` and checks its signature and origin.
+/// The HTTP client of the log's routes: plain GETs with a whole-request timeout.
+fn http_client(timeout_secs: u64) -> Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(timeout_secs.max(1)))
+        .build()
+        .context("cannot create the HTTP client")
+}
+
+/// Fetches `/log/checkpoint` and checks its signature and origin (with a key), or its
+/// origin and key id (pinned on first use).
 async fn fetch_checkpoint(
     http: &reqwest::Client,
     base: &str,
-    verifier: &Ed25519Verifier,
+    trust: &Trust,
 ) -> Result<(Checkpoint, Vec<u8>)> {
     let url = format!("{base}/log/checkpoint");
     let (status, note) = get(http, &url, None).await?;
     if status != 200 {
         bail!("GET {url}: HTTP {status}");
     }
-    let checkpoint = match tlog::open_checkpoint(&note, &[verifier]) {
-        Ok((c, _)) => c,
-        Err(e) => {
-            return fail(format!(
-                "bad signature: the checkpoint from {url} does not verify with the key: {e}"
-            ));
-        }
-    };
-    if checkpoint.origin != verifier.name() {
-        return fail(format!(
-            "bad signature: checkpoint origin {:?} is not the key's name {:?}",
-            checkpoint.origin,
-            verifier.name()
-        ));
-    }
+    let checkpoint = trust
+        .open(&note)
+        .map_err(|e| Failure(format!("bad signature: the checkpoint from {url} {e}")))?;
     Ok((checkpoint, note))
+}
+
+/// Whose signature a checkpoint must carry.
+pub(crate) enum Trust {
+    /// The log's verifier key: every checkpoint's signature is checked with it.
+    Key(Ed25519Verifier),
+    /// Trust on first use, for a reader without the key: signatures cannot be checked, but
+    /// every checkpoint must name this origin and carry a signature line of this key id, the
+    /// ones seen first, and extend the checkpoints seen before (consistency proofs need no
+    /// key).
+    Pinned {
+        /// The log's origin (its key's name).
+        origin: String,
+        /// The C2SP signed-note key id of the log's key.
+        key_id: u32,
+    },
+}
+
+impl Trust {
+    /// The pin of a checkpoint note seen for the first time: its origin and the key id of
+    /// the signature line named after it.
+    pub(crate) fn first_use(note: &[u8]) -> Result<Trust> {
+        let parsed = tlog::Note::parse(note).map_err(|e| {
+            Failure(format!(
+                "bad signature: the checkpoint is not a signed note: {e}"
+            ))
+        })?;
+        let checkpoint = Checkpoint::parse(&parsed.text)
+            .map_err(|e| Failure(format!("bad signature: not a checkpoint: {e}")))?;
+        let Some(sig) = parsed
+            .signatures
+            .iter()
+            .find(|s| s.name == checkpoint.origin)
+        else {
+            return fail(format!(
+                "bad signature: the checkpoint of {:?} has no signature of its origin",
+                checkpoint.origin
+            ));
+        };
+        Ok(Trust::Pinned {
+            origin: checkpoint.origin,
+            key_id: sig.key_id,
+        })
+    }
+
+    /// The checkpoint in `note` if it passes; otherwise why not (after "the checkpoint ").
+    fn open(&self, note: &[u8]) -> std::result::Result<Checkpoint, String> {
+        match self {
+            Trust::Key(verifier) => {
+                let checkpoint = tlog::open_checkpoint(note, &[verifier])
+                    .map(|(c, _)| c)
+                    .map_err(|e| format!("does not verify with the key: {e}"))?;
+                if checkpoint.origin != verifier.name() {
+                    return Err(format!(
+                        "names origin {:?}, not the key's name {:?}",
+                        checkpoint.origin,
+                        verifier.name()
+                    ));
+                }
+                Ok(checkpoint)
+            }
+            Trust::Pinned { origin, key_id } => {
+                let parsed =
+                    tlog::Note::parse(note).map_err(|e| format!("is not a signed note: {e}"))?;
+                let checkpoint =
+                    Checkpoint::parse(&parsed.text).map_err(|e| format!("is not one: {e}"))?;
+                if checkpoint.origin != *origin {
+                    return Err(format!(
+                        "names origin {:?}, not {origin:?} trusted on first use",
+                        checkpoint.origin
+                    ));
+                }
+                if !parsed
+                    .signatures
+                    .iter()
+                    .any(|s| s.name == *origin && s.key_id == *key_id)
+                {
+                    return Err(format!(
+                        "is not signed by key id {key_id:08x} trusted on first use (the log's key changed)"
+                    ));
+                }
+                Ok(checkpoint)
+            }
+        }
+    }
+
+    /// How a summary names it.
+    pub(crate) fn describe(&self) -> String {
+        match self {
+            Trust::Key(v) => format!("key {}", v.name()),
+            Trust::Pinned { origin, key_id } => {
+                format!("{origin} key id {key_id:08x} trusted on first use")
+            }
+        }
+    }
 }
 
 /// Fails unless at least `quorum` (default: all) of the witness keys validly cosigned the
@@ -383,10 +469,10 @@ fn check_quorum(
 }
 
 /// The log being checked and the newest checkpoint verified so far.
-struct Log {
+pub(crate) struct Log {
     http: reqwest::Client,
     base: String,
-    verifier: Ed25519Verifier,
+    trust: Trust,
     checkpoint: Checkpoint,
     note: Vec<u8>,
     /// Witness keys and quorum every checkpoint moved to must meet, as the first did.
@@ -407,9 +493,9 @@ impl Log {
                 return Ok(true);
             }
             tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
-            let (next, note) = fetch_checkpoint(&self.http, &self.base, &self.verifier).await?;
-            if !self.witnesses.is_empty() {
-                check_quorum(&note, &self.verifier, &self.witnesses, self.quorum)?;
+            let (next, note) = fetch_checkpoint(&self.http, &self.base, &self.trust).await?;
+            if let (Trust::Key(verifier), false) = (&self.trust, self.witnesses.is_empty()) {
+                check_quorum(&note, verifier, &self.witnesses, self.quorum)?;
             }
             check_consistent(&self.http, &self.base, &self.checkpoint, &next).await?;
             (self.checkpoint, self.note) = (next, note);
@@ -509,8 +595,6 @@ async fn check_objects(
     c: &taxii::client::CollectionRef,
     objects: &[Box<serde_json::value::RawValue>],
 ) -> Result<Vec<Held>> {
-    let (http, base) = (&log.http.clone(), log.base.clone());
-    let mut held_now = Vec::new();
     let all = Filter {
         versions: vec!["all".into()],
         ..Filter::default()
@@ -537,104 +621,171 @@ async fn check_objects(
         Some(t) if !t.is_empty() => Some(t),
         _ => None,
     };
-    for raw in objects {
-        let text = raw.get();
-        let v: serde_json::Value = serde_json::from_str(text).context("an object is not JSON")?;
-        let id = v["id"]
-            .as_str()
-            .context("an object without an id")?
-            .to_owned();
-        // The version the log commits to: `modified`, else `created`, else (objects with
-        // neither) the one version the manifest lists.
-        let version = match v["modified"].as_str().or(v["created"].as_str()) {
-            Some(t) => t.to_owned(),
-            None => match versions_of.get(&id).map(Vec::as_slice) {
-                Some([only]) => only.clone(),
-                _ => {
-                    return fail(format!(
-                        "missing object: {id} has no single version in the manifest"
-                    ));
-                }
-            },
-        };
-        let Some(date_added) = added.get(&(id.clone(), version.clone())) else {
-            return fail(format!(
-                "missing object: {id} version {version} is not in the manifest"
-            ));
-        };
-        let entry = tlog::entry_bytes(
-            tlog::LogOp::Add,
-            &c.id,
-            &id,
-            &version,
-            date_added,
-            text.as_bytes(),
-        );
-        let mut url = reqwest::Url::parse(&format!("{base}/log/lookup")).context("server URL")?;
-        url.query_pairs_mut()
-            .append_pair("collection", &c.id)
-            .append_pair("id", &id)
-            .append_pair("version", &version);
-        let (status, body) = get(http, url.as_str(), token.as_deref()).await?;
-        if status == 404 {
-            return fail(format!(
-                "missing object: {id} version {version} has no entry in the log"
-            ));
+    log.check_entries(token.as_deref(), &c.id, objects, &added, &versions_of)
+        .await
+}
+
+impl Log {
+    /// Steps 1 and 2 for `entente sync`: the log at `base` (a server URL without
+    /// `/taxii2/`), its checkpoint checked with `trust`, and consistent with `seen` (a note
+    /// kept by the caller), if any.
+    pub(crate) async fn open(
+        base: &str,
+        timeout_secs: u64,
+        trust: Trust,
+        seen: Option<&[u8]>,
+    ) -> Result<Log> {
+        let http = http_client(timeout_secs)?;
+        let base = base_url(base);
+        let (current, note) = fetch_checkpoint(&http, &base, &trust).await?;
+        if let Some(seen) = seen {
+            let old = trust
+                .open(seen)
+                .map_err(|e| anyhow::anyhow!("the checkpoint kept in the sync state {e}"))?;
+            check_consistent(&http, &base, &old, &current).await?;
         }
-        if status != 200 {
-            bail!("GET {url}: HTTP {status}");
-        }
-        let found: serde_json::Value =
-            serde_json::from_slice(&body).context("lookup answer is not JSON")?;
-        let index = found["index"]
-            .as_u64()
-            .context("lookup answer without an index")?;
-        let logged = found["entry"]
-            .as_str()
-            .context("lookup answer without an entry")?;
-        if logged.as_bytes() != entry.as_slice() {
-            return fail(format!(
-                "altered object: {id} version {version} differs from what the log recorded at index {index}\n  logged:     {logged}\n  recomputed: {}",
-                String::from_utf8_lossy(&entry)
-            ));
-        }
-        if !log.cover(index).await? {
-            return fail(format!(
-                "missing object: {id} version {version} (index {index}) is not in the checkpoint of size {}",
-                log.checkpoint.size
-            ));
-        }
-        let checkpoint = &log.checkpoint;
-        let url = format!(
-            "{base}/log/proof/inclusion?index={index}&size={}",
-            checkpoint.size
-        );
-        let proof = proof_hashes(&get_json(http, &url, None).await?)?;
-        if let Err(e) = tlog::verify_inclusion(
-            &tlog::leaf_hash(&entry),
-            index,
-            checkpoint.size,
-            &proof,
-            &checkpoint.root,
-        ) {
-            return fail(format!(
-                "altered log: the entry of {id} version {version} at index {index} is not in the signed tree ({e})"
-            ));
-        }
-        held_now.push(Held {
-            collection: c.id.clone(),
-            id,
-            version,
-            index,
-            entry: logged.to_owned(),
-        });
+        Ok(Log {
+            http,
+            base,
+            trust,
+            checkpoint: current,
+            note,
+            witnesses: Vec::new(),
+            quorum: None,
+        })
     }
-    Ok(held_now)
+
+    /// The signed note of the newest checkpoint checked, to keep for the next run.
+    pub(crate) fn note(&self) -> &[u8] {
+        &self.note
+    }
+
+    /// How the checkpoints were checked, for a summary.
+    pub(crate) fn trust(&self) -> &Trust {
+        &self.trust
+    }
+
+    /// The newest checkpoint checked.
+    pub(crate) fn checkpoint(&self) -> &Checkpoint {
+        &self.checkpoint
+    }
+
+    /// Step 3 for `objects` of collection `collection_id`: each one's entry, recomputed
+    /// with the `date_added` the manifest gave (`added`, by id and version; `versions_of`
+    /// for objects with no version of their own), must be the one the log recorded, and
+    /// its inclusion proof must verify against a checkpoint. Returns the versions checked.
+    pub(crate) async fn check_entries(
+        &mut self,
+        token: Option<&str>,
+        collection_id: &str,
+        objects: &[Box<serde_json::value::RawValue>],
+        added: &HashMap<(String, String), String>,
+        versions_of: &HashMap<String, Vec<String>>,
+    ) -> Result<Vec<Held>> {
+        let log = self;
+        let (http, base) = (&log.http.clone(), log.base.clone());
+        let mut held_now = Vec::new();
+        for raw in objects {
+            let text = raw.get();
+            let v: serde_json::Value =
+                serde_json::from_str(text).context("an object is not JSON")?;
+            let id = v["id"]
+                .as_str()
+                .context("an object without an id")?
+                .to_owned();
+            // The version the log commits to: `modified`, else `created`, else (objects with
+            // neither) the one version the manifest lists.
+            let version = match v["modified"].as_str().or(v["created"].as_str()) {
+                Some(t) => t.to_owned(),
+                None => match versions_of.get(&id).map(Vec::as_slice) {
+                    Some([only]) => only.clone(),
+                    _ => {
+                        return fail(format!(
+                            "missing object: {id} has no single version in the manifest"
+                        ));
+                    }
+                },
+            };
+            let Some(date_added) = added.get(&(id.clone(), version.clone())) else {
+                return fail(format!(
+                    "missing object: {id} version {version} is not in the manifest"
+                ));
+            };
+            let entry = tlog::entry_bytes(
+                tlog::LogOp::Add,
+                collection_id,
+                &id,
+                &version,
+                date_added,
+                text.as_bytes(),
+            );
+            let mut url =
+                reqwest::Url::parse(&format!("{base}/log/lookup")).context("server URL")?;
+            url.query_pairs_mut()
+                .append_pair("collection", collection_id)
+                .append_pair("id", &id)
+                .append_pair("version", &version);
+            let (status, body) = get(http, url.as_str(), token).await?;
+            if status == 404 {
+                return fail(format!(
+                    "missing object: {id} version {version} has no entry in the log"
+                ));
+            }
+            if status != 200 {
+                bail!("GET {url}: HTTP {status}");
+            }
+            let found: serde_json::Value =
+                serde_json::from_slice(&body).context("lookup answer is not JSON")?;
+            let index = found["index"]
+                .as_u64()
+                .context("lookup answer without an index")?;
+            let logged = found["entry"]
+                .as_str()
+                .context("lookup answer without an entry")?;
+            if logged.as_bytes() != entry.as_slice() {
+                return fail(format!(
+                    "altered object: {id} version {version} differs from what the log recorded at index {index}\n  logged:     {logged}\n  recomputed: {}",
+                    String::from_utf8_lossy(&entry)
+                ));
+            }
+            if !log.cover(index).await? {
+                return fail(format!(
+                    "missing object: {id} version {version} (index {index}) is not in the checkpoint of size {}",
+                    log.checkpoint.size
+                ));
+            }
+            let checkpoint = &log.checkpoint;
+            let url = format!(
+                "{base}/log/proof/inclusion?index={index}&size={}",
+                checkpoint.size
+            );
+            let proof = proof_hashes(&get_json(http, &url, None).await?)?;
+            if let Err(e) = tlog::verify_inclusion(
+                &tlog::leaf_hash(&entry),
+                index,
+                checkpoint.size,
+                &proof,
+                &checkpoint.root,
+            ) {
+                return fail(format!(
+                    "altered log: the entry of {id} version {version} at index {index} is not in the signed tree ({e})"
+                ));
+            }
+            held_now.push(Held {
+                collection: collection_id.to_owned(),
+                id,
+                version,
+                index,
+                entry: logged.to_owned(),
+            });
+        }
+        Ok(held_now)
+    }
 }
 
 /// An object version this reader verified once, remembered to catch a silent withdrawal.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-struct Held {
+pub(crate) struct Held {
     collection: String,
     id: String,
     version: String,
