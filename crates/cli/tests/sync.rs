@@ -2,7 +2,8 @@
 //! pass fetches nothing, a lost state re-fetches but creates nothing, a sync racing a
 //! writer copies every version exactly once (into a data directory and through TAXII into
 //! another server), and a source whose log does not hold what it serves (an object altered
-//! in its database, a wrong key) is refused with nothing of the failing page stored.
+//! in its database, a wrong key) is refused with nothing of the failing page stored;
+//! `--watch` keeps passing until SIGINT stops it with success.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -354,4 +355,73 @@ fn a_log_that_does_not_hold_the_objects_is_refused() {
         [3, 3, 0, 0]
     );
     assert_eq!(target.versions(), source.versions());
+}
+
+#[test]
+fn watch_keeps_syncing_until_interrupted() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("sync.json");
+    let source = Server::start(&dir.path().join("a"));
+    let target = Server::start(&dir.path().join("b"));
+    source.push(dir.path(), &indicators(1..4));
+    let mut child = entente()
+        .args([
+            "sync",
+            "--from",
+            &source.base,
+            "--from-token",
+            &source.token,
+        ])
+        .args([
+            "--from-collection",
+            &source.shared,
+            "--collection",
+            &target.shared,
+        ])
+        .arg("--data")
+        .arg(&target.data)
+        .arg("--state")
+        .arg(&state)
+        .args(["--watch", "1"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            if tx.send(line.unwrap()).is_err() {
+                break;
+            }
+        }
+    });
+    let wait_for = |created: &str| loop {
+        let line = rx
+            .recv_timeout(std::time::Duration::from_secs(60))
+            .expect("a pass line within a minute");
+        if line.contains(created) {
+            return;
+        }
+    };
+    wait_for("fetched 3, created 3,");
+    source.push(dir.path(), &indicators(4..6));
+    wait_for("fetched 2, created 2,");
+    assert_eq!(target.versions(), source.versions());
+
+    // SIGINT stops it between passes, with success.
+    let out = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(std::time::Instant::now() < deadline, "sync did not stop");
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_eq!(status.code(), Some(0), "{status:?}");
 }
