@@ -1,10 +1,13 @@
-"""`entente export suricata-dataset` checked by Suricata itself.
+"""`entente export` checked by the sensors' own software: Suricata and a Zeek log parser.
 
 Suricata (7, from Debian; `.ci/run` installs it and sets ENTENTE_SURICATA) loads the
 exported directory: every rule must load, and every dataset must load exactly as many
 records as its list file has lines (`suricata -T -vvvv` logs "loaded N records" per set).
 Then Suricata reads a packet capture made here (a DNS query for an exported domain, a UDP
 packet to an exported address) and must raise the two alerts of the exported rules.
+
+The Zeek Intel output is read back with `parsezeeklogs` (a Zeek TSV parser from PyPI, pinned
+in requirements.txt): every exported value comes back with its Intel type, escapes decoded.
 
 Inputs: the `sensors` crate's golden input (every value kind) and indicators built from
 maltrail trails of the shared data set.
@@ -20,6 +23,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from parsezeeklogs import read_zeek
 
 from conftest import INTEROP_DIR
 
@@ -46,10 +50,12 @@ def _lit(s: str) -> str:
     return "'" + s.replace("\\", "\\\\").replace("'", "\\'") + "'"
 
 
-def _maltrail_bundle(shared: Path, out: Path) -> tuple[Path, str, str]:
-    """Indicators from two maltrail trail files; returns the file, a domain and an IP."""
+def _maltrail_bundle(shared: Path, out: Path) -> tuple[Path, str, str, set[tuple[str, str]]]:
+    """Indicators from three maltrail trail files; returns the file, a domain, an IP, and
+    the (Zeek indicator, Intel type) pairs an export must hold."""
     objects = []
     domain = ip = ""
+    zeek: set[tuple[str, str]] = set()
     for family in ("1312.txt", "sinkhole_certpl.txt", "bianlian.txt"):
         text = (shared / "data/maltrail/static/malware" / family).read_text()
         for n, line in enumerate(text.splitlines()):
@@ -58,14 +64,17 @@ def _maltrail_bundle(shared: Path, out: Path) -> tuple[Path, str, str]:
                 continue
             if "://" in line:
                 pattern = f"[url:value = {_lit(line)}]"
+                zeek.add((line.split("://", 1)[1].split("#", 1)[0], "Intel::URL"))
             elif re.fullmatch(r"\d+\.\d+\.\d+\.\d+", line):
                 pattern = f"[ipv4-addr:value = {_lit(line)}]"
                 ip = ip or line
+                zeek.add((line, "Intel::ADDR"))
             elif ":" in line or "/" in line:
                 continue
             else:
                 pattern = f"[domain-name:value = {_lit(line)}]"
                 domain = domain or line.lower()
+                zeek.add((line.lower().rstrip("."), "Intel::DOMAIN"))
             objects.append({
                 "type": "indicator", "spec_version": "2.1",
                 "id": f"indicator--{len(objects):08x}-0000-4000-8000-{n:012x}",
@@ -77,7 +86,7 @@ def _maltrail_bundle(shared: Path, out: Path) -> tuple[Path, str, str]:
     path.write_text(json.dumps({"type": "bundle", "id": "bundle--00000000-0000-4000-8000-000000000001",
                                 "objects": objects}))
     assert domain and ip
-    return path, domain, ip
+    return path, domain, ip, zeek
 
 
 def _export(entente, source: Path, out: Path) -> None:
@@ -99,7 +108,7 @@ def test_suricata_loads_every_rule_and_record(entente, shared_dir, suricata, tmp
     if source == "golden":
         src = GOLDEN_INPUT
     else:
-        src, _, _ = _maltrail_bundle(shared_dir, tmp_path)
+        src, _, _, _ = _maltrail_bundle(shared_dir, tmp_path)
     d = tmp_path / "suricata"
     _export(entente, src, d)
     logdir = tmp_path / "log"
@@ -146,7 +155,7 @@ def _pcap(path: Path, packets: list[bytes]) -> None:
 
 
 def test_suricata_alerts_on_exported_values(entente, shared_dir, suricata, tmp_path):
-    src, domain, ip = _maltrail_bundle(shared_dir, tmp_path)
+    src, domain, ip, _ = _maltrail_bundle(shared_dir, tmp_path)
     d = tmp_path / "suricata"
     _export(entente, src, d)
     pcap = tmp_path / "traffic.pcap"
@@ -172,3 +181,24 @@ def test_suricata_alerts_on_exported_values(entente, shared_dir, suricata, tmp_p
     assert dns[0]["dest_ip"] == "10.0.0.53" and dns[0]["src_port"] == 40000
     to_ip = [a for a in alerts if a["alert"]["signature_id"] >= SID_BASE + 100]
     assert [a["dest_ip"] for a in to_ip] == [ip], sids
+
+
+def test_zeek_intel_reads_back_with_a_zeek_parser(entente, shared_dir, tmp_path):
+    src, _, _, expected = _maltrail_bundle(shared_dir, tmp_path)
+    out = tmp_path / "intel.dat"
+    r = entente("export", "zeek-intel", "--file", src, "--out", out)
+    assert r.returncode == 0, r.stderr
+    records = list(read_zeek(out))
+    assert {(rec["indicator"], rec["indicator_type"]) for rec in records} == expected
+    # One line per exported value of each indicator (one value may come from several).
+    values = int(re.match(r"exported (\d+) values", r.stdout).group(1))
+    assert len(records) == values
+    assert {rec["meta.desc"] for rec in records} == {"1312", "sinkhole_certpl", "bianlian"}
+
+    golden = tmp_path / "golden.dat"
+    r = entente("export", "zeek-intel", "--file", GOLDEN_INPUT, "--out", golden)
+    assert r.returncode == 0, r.stderr
+    by_desc = {rec["meta.desc"]: rec for rec in read_zeek(golden)}
+    # A tab in a name travels escaped (\x09) and comes back as a tab.
+    assert by_desc["Payload URL\twith a tab"]["indicator"] == "dl.bad.example:8443/get.php?id=1,2"
+    assert by_desc["C2 certificate"]["indicator_type"] == "Intel::CERT_HASH"

@@ -9,6 +9,8 @@
 //! Zeek matches `HTTP::build_url`'s output, host and path), `EMAIL`, `FILE_HASH` (any
 //! algorithm), `CERT_HASH` (the certificate's SHA-1), `FILE_NAME`, `SOFTWARE`, `USER_NAME`.
 //!
+//! A `#types` line follows `#fields` (see [`HEADER`]).
+//!
 //! Zeek's input reader takes a field literally up to the next tab, decodes `\xHH` escapes,
 //! reads `-` as unset and `(empty)` as the empty string. So a tab, newline, carriage return,
 //! backslash or other control character inside a value is written as `\xHH`, a value that
@@ -20,8 +22,11 @@ use std::io::{self, Write};
 use crate::observable::{Kind, Observable};
 use crate::select::Exported;
 
-/// The header line (without its newline).
-pub const HEADER: &str = "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\tmeta.url";
+/// The header: the `#fields` line the Intel framework reads, then a `#types` line as Zeek's
+/// own logs have it. Zeek's input reader skips `#` lines other than `#fields`; the `#types`
+/// line lets generic Zeek log parsers read the file too.
+pub const HEADER: &str = "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\tmeta.url\n\
+                          #types\tstring\tenum\tstring\tstring\tstring";
 
 /// Zeek's `Intel::Type` for a kind (all of them have one).
 pub fn intel_type(kind: Kind) -> &'static str {

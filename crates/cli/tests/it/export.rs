@@ -107,7 +107,8 @@ fn zeek_delta_since_a_previous_export() {
         stdout.contains("since the previous export: added 1, removed 1"),
         "{stdout}"
     );
-    let header = "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\tmeta.url\n";
+    let header = "#fields\tindicator\tindicator_type\tmeta.source\tmeta.desc\tmeta.url\n\
+                  #types\tstring\tenum\tstring\tstring\tstring\n";
     assert_eq!(
         read(&dir.path().join("intel.dat.added")),
         format!(
@@ -119,7 +120,7 @@ fn zeek_delta_since_a_previous_export() {
         format!("{header}198.51.100.1\tIntel::ADDR\t-\t-\t-\n")
     );
     // The full export is there too, and the state now records the second export.
-    assert_eq!(read(&out).lines().count(), 3);
+    assert_eq!(read(&out).lines().count(), 4);
     let (stdout, _) = run(
         &["export", "zeek-intel"],
         &[("--file", &second), ("--out", &out), ("--since", &state)],
@@ -325,7 +326,7 @@ fn from_a_taxii_server_and_from_the_local_store() {
         String::from_utf8_lossy(&result.stderr)
     );
     let text = read(&remote_out);
-    let line = text.lines().nth(1).unwrap();
+    let line = text.lines().nth(2).unwrap();
     assert_eq!(
         line,
         format!(
@@ -340,7 +341,7 @@ fn from_a_taxii_server_and_from_the_local_store() {
         &[("--data", &data_dir), ("--out", &local_out)],
     );
     assert_eq!(
-        read(&local_out).lines().nth(1).unwrap(),
+        read(&local_out).lines().nth(2).unwrap(),
         "198.51.100.7\tIntel::ADDR\tACME CERT\tc2\tindicator--00000000-0000-4000-8000-000000000001"
     );
 }
