@@ -44,8 +44,14 @@ pub const MAX_IOC_LINE: usize = 4096;
 /// Objects listed individually on the result page; beyond it successes are only counted
 /// (refusals are always listed: they are what the user has to act on).
 const MAX_LISTED_SUCCESSES: usize = 200;
+/// Refused objects shown one by one, with their JSON; the reasons table counts them all.
+const MAX_LISTED_REFUSALS: usize = 50;
+/// Longest line of a refused object shown, in bytes (long descriptions are cut).
+const MAX_LINE: usize = 240;
+/// Lines of a long refused object always shown (more only around its errors).
+const HEAD_LINES: usize = 10;
 /// Longest excerpt of an object shown beside its errors, in bytes.
-const MAX_EXCERPT: usize = 4000;
+const MAX_EXCERPT: usize = 64 * 1024;
 
 /// The push routes: the form (GET), a pasted submission (urlencoded POST) and an upload
 /// (multipart POST, CSRF token in the query string).
@@ -958,6 +964,64 @@ fn annotate<'t>(text: &'t str, found: &[Problem]) -> Vec<(&'t str, Vec<String>)>
         .collect()
 }
 
+/// The reasons of the refusals, most frequent first: the rule code where there is one,
+/// the message otherwise (at most 20 kinds).
+fn reason_counts(refused: &[&Item]) -> Vec<(String, usize)> {
+    let mut counts: Vec<(String, usize)> = Vec::new();
+    for item in refused {
+        let Outcome::Refused(found) = &item.outcome else {
+            continue;
+        };
+        for p in found {
+            let key = match &p.rule {
+                Some(rule) => format!("{} [{rule}]", p.message),
+                None => p.message.clone(),
+            };
+            // Bounded: at most 200 distinct reasons are counted.
+            if let Some(i) = counts.iter().position(|(k, _)| *k == key) {
+                counts[i].1 += 1;
+            } else if counts.len() < 200 {
+                counts.push((key, 1));
+            }
+        }
+    }
+    counts.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    counts.truncate(20);
+    counts
+}
+
+/// Lines of an object shown beside its errors when it is long: the first
+/// [`HEAD_LINES`], every marked line with the line before it, and the last line; a `…`
+/// stands for what is left out.
+fn elide(lines: Vec<(&str, Vec<String>)>) -> Vec<(&str, Vec<String>)> {
+    if lines.len() <= 2 * HEAD_LINES {
+        return lines;
+    }
+    let last = lines.len() - 1;
+    let keep: Vec<bool> = (0..lines.len())
+        .map(|i| {
+            i < HEAD_LINES
+                || i == last
+                || !lines[i].1.is_empty()
+                || lines.get(i + 1).is_some_and(|(_, m)| !m.is_empty())
+        })
+        .collect();
+    let mut out = Vec::new();
+    let mut gap = false;
+    for (i, line) in lines.into_iter().enumerate() {
+        if keep[i] {
+            if gap {
+                out.push(("  …", Vec::new()));
+                gap = false;
+            }
+            out.push(line);
+        } else {
+            gap = true;
+        }
+    }
+    out
+}
+
 fn report_view(r: &Report) -> Markup {
     let added = r.count(|o| *o == Outcome::Added);
     let duplicate = r.count(|o| *o == Outcome::Duplicate);
@@ -974,6 +1038,7 @@ fn report_view(r: &Report) -> Markup {
         .filter(|i| !matches!(i.outcome, Outcome::Refused(_)))
         .collect();
     let unlisted = stored.len().saturating_sub(MAX_LISTED_SUCCESSES);
+    let reasons = reason_counts(&refused);
     html! {
         section.push-result aria-labelledby="result-heading" {
             h2 #result-heading { "Result" }
@@ -985,7 +1050,19 @@ fn report_view(r: &Report) -> Markup {
             }
             @if !refused.is_empty() {
                 h3 { "Refused" }
-                @for item in &refused {
+                @if refused.len() > 1 {
+                    div.table-wrap {
+                        table.push-reasons {
+                            thead { tr { th scope="col" { "Reason" } th.num scope="col" { "Objects" } } }
+                            tbody {
+                                @for (reason, n) in &reasons {
+                                    tr { td { (reason) } td.num { (n) } }
+                                }
+                            }
+                        }
+                    }
+                }
+                @for item in refused.iter().take(MAX_LISTED_REFUSALS) {
                     details.raw.refused open {
                         summary {
                             span.error { "Refused: " (item.label) }
@@ -1008,11 +1085,11 @@ fn report_view(r: &Report) -> Markup {
                             @if !item.text.is_empty() {
                                 pre.note.excerpt {
                                     code {
-                                        @for (line, marks) in annotate(&item.text, found) {
+                                        @for (line, marks) in elide(annotate(&item.text, found)) {
                                             @if marks.is_empty() {
-                                                (line) "\n"
+                                                (excerpt(line, MAX_LINE)) "\n"
                                             } @else {
-                                                span.error { (line) "  ◀ " (marks.join(", ")) } "\n"
+                                                span.error { (excerpt(line, MAX_LINE)) "  ◀ " (marks.join(", ")) } "\n"
                                             }
                                         }
                                     }
@@ -1020,6 +1097,12 @@ fn report_view(r: &Report) -> Markup {
                             }
                         }
                     }
+                }
+            }
+            @if refused.len() > MAX_LISTED_REFUSALS {
+                p.hint {
+                    (refused.len() - MAX_LISTED_REFUSALS)
+                    " more refused objects are not shown one by one; the reasons above count them all."
                 }
             }
             @if !stored.is_empty() {
@@ -1195,6 +1278,23 @@ mod tests {
                 ),
             ]
         );
+    }
+
+    #[test]
+    fn long_objects_keep_their_head_and_marked_lines() {
+        let text: Vec<String> = (0..40).map(|i| format!("  \"k{i}\": {i},")).collect();
+        let text = text.join("\n");
+        let found = problems("x--1", "x--1: /k30: bad [some-rule]");
+        let shown = elide(annotate(&text, &found));
+        let lines: Vec<&str> = shown.iter().map(|(l, _)| *l).collect();
+        assert_eq!(&lines[..10], &text.lines().take(10).collect::<Vec<_>>()[..]);
+        assert_eq!(lines[10], "  …");
+        assert_eq!(&lines[11..13], &["  \"k29\": 29,", "  \"k30\": 30,"]);
+        assert_eq!(shown[12].1, vec!["some-rule".to_owned()]);
+        assert_eq!(&lines[13..], &["  …", "  \"k39\": 39,"]);
+        // Short objects are shown whole.
+        let short = "{\n  \"a\": 1\n}";
+        assert_eq!(elide(annotate(short, &[])).len(), 3);
     }
 
     #[test]
