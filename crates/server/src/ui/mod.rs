@@ -35,7 +35,11 @@ pub mod assets;
 pub mod collections;
 pub mod csrf;
 pub mod error;
+pub mod graph;
 pub mod layout;
+pub mod log;
+pub mod object;
+pub mod objects;
 pub mod push;
 pub mod session;
 pub mod sightings;
@@ -90,6 +94,9 @@ pub fn router(state: AppState) -> Router {
         .merge(session::routes())
         .merge(assets::routes())
         .merge(collections::routes())
+        .merge(objects::routes())
+        .merge(object::routes())
+        .merge(log::routes())
         .merge(push::routes(ui.app.config.limits.max_body_bytes))
         .merge(sightings::routes())
         .merge(admin::routes())

@@ -9,7 +9,7 @@ use reqwest::{Client, StatusCode, redirect};
 use serde_json::{Value, json};
 use store::Grant;
 
-use super::TestServer;
+use super::{TestServer, tlp};
 
 /// A cookie-keeping client that does not follow redirects, so each answer can be checked.
 pub struct Browser {
@@ -188,7 +188,16 @@ fn assert_security_headers(p: &Page, what: &str) {
 async fn every_page_needs_a_session() {
     let s = TestServer::start().await;
     let mut b = Browser::new(&s);
-    for path in ["/ui/collections"] {
+    for path in [
+        "/ui/collections",
+        &format!("/ui/c/{}", s.shared),
+        &format!("/ui/c/{}?q=x&type=indicator", s.shared),
+        &format!(
+            "/ui/c/{}/o/indicator--a932fcc6-e032-476c-826f-cb970a5a1ade",
+            s.shared
+        ),
+        "/ui/log",
+    ] {
         let r = b.get(path).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER, "{path}");
         let expected: String = form_urlencoded::byte_serialize(path.as_bytes()).collect();
@@ -432,4 +441,322 @@ pub fn indicator(id: &str, name: &str, marking: Option<&str>) -> Value {
         v["object_marking_refs"] = json!([m]);
     }
     v
+}
+
+/// A relationship `source --type--> target`.
+pub fn relationship(
+    id: &str,
+    rel: &str,
+    source: &str,
+    target: &str,
+    marking: Option<&str>,
+) -> Value {
+    let mut v = json!({
+        "type": "relationship",
+        "spec_version": "2.1",
+        "id": id,
+        "created": "2024-01-01T00:00:00.000Z",
+        "modified": "2024-01-01T00:00:00.000Z",
+        "relationship_type": rel,
+        "source_ref": source,
+        "target_ref": target
+    });
+    if let Some(m) = marking {
+        v["object_marking_refs"] = json!([m]);
+    }
+    v
+}
+
+/// A malware SDO.
+pub fn malware(id: &str, name: &str, marking: Option<&str>) -> Value {
+    let mut v = json!({
+        "type": "malware",
+        "spec_version": "2.1",
+        "id": id,
+        "created": "2024-01-01T00:00:00.000Z",
+        "modified": "2024-01-01T00:00:00.000Z",
+        "name": name,
+        "is_family": true
+    });
+    if let Some(m) = marking {
+        v["object_marking_refs"] = json!([m]);
+    }
+    v
+}
+
+const IND: &str = "indicator--5f7f0b39-2a0b-4c59-b0f4-0d6c3e6a4b01";
+const MAL: &str = "malware--8a1e3f0c-5d1b-4f6a-9b8e-2c7d6e5f4a03";
+const REL: &str = "relationship--c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e05";
+
+/// The object ids a list page shows, in order.
+fn ids(p: &Page) -> Vec<String> {
+    p.body
+        .match_indices("<div class=\"id\">")
+        .map(|(i, m)| {
+            let rest = &p.body[i + m.len()..];
+            rest[..rest.find('<').expect("closing tag")].to_owned()
+        })
+        .filter(|id| id.contains("--"))
+        .collect()
+}
+
+#[tokio::test]
+async fn user_text_is_escaped_everywhere() {
+    let s = TestServer::start().await;
+    let evil = "<script>alert(1)</script>";
+    let mut ind = indicator(IND, evil, None);
+    ind["description"] = json!("\"><img src=x onerror=alert(2)>");
+    s.add(
+        &s.shared,
+        &s.admin,
+        &[
+            ind,
+            malware(MAL, "<b>bold</b>", None),
+            relationship(REL, "indicates", IND, MAL, None),
+        ],
+    )
+    .await;
+    let mut b = Browser::signed_in(&s, "admin", &s.admin).await;
+    for path in [
+        format!("/ui/c/{}", s.shared),
+        format!("/ui/c/{}?q=alert", s.shared),
+        format!("/ui/c/{}/o/{IND}", s.shared),
+        format!("/ui/c/{}/o/{MAL}", s.shared),
+        format!("/ui/c/{}/o/{REL}", s.shared),
+        format!("/ui/c/{}?q=%3Cscript%3E&producer=%3Cscript%3E", s.shared),
+    ] {
+        let p = b.get(&path).await;
+        assert_eq!(p.status, StatusCode::OK, "{path}");
+        for raw in ["<script>alert", "<img src=x", "<b>bold"] {
+            assert!(!p.body.contains(raw), "{path}: unescaped {raw}");
+        }
+    }
+    let p = b.get(&format!("/ui/c/{}/o/{IND}", s.shared)).await;
+    assert!(p.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(
+        p.body.contains("onerror=alert(2)"),
+        "the description is shown, escaped"
+    );
+    // The graph draws the escaped neighbour name.
+    let p = b.get(&format!("/ui/c/{}/o/{MAL}", s.shared)).await;
+    assert!(p.body.contains("<svg"), "graph");
+    assert!(
+        p.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+        "neighbour name"
+    );
+}
+
+#[tokio::test]
+async fn list_filters_search_and_pages_without_repeats() {
+    let s = TestServer::start().await;
+    let mut objects = Vec::new();
+    for i in 0..60 {
+        let mut o = indicator(
+            &format!("indicator--00000000-0000-4000-8000-{i:012}"),
+            &format!("ind {i}"),
+            Some(tlp::GREEN),
+        );
+        o["pattern"] = json!(format!("[domain-name:value = 'host{i}.example.org']"));
+        objects.push(o);
+    }
+    objects.push(malware(MAL, "Sofacy dropper", Some(tlp::AMBER)));
+    s.add(&s.shared, &s.admin, &objects).await;
+    let mut b = Browser::signed_in(&s, "admin", &s.admin).await;
+    let base = format!("/ui/c/{}", s.shared);
+    // Newest first, 50 a page, then the rest through the `next` link, no repeats.
+    let first = b.get(&base).await;
+    let one = ids(&first);
+    assert_eq!(one.len(), 50);
+    assert_eq!(one[0], MAL, "newest first");
+    let href = first
+        .body
+        .split("href=\"")
+        .find(|h| h.contains("next="))
+        .and_then(|h| h.split('"').next())
+        .expect("next link")
+        .replace("&amp;", "&");
+    let second = b.get(&href).await;
+    let two = ids(&second);
+    assert_eq!(two.len(), 11);
+    let mut all: Vec<String> = one.iter().chain(&two).cloned().collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), 61);
+    assert!(!second.body.contains("next="), "last page");
+
+    // Filters.
+    assert_eq!(
+        ids(&b.get(&format!("{base}?type=malware")).await),
+        vec![MAL]
+    );
+    assert_eq!(ids(&b.get(&format!("{base}?tlp=amber")).await), vec![MAL]);
+    assert_eq!(ids(&b.get(&format!("{base}?tlp=green")).await).len(), 50);
+    assert_eq!(
+        ids(&b.get(&format!("{base}?q=sofacy")).await),
+        vec![MAL],
+        "name, any case"
+    );
+    assert_eq!(
+        ids(&b.get(&format!("{base}?q=host7.example.org")).await),
+        vec!["indicator--00000000-0000-4000-8000-000000000007".to_owned()],
+        "pattern value"
+    );
+    assert!(ids(&b.get(&format!("{base}?q=nothing-like-this")).await).is_empty());
+    assert!(ids(&b.get(&format!("{base}?after=2999-01-01")).await).is_empty());
+    assert_eq!(
+        ids(&b
+            .get(&format!("{base}?before=2999-01-01&type=malware"))
+            .await),
+        vec![MAL]
+    );
+    assert_eq!(
+        b.get(&format!("{base}?tlp=purple")).await.status,
+        StatusCode::BAD_REQUEST
+    );
+    assert_eq!(
+        b.get(&format!("{base}?next=bogus")).await.status,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn object_page_shows_versions_relationships_and_a_verified_log_place() {
+    let s = TestServer::start().await;
+    let mut v2 = malware(MAL, "Sofacy v2", None);
+    v2["modified"] = json!("2024-02-01T00:00:00.000Z");
+    s.add(
+        &s.shared,
+        &s.admin,
+        &[
+            malware(MAL, "Sofacy", None),
+            v2,
+            indicator(IND, "bad host", None),
+            relationship(REL, "indicates", IND, MAL, None),
+        ],
+    )
+    .await;
+    let mut b = Browser::signed_in(&s, "admin", &s.admin).await;
+    let p = b.get(&format!("/ui/c/{}/o/{MAL}", s.shared)).await;
+    assert_eq!(p.status, StatusCode::OK);
+    assert!(p.body.contains("Sofacy v2"), "newest version shown");
+    assert!(
+        p.body.contains("?version=2024-01-01T00:00:00.000Z"),
+        "older version linked"
+    );
+    assert!(p.body.contains("bad host"), "relationship in, named");
+    assert!(p.body.contains("indicates"));
+    assert!(p.body.contains("✓ verified"), "{}", p.body);
+    let old = b
+        .get(&format!(
+            "/ui/c/{}/o/{MAL}?version=2024-01-01T00:00:00.000Z",
+            s.shared
+        ))
+        .await;
+    assert!(old.body.contains("<h1>Sofacy</h1>"), "older version");
+    assert!(old.body.contains("✓ verified"));
+    // Unknown objects are "not found".
+    let missing = b
+        .get(&format!(
+            "/ui/c/{}/o/malware--00000000-0000-4000-8000-000000000000",
+            s.shared
+        ))
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    // The log page shows the checkpoint of every entry so far.
+    let log = b.get("/ui/log").await;
+    assert_eq!(log.status, StatusCode::OK);
+    assert!(
+        log.body.contains("<strong>4</strong> entries"),
+        "{}",
+        log.body
+    );
+    assert!(log.body.contains("<svg"), "size over time");
+}
+
+#[tokio::test]
+async fn tlp_red_of_one_organization_never_reaches_another() {
+    let s = TestServer::start().await;
+    let alice = s.user("acme", "alice").await;
+    let bob = s.user("beta", "bob").await;
+    // acme's restricted collection, readable by alice only, holds a TLP:RED malware and a
+    // RED relationship to an indicator that both organizations share elsewhere.
+    let red = s.collection("acme red cell", false, true).await;
+    s.grant_user(&red, "alice", Grant::READ_WRITE).await;
+    let shared = s.collection("acme and beta", false, false).await;
+    s.grant(&shared, "acme", Grant::READ_WRITE).await;
+    s.grant(&shared, "beta", Grant::READ).await;
+    s.add(
+        &shared,
+        &alice,
+        &[indicator(IND, "shared host", Some(tlp::AMBER))],
+    )
+    .await;
+    s.add(
+        &red,
+        &alice,
+        &[
+            malware(MAL, "Crimson Secret", Some(tlp::RED)),
+            indicator(IND, "shared host", Some(tlp::AMBER)),
+            relationship(REL, "indicates", IND, MAL, Some(tlp::RED)),
+        ],
+    )
+    .await;
+
+    // alice sees it: list, search, graph.
+    let mut a = Browser::signed_in(&s, "alice", &alice).await;
+    assert!(
+        a.get("/ui/collections")
+            .await
+            .body
+            .contains("acme red cell")
+    );
+    assert!(
+        a.get(&format!("/ui/c/{red}?q=crimson"))
+            .await
+            .body
+            .contains("Crimson Secret")
+    );
+    let graph = a.get(&format!("/ui/c/{red}/o/{IND}")).await;
+    assert!(graph.body.contains("Crimson Secret") && graph.body.contains("<svg"));
+
+    // bob never does: not in his collections (nor their counts), lists, search or graph.
+    let mut b = Browser::signed_in(&s, "bob", &bob).await;
+    let cols = b.get("/ui/collections").await;
+    assert!(cols.body.contains("acme and beta"));
+    assert!(!cols.body.contains("acme red cell"), "collection listed");
+    for path in [
+        format!("/ui/c/{red}"),
+        format!("/ui/c/{red}?q=crimson"),
+        format!("/ui/c/{red}/o/{MAL}"),
+        format!("/ui/c/{red}/o/{IND}"),
+    ] {
+        let p = b.get(&path).await;
+        assert_eq!(p.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!p.body.contains("Crimson"), "{path}");
+    }
+    for path in [
+        format!("/ui/c/{shared}"),
+        format!("/ui/c/{shared}?q=crimson"),
+        format!("/ui/c/{shared}/o/{IND}"),
+        "/ui/collections".to_owned(),
+    ] {
+        let p = b.get(&path).await;
+        assert_eq!(p.status, StatusCode::OK, "{path}");
+        assert!(!p.body.contains("Crimson"), "{path}");
+        assert!(!p.body.contains(MAL), "{path}");
+        assert!(!p.body.contains(REL), "{path}");
+    }
+    assert!(ids(&b.get(&format!("/ui/c/{shared}?q=crimson")).await).is_empty());
+    // The shared indicator's page draws no graph for bob: its relationship is elsewhere.
+    let p = b.get(&format!("/ui/c/{shared}/o/{IND}")).await;
+    assert!(!p.body.contains("<svg class=\"graph\""), "graph drawn");
+    // bob's ceiling is AMBER+STRICT: RED is not even offered as a filter, and asked for
+    // anyway it finds nothing.
+    assert!(
+        !b.get(&format!("/ui/c/{shared}"))
+            .await
+            .body
+            .contains("TLP:RED")
+    );
+    assert!(ids(&b.get(&format!("/ui/c/{shared}?tlp=red")).await).is_empty());
 }
