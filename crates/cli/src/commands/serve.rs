@@ -94,6 +94,7 @@ async fn serve(args: Args) -> Result<()> {
     }
     println!("log key: {}", log_key.vkey());
     println!("http://{addr}/taxii2/");
+    println!("web UI: http://{addr}/ui/");
     tracing::info!(store = %opened.shown, %addr, "serving TAXII 2.1");
     let state = server::AppState::new(opened.store, server::Config::default()).with_log(
         server::routes::log::LogSigner::new(log_key, server::routes::log::DEFAULT_SIGN_INTERVAL)
