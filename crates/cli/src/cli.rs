@@ -36,6 +36,8 @@ pub enum Command {
     Pull(crate::commands::pull::Args),
     /// Hunt Zeek, Suricata EVE, STIX or NDJSON telemetry for indicators; alerts and sightings
     Hunt(crate::commands::hunt::Args),
+    /// Import MISP feeds, IOC lists (plain, CSV, maltrail) or STIX files into a collection
+    Import(crate::commands::import::Args),
     /// Export plain-observable indicators for Zeek Intel, Suricata datasets, CSV or STIX
     Export(crate::commands::export::Args),
     /// Check a server's transparency log: signed checkpoint, consistency, objects' inclusion

@@ -3,6 +3,7 @@
 pub mod admin;
 pub mod export;
 pub mod hunt;
+pub mod import;
 pub mod local;
 pub mod pattern;
 pub mod pattern_match;
@@ -28,6 +29,7 @@ pub fn run(command: Command) -> ExitCode {
         Command::Push(args) => push::run(args),
         Command::Pull(args) => pull::run(args),
         Command::Hunt(args) => hunt::run(args),
+        Command::Import(args) => import::run(args),
         Command::Export(args) => export::run(args),
         Command::Verify(args) => verify::run(args),
         Command::Witness(args) => witness::run(args),

@@ -3,6 +3,7 @@
 mod admin;
 mod export;
 mod hunt;
+mod import;
 mod pattern_check;
 mod pattern_match;
 mod serve;
