@@ -244,18 +244,46 @@ pub fn event(r: &mut Rng, t: Timestamp, plant: Option<u64>) -> Value {
     Value::Array(items)
 }
 
-/// `count` events, one every 500 ms from 2024-03-01, a `hit_rate` share carrying the value of
-/// a random indicator below `indicators`.
+/// Events one every 500 ms from 2024-03-01, a `hit_rate` share carrying the value of a random
+/// indicator below `indicators`: an endless, deterministic sequence (see [`events`]).
+pub struct EventGen {
+    r: Rng,
+    i: i64,
+    start: Timestamp,
+    indicators: u64,
+    hit_rate: f64,
+}
+
+impl EventGen {
+    pub fn new(indicators: u64, hit_rate: f64, seed: u64) -> Self {
+        EventGen {
+            r: Rng::new(seed),
+            i: 0,
+            start: "2024-03-01T00:00:00Z"
+                .parse()
+                .unwrap_or(Timestamp::UNIX_EPOCH),
+            indicators,
+            hit_rate,
+        }
+    }
+}
+
+impl Iterator for EventGen {
+    type Item = (Value, Timestamp);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let t = self.start + jiff::SignedDuration::from_millis(500 * self.i);
+        self.i += 1;
+        let r = &mut self.r;
+        let plant =
+            ((r.below(1_000_000) as f64) < self.hit_rate * 1e6).then(|| r.below(self.indicators));
+        Some((event(r, t, plant), t))
+    }
+}
+
+/// The first `count` events of [`EventGen`].
 pub fn events(count: usize, indicators: u64, hit_rate: f64, seed: u64) -> Vec<(Value, Timestamp)> {
-    let mut r = Rng::new(seed);
-    let start: Timestamp = "2024-03-01T00:00:00Z"
-        .parse()
-        .unwrap_or(Timestamp::UNIX_EPOCH);
-    (0..count)
-        .map(|i| {
-            let t = start + jiff::SignedDuration::from_millis(500 * i as i64);
-            let plant = ((r.below(1_000_000) as f64) < hit_rate * 1e6).then(|| r.below(indicators));
-            (event(&mut r, t, plant), t)
-        })
+    EventGen::new(indicators, hit_rate, seed)
+        .take(count)
         .collect()
 }

@@ -25,7 +25,6 @@ use hashbrown::{DefaultHashBuilder, HashMap};
 
 use super::flat::{FlatBuilder, FlatTable};
 use super::key::{self, Key, KeyRef, Kinds, Mode};
-use crate::net::Net;
 use crate::observation::Observation;
 use crate::path::{Path, Step};
 use crate::value::{self, BinKind, Val};
@@ -376,16 +375,23 @@ impl Index {
         out: &mut Vec<Posting>,
         count: &mut ProbeCount,
     ) {
+        // A string is read as an address at most once, for both the equality key and the
+        // CIDR look-ups.
+        let ip = match val {
+            Val::Str(s) if info.mode == Mode::Ip || !info.cidr_lens.is_empty() => {
+                super::addr::parts(s)
+            }
+            _ => None,
+        };
         if info.eq {
-            key::of_value(val, info.mode, info.kinds, &mut |k: KeyRef<'_>| {
+            key::of_value(val, info.mode, info.kinds, ip, &mut |k: KeyRef<'_>| {
                 count.lookups += 1;
                 let h = key::hash_key(&self.hasher, pid, k);
                 out.extend_from_slice(self.eq.get(h));
             });
         }
         if !info.cidr_lens.is_empty()
-            && let Val::Str(s) = val
-            && let Some((v6, addr, prefix)) = Net::parse(s).map(Net::parts)
+            && let Some((v6, addr, prefix)) = ip
         {
             for (fam, len, filter) in &info.cidr_lens {
                 let (fam, len) = (*fam, *len);
@@ -410,6 +416,8 @@ impl Index {
                 }
             };
             match val {
+                // ASCII text is in NFC already; the quick check costs ~50 instructions.
+                Val::Str(s) if s.is_ascii() => scan(s.as_bytes()),
                 Val::Str(s) => scan(crate::text::nfc(s).as_bytes()),
                 Val::Bytes(b) => scan(value::latin1_string(b).as_bytes()),
                 _ => {}

@@ -19,7 +19,6 @@
 
 use std::hash::{Hash, Hasher};
 
-use crate::net::Net;
 use crate::value::{Const, Num, Val, latin1_bytes};
 
 /// How text values on one path are canonicalised (see the module docs).
@@ -92,6 +91,22 @@ pub(crate) fn num(n: Num) -> KeyRef<'static> {
 
 /// Canonical text under `mode`; `buf` holds a lower-cased copy when one is needed.
 pub(crate) fn text<'a>(mode: Mode, s: &'a str, buf: &'a mut String) -> KeyRef<'a> {
+    let ip = if mode == Mode::Ip {
+        super::addr::parts(s)
+    } else {
+        None
+    };
+    text_parsed(mode, s, ip, buf)
+}
+
+/// [`text`] when the caller already read `s` as an address: `ip` must be
+/// `addr::parts(s)` under [`Mode::Ip`] (it is ignored under the other modes).
+pub(crate) fn text_parsed<'a>(
+    mode: Mode,
+    s: &'a str,
+    ip: Option<(bool, u128, u8)>,
+    buf: &'a mut String,
+) -> KeyRef<'a> {
     match mode {
         Mode::Plain => KeyRef::Text(s),
         Mode::Hash => {
@@ -104,7 +119,7 @@ pub(crate) fn text<'a>(mode: Mode, s: &'a str, buf: &'a mut String) -> KeyRef<'a
                 KeyRef::Text(s)
             }
         }
-        Mode::Ip => match Net::parse(s).map(Net::parts) {
+        Mode::Ip => match ip {
             Some((v6, addr, prefix)) if prefix == if v6 { 128 } else { 32 } => KeyRef::Ip(v6, addr),
             _ => KeyRef::Text(s),
         },
@@ -150,15 +165,22 @@ fn owned(k: KeyRef<'_>) -> Key {
 }
 
 /// Calls `f` with every key under which a value seen as `v` could be equal to an indexed
-/// constant.
-pub(crate) fn of_value(v: &Val<'_>, mode: Mode, kinds: Kinds, f: &mut impl FnMut(KeyRef<'_>)) {
+/// constant. For a string under [`Mode::Ip`], `ip` must be `addr::parts` of it (the caller
+/// reads it once for both this and the CIDR look-ups).
+pub(crate) fn of_value(
+    v: &Val<'_>,
+    mode: Mode,
+    kinds: Kinds,
+    ip: Option<(bool, u128, u8)>,
+    f: &mut impl FnMut(KeyRef<'_>),
+) {
     match v {
         Val::Num(n) => f(num(*n)),
         Val::Bool(b) => f(KeyRef::Bool(*b)),
         Val::Bytes(b) => f(KeyRef::Octets(b)),
         Val::Str(s) => {
             let mut buf = String::new();
-            f(text(mode, s, &mut buf));
+            f(text_parsed(mode, s, ip, &mut buf));
             if kinds.octets
                 && let Some(b) = latin1_bytes(s)
             {

@@ -109,6 +109,7 @@
 //! evaluator on generated workloads. Bench: `benches/compiled.rs`; resident size:
 //! `examples/compile_rss.rs`.
 
+mod addr;
 mod anchor;
 mod flat;
 mod index;
