@@ -8,10 +8,11 @@
 //! caller's job; `entente sync` does it.
 //!
 //! The rules, from TAXII 2.1 §3.4.1 and §5.4: `added_after` is exclusive and the
-//! `X-TAXII-Date-Added-Last` header of a page names the `date_added` of its last object, so
-//! that header is the position from which the next run asks; a stream's position only moves
-//! forward (a page older than the position, or a server that leaves the header out, leaves
-//! it where it is, so a run may fetch again but never skips).
+//! `X-TAXII-Date-Added-First`/`-Last` headers of a page name the `date_added` of its first
+//! and last objects; [`Resume`] turns them into a position from which the next run may ask
+//! without skipping an object, also when several objects share a `date_added`. A stream's
+//! position only moves forward (an older position, or none, leaves it where it is, so a run
+//! may fetch again but never skips).
 //!
 //! Tests: unit tests below; `crates/cli/tests/sync.rs` runs whole syncs.
 
@@ -180,6 +181,71 @@ impl SyncState {
     }
 }
 
+/// Where a stream may resume without skipping anything, page after page of one pass.
+///
+/// `added_after` is exclusive (TAXII 2.1 §3.4.1), so resuming from a page's
+/// `X-TAXII-Date-Added-Last` skips the objects of the next page that share that
+/// `date_added`. entente assigns strictly increasing values, but other servers do not:
+/// medallion gives every object of an envelope the same one. So, unless the source is known
+/// to be strict, a position is taken only when nothing at or before it can still come:
+/// the page's first value when the page ends later (ties of the first value cannot reach
+/// past this page), the previous page's last value when this page starts later, and the
+/// last value of the pass's final page. A run that stops in between fetches again at most
+/// the objects since that position; they count as unchanged at the target.
+#[derive(Debug, Clone, Default)]
+pub struct Resume {
+    strict: bool,
+    previous_last: Option<String>,
+}
+
+impl Resume {
+    /// A pass over a source whose `date_added` values are strictly increasing (`strict`:
+    /// entente) or maybe shared by several objects.
+    pub fn new(strict: bool) -> Resume {
+        Resume {
+            strict,
+            previous_last: None,
+        }
+    }
+
+    /// After a page is committed at the target: the position a new run may ask from, if
+    /// there is one. `first` and `last` are the page's `X-TAXII-Date-Added-First` and
+    /// `-Last` headers, `items` its object count, `more` whether the source has more.
+    pub fn committed(
+        &mut self,
+        first: Option<&str>,
+        last: Option<&str>,
+        items: usize,
+        more: bool,
+    ) -> Option<String> {
+        let (mut first, mut last) = (clean(first), clean(last));
+        // One object: both headers name it, whichever the server sent.
+        if items == 1 {
+            first = first.or(last);
+            last = last.or(first);
+        }
+        let safe = if self.strict || !more {
+            last
+        } else {
+            match (first, last, self.previous_last.as_deref()) {
+                (Some(f), Some(l), _) if is_later(l, f) => Some(f),
+                (Some(f), _, Some(p)) if is_later(f, p) => Some(p),
+                _ => None,
+            }
+        }
+        .map(str::to_owned);
+        if items > 0 {
+            self.previous_last = last.map(str::to_owned);
+        }
+        safe
+    }
+}
+
+/// A header value, trimmed; `None` when missing or blank.
+fn clean(v: Option<&str>) -> Option<&str> {
+    v.map(str::trim).filter(|v| !v.is_empty())
+}
+
 /// Whether timestamp `a` is later than `b`.
 fn is_later(a: &str, b: &str) -> bool {
     match (
@@ -221,6 +287,62 @@ mod tests {
         assert_eq!(s.cursor(&k), Some("2024-05-01T00:00:01Z"));
         // Streams are independent.
         assert_eq!(s.cursor(&key("c2")), None);
+    }
+
+    const T1: &str = "2024-05-01T00:00:01Z";
+    const T2: &str = "2024-05-01T00:00:02Z";
+    const T3: &str = "2024-05-01T00:00:03Z";
+
+    #[test]
+    fn a_strict_source_resumes_after_each_page() {
+        let mut r = Resume::new(true);
+        assert_eq!(
+            r.committed(Some(T1), Some(T2), 5, true).as_deref(),
+            Some(T2)
+        );
+        assert_eq!(
+            r.committed(Some(T3), Some(T3), 1, false).as_deref(),
+            Some(T3)
+        );
+        assert_eq!(r.committed(None, None, 0, false), None, "empty last page");
+    }
+
+    #[test]
+    fn shared_date_added_values_are_never_skipped() {
+        // medallion: an envelope of 15 objects, all added at T1, read 7 at a time, then
+        // one more envelope at T2.
+        let mut r = Resume::new(false);
+        assert_eq!(r.committed(Some(T1), Some(T1), 7, true), None);
+        assert_eq!(r.committed(Some(T1), Some(T1), 7, true), None);
+        // The last object of T1 and the first of T2: T1 is complete.
+        assert_eq!(
+            r.committed(Some(T1), Some(T2), 7, true).as_deref(),
+            Some(T1)
+        );
+        // Starts later than the last page ended, so everything up to T2 is in.
+        assert_eq!(
+            r.committed(Some(T3), Some(T3), 7, true).as_deref(),
+            Some(T2)
+        );
+        // The end of the pass: nothing at or before its last value can still come.
+        assert_eq!(
+            r.committed(Some(T3), Some(T3), 2, false).as_deref(),
+            Some(T3)
+        );
+    }
+
+    #[test]
+    fn a_page_of_one_object_may_name_it_once() {
+        // medallion sends only X-TAXII-Date-Added-First for a page of one object.
+        let mut r = Resume::new(false);
+        assert_eq!(r.committed(Some(T1), None, 1, false).as_deref(), Some(T1));
+        let mut r = Resume::new(false);
+        assert_eq!(r.committed(Some(T1), Some(T1), 3, true), None);
+        assert_eq!(r.committed(Some(T2), None, 1, true).as_deref(), Some(T1));
+        // No headers at all: no position, so the next run starts over (and finds the
+        // objects unchanged) rather than guess.
+        let mut r = Resume::new(false);
+        assert_eq!(r.committed(None, None, 4, false), None);
     }
 
     #[test]

@@ -4,10 +4,12 @@
 //!
 //! One pass pages through each `--from-collection` with `added_after` set to where the last
 //! run stopped and `match[version]=all` (TAXII 2.1 §3.4.1, §3.4.2), writes each page at the
-//! target, and only then records the page's `X-TAXII-Date-Added-Last` as the stream's new
-//! position in the state file (`taxii::sync`, written atomically). A crash therefore fetches
-//! at most one page again and never skips one; objects the target already holds (same id
-//! and version) count as unchanged, so every version arrives exactly once. Requests are
+//! target, and only then records the stream's new position in the state file (written
+//! atomically): the page's `X-TAXII-Date-Added-Last`, or for sources other than entente,
+//! whose objects may share a `date_added`, the newest value nothing at or before which can
+//! still come (`taxii::sync::Resume`). A crash therefore fetches again at most what came
+//! after that position and never skips; objects the target already holds (same id and
+//! version) count as unchanged, so every version arrives exactly once. Requests are
 //! retried by the `taxii` client (429, 5xx, connection errors; exponential backoff with
 //! jitter, `Retry-After` honoured).
 //!
@@ -38,7 +40,7 @@ use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde_json::value::RawValue;
 use taxii::client::{Auth, Client, ClientOptions, CollectionRef, Filter, PushOptions};
-use taxii::sync::{LogState, StreamKey, SyncState};
+use taxii::sync::{LogState, Resume, StreamKey, SyncState};
 
 use super::local::{StoreArgs, StoreLocation};
 use super::verify::{Log, Trust};
@@ -311,6 +313,9 @@ async fn pass(
             ..Filter::default()
         };
         let mut pager = source.objects(&c, filter);
+        // entente's date_added values are strictly increasing (an entente source is one
+        // with a log); other servers may give several objects the same one.
+        let mut resume = Resume::new(log.is_some());
         while let Some(page) = pager
             .next_page()
             .await
@@ -325,7 +330,13 @@ async fn pass(
             }
             counts += target.write(&page.items).await?;
             // The page is committed at the target: only now may the position move.
-            state.advance(&key, page.date_added_last.as_deref());
+            let position = resume.committed(
+                page.date_added_first.as_deref(),
+                page.date_added_last.as_deref(),
+                page.items.len(),
+                page.more,
+            );
+            state.advance(&key, position.as_deref());
             if let Some(log) = &log {
                 state.set_log(log_state(args, log));
             }
