@@ -326,11 +326,10 @@ fn time_cell(t: Option<Timestamp>) -> Markup {
 fn reference(id: &str, known: &HashMap<String, Known>) -> Markup {
     match known.get(id) {
         Some(k) => html! {
-            a href=(object_href(&k.collection, id)) {
+            // The id is in the title: the table stays readable on a phone.
+            a href=(object_href(&k.collection, id)) title=(id) {
                 @if k.name.is_empty() { (k.type_name) } @else { (k.name) }
             }
-            br;
-            code.id { (id) }
         },
         None => html! { code.id title="not visible to you" { (id) } },
     }
@@ -374,9 +373,9 @@ fn render(
                         tr {
                             th scope="col" { "Sighted" }
                             th scope="col" { "Partner" }
-                            th scope="col" .num { "Reports" }
+                            th scope="col" .num.wide { "Reports" }
                             th scope="col" .num { "Count" }
-                            th scope="col" { "First seen" }
+                            th scope="col" .wide { "First seen" }
                             th scope="col" { "Last seen" }
                         }
                     }
@@ -399,9 +398,9 @@ fn render(
                                             (reference(&p.partner, known))
                                         }
                                     }
-                                    td.num data-label="Reports" { (p.reports) }
+                                    td.num.wide data-label="Reports" { (p.reports) }
                                     td.num data-label="Count" { (p.count) }
-                                    td data-label="First seen" { (time_cell(p.first_seen)) }
+                                    td.wide data-label="First seen" { (time_cell(p.first_seen)) }
                                     td data-label="Last seen" { (time_cell(p.last_seen)) }
                                 }
                             }
