@@ -48,6 +48,7 @@ mod accounts;
 mod log;
 mod objects;
 mod schema;
+mod search;
 
 use crate::bootstrap::BootstrapSpec;
 use crate::types::*;
@@ -731,6 +732,41 @@ impl Store for PgStore {
         let out = objects::delete_object(db, &row, object_id, query).await?;
         self.commit_locked(tx, start, times).await?;
         Ok(out)
+    }
+
+    async fn search_objects(
+        &self,
+        collection_id: &str,
+        query: &SearchQuery,
+    ) -> Result<Page<StoredObject>> {
+        let c = self.client().await?;
+        let db = &self.db(&c);
+        let row = accounts::require_collection(db, collection_id).await?;
+        search::search_objects(db, &row, query).await
+    }
+
+    async fn objects_referencing(
+        &self,
+        collection_id: &str,
+        stix_id: &str,
+        max_tlp: crate::TlpLevel,
+        limit: usize,
+    ) -> Result<Vec<StoredObject>> {
+        let c = self.client().await?;
+        let db = &self.db(&c);
+        let row = accounts::require_collection(db, collection_id).await?;
+        search::objects_referencing(db, &row, stix_id, max_tlp, limit).await
+    }
+
+    async fn collection_stats(
+        &self,
+        collection_id: &str,
+        max_tlp: crate::TlpLevel,
+    ) -> Result<CollectionStats> {
+        let c = self.client().await?;
+        let db = &self.db(&c);
+        let row = accounts::require_collection(db, collection_id).await?;
+        search::collection_stats(db, &row, max_tlp).await
     }
 
     async fn create_status(&self, status: &Status) -> Result<()> {

@@ -31,6 +31,8 @@ pub(super) struct Prepared {
     sha: [u8; 32],
     /// `version_key` of a versioned object.
     key: Option<String>,
+    /// What the web UI searches by (`search.rs`).
+    ui: super::search::UiFields,
 }
 
 /// Checks and hashes an envelope's objects (no database needed, so done before the lock).
@@ -41,11 +43,13 @@ pub(super) fn prepare(c: &CollectionRow, objects: Vec<NewObject>) -> Vec<Prepare
             let refusal = refusal(&obj, c);
             let sha: [u8; 32] = Sha256::digest(obj.raw_json.as_bytes()).into();
             let key = obj.version.as_ref().map(version_key);
+            let ui = super::search::UiFields::of(&obj.raw_json);
             Prepared {
                 obj,
                 refusal,
                 sha,
                 key,
+                ui,
             }
         })
         .collect()
@@ -72,6 +76,11 @@ struct Rows {
     revoked: Vec<bool>,
     sha256: Vec<Vec<u8>>,
     raw: Vec<String>,
+    created_by: Vec<Option<String>>,
+    words: Vec<String>,
+    /// `(ref, date_added)` of the references between objects.
+    ref_ids: Vec<String>,
+    ref_dates: Vec<i64>,
 }
 
 /// Stores an envelope. The caller holds the write transaction and the log lock, and
@@ -109,6 +118,7 @@ pub(super) async fn add_objects<C: GenericClient>(
             refusal,
             sha,
             key,
+            ui,
         } = p;
         let posted_version = obj.version.map(|v| v.to_string());
         if let Some(reason) = refusal {
@@ -174,6 +184,12 @@ pub(super) async fn add_objects<C: GenericClient>(
         rows.revoked.push(obj.revoked);
         rows.sha256.push(sha.to_vec());
         rows.raw.push(obj.raw_json);
+        rows.created_by.push(ui.created_by);
+        rows.words.push(ui.words);
+        for r in ui.refs {
+            rows.ref_ids.push(r);
+            rows.ref_dates.push(date_added);
+        }
         outcomes.push(AddOutcome {
             id: obj.id,
             version: version_text,
@@ -187,8 +203,10 @@ pub(super) async fn add_objects<C: GenericClient>(
     }
     let inserted = db
         .execute(
-            "INSERT INTO objects (collection, date_added, stix_id, type, version_key, version, spec_version, tlp, revoked, sha256, raw)
-             SELECT $1::bigint, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::integer[], $9::boolean[], $10::bytea[], $11::text[])",
+            "INSERT INTO objects (collection, date_added, stix_id, type, version_key, version, spec_version, tlp, revoked, sha256, raw, created_by, search)
+             SELECT $1::bigint, d, i, t, k, v, s, l, r, h, j, b, to_tsvector('simple', w)
+             FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::integer[], $9::boolean[], $10::bytea[], $11::text[], $12::text[], $13::text[])
+                 AS u(d, i, t, k, v, s, l, r, h, j, b, w)",
             &[
                 &c.seq,
                 &rows.date_added,
@@ -201,6 +219,8 @@ pub(super) async fn add_objects<C: GenericClient>(
                 &rows.revoked,
                 &rows.sha256,
                 &rows.raw,
+                &rows.created_by,
+                &rows.words,
             ],
         )
         .await?;
@@ -209,6 +229,14 @@ pub(super) async fn add_objects<C: GenericClient>(
             "inserted {inserted} of {} object rows",
             rows.date_added.len()
         )));
+    }
+    if !rows.ref_ids.is_empty() {
+        db.execute(
+            "INSERT INTO object_refs (ref, collection, date_added)
+             SELECT r, $1::bigint, d FROM unnest($2::text[], $3::bigint[]) AS u(r, d)",
+            &[&c.seq, &rows.ref_ids, &rows.ref_dates],
+        )
+        .await?;
     }
     log.write(db).await?;
     db.execute(
@@ -292,23 +320,23 @@ enum Shape {
 
 /// A statement under construction: its text and its parameters, numbered as pushed.
 #[derive(Default)]
-struct Sql {
-    text: String,
+pub(super) struct Sql {
+    pub(super) text: String,
     args: Vec<Box<dyn ToSql + Sync + Send>>,
 }
 
 impl Sql {
     /// Adds a parameter and returns its placeholder.
-    fn arg<T: ToSql + Sync + Send + 'static>(&mut self, v: T) -> String {
+    pub(super) fn arg<T: ToSql + Sync + Send + 'static>(&mut self, v: T) -> String {
         self.args.push(Box::new(v));
         format!("${}", self.args.len())
     }
 
-    fn push(&mut self, s: &str) {
+    pub(super) fn push(&mut self, s: &str) {
         self.text.push_str(s);
     }
 
-    fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
+    pub(super) fn params(&self) -> Vec<&(dyn ToSql + Sync)> {
         self.args
             .iter()
             .map(|b| b.as_ref() as &(dyn ToSql + Sync))

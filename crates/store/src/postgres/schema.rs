@@ -137,6 +137,55 @@ CREATE TABLE log_signing_key (
     created_us  BIGINT NOT NULL
 );
 "#,
+    // 2: what the web UI reads (`postgres/search.rs`, as SQLite's migration 3): the
+    // producer, the words to search and the references between objects, written with the
+    // objects by `objects.rs` (computed before the log lock is taken); rows written before
+    // are filled in here from their JSON.
+    r#"
+ALTER TABLE objects ADD COLUMN created_by TEXT COLLATE "C";
+-- Names (or an SCO's value), descriptions and patterns, split into words at every
+-- character that is not a letter or digit, as 'simple' (lower-cased, no stemming) lexemes.
+ALTER TABLE objects ADD COLUMN search tsvector;
+CREATE INDEX objects_ui_by_type ON objects(collection, type, date_added);
+CREATE INDEX objects_ui_by_tlp ON objects(collection, tlp, date_added);
+CREATE INDEX objects_by_producer ON objects(collection, created_by, date_added)
+    WHERE created_by IS NOT NULL;
+CREATE INDEX objects_search ON objects USING gin (search);
+-- The object at (collection, date_added) refers to STIX id `ref`.
+CREATE TABLE object_refs (
+    ref         TEXT COLLATE "C" NOT NULL,
+    collection  BIGINT NOT NULL,
+    date_added  BIGINT NOT NULL,
+    PRIMARY KEY (ref, collection, date_added),
+    FOREIGN KEY (collection, date_added) REFERENCES objects(collection, date_added) ON DELETE CASCADE
+);
+CREATE INDEX object_refs_by_obj ON object_refs(collection, date_added);
+CREATE FUNCTION entente_try_jsonb(t text) RETURNS jsonb LANGUAGE plpgsql IMMUTABLE AS $$
+BEGIN
+    RETURN t::jsonb;
+EXCEPTION WHEN others THEN
+    RETURN NULL;
+END $$;
+CREATE TEMPORARY TABLE entente_parsed ON COMMIT DROP AS
+    SELECT collection, date_added, entente_try_jsonb(raw) AS v FROM objects;
+DELETE FROM entente_parsed WHERE v IS NULL OR jsonb_typeof(v) <> 'object';
+UPDATE objects o SET
+    created_by = CASE WHEN jsonb_typeof(p.v -> 'created_by_ref') = 'string' THEN p.v ->> 'created_by_ref' END,
+    search = to_tsvector('simple', regexp_replace(
+        concat_ws(' ', coalesce(p.v ->> 'name', p.v ->> 'value'), p.v ->> 'description', p.v ->> 'pattern'),
+        '[^[:alnum:]]+', ' ', 'g'))
+FROM entente_parsed p WHERE o.collection = p.collection AND o.date_added = p.date_added;
+INSERT INTO object_refs (ref, collection, date_added)
+SELECT DISTINCT r.ref, p.collection, p.date_added FROM entente_parsed p, LATERAL (
+    SELECT p.v ->> k AS ref FROM unnest(ARRAY['source_ref', 'target_ref', 'sighting_of_ref']) AS k
+    WHERE jsonb_typeof(p.v -> k) = 'string'
+    UNION
+    SELECT e #>> '{}' FROM unnest(ARRAY['object_refs', 'where_sighted_refs', 'observed_data_refs']) AS k,
+        jsonb_array_elements(CASE WHEN jsonb_typeof(p.v -> k) = 'array' THEN p.v -> k ELSE '[]'::jsonb END) AS e
+    WHERE jsonb_typeof(e) = 'string'
+) AS r;
+DROP FUNCTION entente_try_jsonb(text);
+"#,
 ];
 
 /// The schema version this build writes.
