@@ -13,6 +13,8 @@ mod negotiation;
 mod paging;
 mod routes;
 mod ui;
+mod ui_admin;
+mod ui_push;
 mod witness;
 
 use std::sync::Arc;
