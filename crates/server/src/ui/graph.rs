@@ -42,7 +42,8 @@ pub fn svg(center: &str, center_type: &str, neighbours: &[Neighbour]) -> Markup 
         return html! {};
     }
     let shown = &neighbours[..neighbours.len().min(MAX_NODES)];
-    let (w, h) = (720.0_f64, 460.0_f64);
+    // Few neighbours need less height; the circle flattens into an ellipse.
+    let (w, h) = (720.0_f64, if shown.len() <= 4 { 340.0_f64 } else { 460.0 });
     let (cx, cy) = (w / 2.0, h / 2.0);
     let (rx, ry) = (w / 2.0 - 110.0, h / 2.0 - 60.0);
     let n = shown.len() as f64;

@@ -375,7 +375,7 @@ async fn page(
             @if o.revoked { " " strong.error { "revoked" } }
         }
         div.cards {
-            section.card aria-labelledby="h-fields" {
+            section.card.span aria-labelledby="h-fields" {
                 h2 #h-fields { "Properties" }
                 @if let Some(p) = v.get("pattern").and_then(Value::as_str) {
                     div.pattern.mono { (p) }

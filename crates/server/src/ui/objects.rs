@@ -308,7 +308,7 @@ async fn page(
             p { @if filtered { "No object matches these filters." } @else { "No object you may see yet." } }
         } @else {
             div.table-wrap {
-                table {
+                table.list {
                     thead {
                         tr {
                             th scope="col" { "Name" }
