@@ -438,6 +438,8 @@ pub struct Item {
     pub id: String,
     /// What the user gave (an excerpt), to show beside the findings.
     pub text: String,
+    /// One line saying what it is (type and name, or the IOC's kind and value).
+    pub summary: String,
     /// What happened.
     pub outcome: Outcome,
 }
@@ -449,6 +451,8 @@ pub struct Report {
     pub items: Vec<Item>,
     /// The collection's title.
     pub collection: String,
+    /// The collection's id (for links to the stored objects).
+    pub collection_id: String,
 }
 
 impl Report {
@@ -470,13 +474,23 @@ fn excerpt(text: &str, max: usize) -> String {
 }
 
 /// Pretty-prints an object's JSON for reading beside its errors (the stored bytes are the
-/// submitted ones; this is only the display).
-fn readable(raw: &str) -> String {
-    let pretty = serde_json::from_str::<serde_json::Value>(raw)
-        .ok()
-        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-        .unwrap_or_else(|| raw.to_owned());
-    excerpt(&pretty, MAX_EXCERPT)
+/// submitted ones; this is only the display), and says in one line what it is: its type
+/// and name (or value, or pattern).
+fn readable(raw: &str) -> (String, String) {
+    let Ok(v) = serde_json::from_str::<serde_json::Value>(raw) else {
+        return (excerpt(raw, MAX_EXCERPT), String::new());
+    };
+    let pretty = serde_json::to_string_pretty(&v).unwrap_or_else(|_| raw.to_owned());
+    let field = |k: &str| v.get(k).and_then(serde_json::Value::as_str);
+    let summary = [
+        field("type"),
+        field("name").or(field("value")).or(field("pattern")),
+    ]
+    .into_iter()
+    .flatten()
+    .collect::<Vec<_>>()
+    .join(" ");
+    (excerpt(&pretty, MAX_EXCERPT), excerpt(&summary, 120))
 }
 
 /// Turns STIX text in any shape `entente validate` reads as one document into an envelope
@@ -517,7 +531,8 @@ async fn push(
         return Err(UiError::TooLarge);
     }
     let mut items: Vec<Option<Item>> = Vec::new();
-    let mut texts: Vec<(String, String)> = Vec::new(); // (label, display text) per envelope object
+    // (label, display text, summary) per envelope object
+    let mut texts: Vec<(String, String, String)> = Vec::new();
     let body = match format.resolve(text) {
         Format::Stix | Format::Auto => {
             let body = stix_envelope(text)?;
@@ -526,7 +541,8 @@ async fn push(
             }) = RawEnvelope::from_slice(body.as_bytes())
             {
                 for (i, raw) in objects.iter().enumerate() {
-                    texts.push((format!("object {}", i + 1), readable(raw.get())));
+                    let (shown, summary) = readable(raw.get());
+                    texts.push((format!("object {}", i + 1), shown, summary));
                 }
             }
             body
@@ -541,6 +557,7 @@ async fn push(
                         texts.push((
                             format!("line {line}"),
                             format!("{} → {}", ioc.value, ioc.pattern()),
+                            format!("{} {}", ioc.kind.label(), ioc.value),
                         ));
                         objects.push(json);
                         items.push(None);
@@ -548,6 +565,7 @@ async fn push(
                     IocLine::Unknown { line, text, reason } => items.push(Some(Item {
                         label: format!("line {line}"),
                         id: String::new(),
+                        summary: excerpt(&text, 80),
                         text,
                         outcome: Outcome::Refused(vec![Problem {
                             pointer: String::new(),
@@ -593,10 +611,10 @@ async fn push(
     let mut failures = Vec::new();
     let mut envelope_items = Vec::with_capacity(prepared.slots.len());
     for (i, slot) in prepared.slots.into_iter().enumerate() {
-        let (label, shown) = texts
+        let (label, shown, summary) = texts
             .get(i)
             .cloned()
-            .unwrap_or_else(|| (format!("object {}", i + 1), String::new()));
+            .unwrap_or_else(|| (format!("object {}", i + 1), String::new(), String::new()));
         let (id, outcome, detail) = match slot {
             Slot::Failed(d) => {
                 let found = problems(&d.id, d.message.as_deref().unwrap_or("refused"));
@@ -631,6 +649,7 @@ async fn push(
             label,
             id,
             text: shown,
+            summary,
             outcome,
         });
     }
@@ -657,6 +676,7 @@ async fn push(
     let mut report = Report {
         items: Vec::with_capacity(items.len().max(envelope_items.len())),
         collection: collection.title.clone(),
+        collection_id: collection.id.clone(),
     };
     if items.is_empty() {
         report.items = envelope_items;
@@ -1072,10 +1092,12 @@ fn report_view(r: &Report) -> Markup {
                             ul.problems {
                                 @for p in found {
                                     li.problem {
-                                        code.pointer {
-                                            @if p.pointer.is_empty() { "(object)" } @else { (p.pointer) }
+                                        @if !p.pointer.is_empty() {
+                                            code.pointer { (p.pointer) } " "
+                                        } @else if !item.id.is_empty() {
+                                            code.pointer { "(object)" } " "
                                         }
-                                        " " span.message { (p.message) }
+                                        span.message { (p.message) }
                                         @if let Some(rule) = &p.rule {
                                             " " span.rule.muted { "[" (rule) "]" }
                                         }
@@ -1109,12 +1131,17 @@ fn report_view(r: &Report) -> Markup {
                 h3 { "Stored" }
                 div.table-wrap {
                     table.push-stored {
-                        thead { tr { th scope="col" { "Item" } th scope="col" { "Id" } th scope="col" { "Result" } } }
+                        thead { tr { th scope="col" { "Item" } th scope="col" { "What" } th.wide scope="col" { "Id" } th scope="col" { "Result" } } }
                         tbody {
                             @for item in stored.iter().take(MAX_LISTED_SUCCESSES) {
                                 tr {
                                     td { (item.label) }
-                                    td { code.id { (item.id) } }
+                                    td {
+                                        a href={ "/ui/c/" (r.collection_id) "/o/" (item.id) } {
+                                            @if item.summary.is_empty() { (item.id) } @else { (item.summary) }
+                                        }
+                                    }
+                                    td.wide { code.id { (item.id) } }
                                     td {
                                         @if item.outcome == Outcome::Added { span.ok { "stored" } } @else { "already present" }
                                     }

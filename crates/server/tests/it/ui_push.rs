@@ -116,6 +116,11 @@ async fn a_bundle_with_invalid_objects_stores_the_valid_ones_and_shows_why() {
     // The refused object's text is shown beside its errors (escaped).
     assert!(body.contains("2020-01-01T00:00:00Z"));
     assert_eq!(stored(&s, &shared).await, vec![good.clone()]);
+    // The stored object is listed with a link to its page.
+    assert!(
+        body.contains(&format!("href=\"/ui/c/{shared}/o/{good}\"")),
+        "{body}"
+    );
 
     // Read-only: 403; not visible: 404; no CSRF token: 403 — and nothing stored anywhere.
     let other = json!({"objects": [indicator(&new_id("indicator"), "2024-05-01T00:00:00.000Z")]})
@@ -206,6 +211,9 @@ async fn an_ioc_list_becomes_indicators_with_detected_types() {
         r.body
     );
     assert!(r.body.contains("cannot tell what"), "{}", r.body);
+    assert!(
+        r.body.contains("IPv4 198.51.100.7") && r.body.contains("URL https://evil.example/login")
+    );
     let ids = stored(&s, &shared).await;
     assert_eq!(ids.len(), 3);
     let mut patterns = Vec::new();
