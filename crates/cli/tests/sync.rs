@@ -3,7 +3,8 @@
 //! writer copies every version exactly once (into a data directory and through TAXII into
 //! another server), and a source whose log does not hold what it serves (an object altered
 //! in its database, a wrong key) is refused with nothing of the failing page stored;
-//! `--watch` keeps passing until SIGINT stops it with success.
+//! a log key trusted on first use that changes is refused; `--watch` keeps passing until
+//! SIGINT stops it with success.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -27,6 +28,8 @@ struct Server {
     base: String,
     /// The id of the collection `shared` the first start creates.
     shared: String,
+    /// Its standard output, kept open: serve prints more after the lines read here.
+    _stdout: BufReader<std::process::ChildStdout>,
 }
 
 impl Drop for Server {
@@ -43,6 +46,10 @@ impl Server {
             .local_addr()
             .unwrap()
             .port();
+        Server::start_on(data, port)
+    }
+
+    fn start_on(data: &Path, port: u16) -> Server {
         let mut child = entente()
             .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
             .arg(data)
@@ -78,6 +85,7 @@ impl Server {
             key,
             base,
             shared,
+            _stdout: out,
         }
     }
 
@@ -424,4 +432,47 @@ fn watch_keeps_syncing_until_interrupted() {
         std::thread::sleep(std::time::Duration::from_millis(50));
     };
     assert_eq!(status.code(), Some(0), "{status:?}");
+}
+
+#[test]
+fn a_log_key_trusted_on_first_use_must_not_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("sync.json");
+    let data = dir.path().join("a");
+    let mut source = Server::start(&data);
+    let target = Server::start(&dir.path().join("b"));
+    source.push(dir.path(), &indicators(1..3));
+    let out = sync(&source, &target, false, &state, &[]);
+    assert_eq!(counts(&out), [2, 2, 0, 0]);
+    let kept: serde_json::Value = serde_json::from_slice(&std::fs::read(&state).unwrap()).unwrap();
+    assert!(kept["logs"][0]["pinned_key_id"].is_string(), "{kept}");
+
+    // The same server, same origin and same history, restarted with another signing key.
+    let port: u16 = source.base.rsplit(':').next().unwrap().parse().unwrap();
+    let origin = source.key.split('+').next().unwrap().to_owned();
+    let token = source.token.clone();
+    drop(source);
+    let other = tlog::Ed25519Signer::from_seed(&origin, &[3; 32]).unwrap();
+    std::fs::write(data.join("log.key"), format!("{}\n", other.skey())).unwrap();
+    source = Server::start_on(&data, port);
+    source.token = token; // printed on the first start only
+    assert_eq!(source.key, other.vkey());
+    source.push(dir.path(), &indicators(3..4)); // a checkpoint signed with the new key
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let out = sync(&source, &target, false, &state, &[]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let stderr = text(&out.stderr);
+    assert!(stderr.contains("bad signature"), "{stderr}");
+    assert!(stderr.contains("key changed"), "{stderr}");
+    assert_eq!(target.versions().len(), 2, "nothing stored");
+
+    // Given the new key explicitly, the history still has to be consistent: it is.
+    let out = sync(
+        &source,
+        &target,
+        false,
+        &state,
+        &["--from-log-key", &source.key],
+    );
+    assert_eq!(counts(&out), [1, 1, 0, 0]);
 }

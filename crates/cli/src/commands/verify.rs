@@ -628,7 +628,7 @@ async fn check_objects(
 impl Log {
     /// Steps 1 and 2 for `entente sync`: the log at `base` (a server URL without
     /// `/taxii2/`), its checkpoint checked with `trust`, and consistent with `seen` (a note
-    /// kept by the caller), if any.
+    /// the caller kept after checking it), if any.
     pub(crate) async fn open(
         base: &str,
         timeout_secs: u64,
@@ -639,9 +639,19 @@ impl Log {
         let base = base_url(base);
         let (current, note) = fetch_checkpoint(&http, &base, &trust).await?;
         if let Some(seen) = seen {
-            let old = trust
-                .open(seen)
-                .map_err(|e| anyhow::anyhow!("the checkpoint kept in the sync state {e}"))?;
+            // The caller's own record of a checkpoint checked when it was kept, so its
+            // signature is not asked for again: a key given now may replace one trusted on
+            // first use, and the history must still extend what was seen.
+            let old = tlog::Note::parse(seen)
+                .ok()
+                .and_then(|n| Checkpoint::parse(&n.text).ok())
+                .context("the checkpoint kept in the sync state is not a checkpoint")?;
+            if old.origin != current.origin {
+                return fail(format!(
+                    "inconsistent history: the log's origin is {:?}, not {:?} as before",
+                    current.origin, old.origin
+                ));
+            }
             check_consistent(&http, &base, &old, &current).await?;
         }
         Ok(Log {
