@@ -9,9 +9,11 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use anyhow::{Context, Result};
 use store::Store;
+use store::postgres::{PgOptions, PgStore};
 use tlog::Ed25519Signer;
 
 /// Environment variable naming the data directory when `--data` is not given.
@@ -59,6 +61,20 @@ pub struct PoolArgs {
     pub db_statement_timeout: u64,
 }
 
+impl PoolArgs {
+    /// The store's options for these flags.
+    pub fn pg_options(&self) -> PgOptions {
+        PgOptions {
+            max_connections: self.db_max_connections,
+            acquire_timeout: Duration::from_secs(self.db_acquire_timeout),
+            connect_timeout: Duration::from_secs(self.db_connect_timeout),
+            statement_timeout: (self.db_statement_timeout > 0)
+                .then(|| Duration::from_secs(self.db_statement_timeout)),
+            ..PgOptions::default()
+        }
+    }
+}
+
 impl Default for PoolArgs {
     fn default() -> Self {
         PoolArgs {
@@ -86,6 +102,9 @@ pub struct OpenedStore {
 enum KeySource {
     /// `<data>/log.key` (`store::log_key`).
     DataDir(PathBuf),
+    /// The database's `log_signing_key` table, shared by every replica
+    /// (`PgStore::log_key`).
+    Postgres(PgStore),
 }
 
 impl OpenedStore {
@@ -103,7 +122,35 @@ impl OpenedStore {
                 .context("loading the log key")??;
                 Ok(key)
             }
+            KeySource::Postgres(pg) => pg
+                .log_key(origin, strict)
+                .await
+                .with_context(|| format!("loading the log key from {}", self.shown)),
         }
+    }
+
+    /// On PostgreSQL, one line saying how long this process's envelope transactions held
+    /// the log-append lock (the bound of scale-out, docs/deploy.md); `None` on SQLite or
+    /// before any write.
+    pub fn lock_report(&self) -> Option<String> {
+        let KeySource::Postgres(pg) = &self.keys else {
+            return None;
+        };
+        let s = pg.lock_stats();
+        if s.transactions == 0 {
+            return None;
+        }
+        let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+        Some(format!(
+            "log lock: {} write transactions, {:.1} ms in them, {:.1} ms waiting for the lock, \
+             {:.1} ms holding it ({:.1}% of transaction time held, {:.3} ms held per transaction)",
+            s.transactions,
+            ms(s.total),
+            ms(s.waiting),
+            ms(s.held),
+            100.0 * s.held.as_secs_f64() / s.total.as_secs_f64().max(f64::MIN_POSITIVE),
+            ms(s.held) / s.transactions as f64,
+        ))
     }
 }
 
@@ -165,11 +212,13 @@ impl StoreArgs {
                 })
             }
             StoreLocation::Database(url) => {
-                let _ = pool;
-                anyhow::bail!(
-                    "cannot open {}: this build has no PostgreSQL backend yet",
-                    redact(&url)
-                )
+                let pg = open_database(&url, pool).await?;
+                Ok(OpenedStore {
+                    store: Arc::new(pg.clone()),
+                    admin_token: None,
+                    shown: redact(&url),
+                    keys: KeySource::Postgres(pg),
+                })
             }
         }
     }
@@ -192,14 +241,30 @@ impl StoreArgs {
                 })
             }
             StoreLocation::Database(url) => {
-                let _ = pool;
-                anyhow::bail!(
-                    "cannot open {}: this build has no PostgreSQL backend yet",
-                    redact(&url)
-                )
+                let shown = redact(&url);
+                let pg = open_database(&url, pool).await?;
+                // Replicas starting together queue on the store's set-up lock: exactly one
+                // of them sets up and gets the token.
+                let admin_token = pg
+                    .bootstrap(&store::bootstrap::BootstrapSpec::default())
+                    .await
+                    .with_context(|| format!("setting up the database {shown}"))?;
+                Ok(OpenedStore {
+                    store: Arc::new(pg.clone()),
+                    admin_token,
+                    shown,
+                    keys: KeySource::Postgres(pg),
+                })
             }
         }
     }
+}
+
+/// Connects to PostgreSQL (applying missing migrations under the store's migration lock).
+async fn open_database(url: &str, pool: &PoolArgs) -> Result<PgStore> {
+    store::bootstrap::open_database(url, &pool.pg_options())
+        .await
+        .with_context(|| format!("opening the database {}", redact(url)))
 }
 
 fn env_nonempty(name: &str) -> Option<String> {

@@ -96,13 +96,16 @@ async fn serve(args: Args) -> Result<()> {
     println!("http://{addr}/taxii2/");
     println!("web UI: http://{addr}/ui/");
     tracing::info!(store = %opened.shown, %addr, "serving TAXII 2.1");
-    let state = server::AppState::new(opened.store, server::Config::default()).with_log(
+    let state = server::AppState::new(opened.store.clone(), server::Config::default()).with_log(
         server::routes::log::LogSigner::new(log_key, server::routes::log::DEFAULT_SIGN_INTERVAL)
             .with_witnesses(args.witnesses),
     );
     server::run(listener, state, shutdown_signal())
         .await
         .context("server stopped")?;
+    if let Some(line) = opened.lock_report() {
+        tracing::info!("{line}");
+    }
     tracing::info!("shut down cleanly");
     Ok(())
 }
