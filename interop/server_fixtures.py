@@ -4,7 +4,9 @@ Imported by the `test_taxii_*`, `test_authz_matrix` and `test_push_pull` modules
 finds fixtures imported into a test module). One server runs per session, on a free loopback port
 with its data directory under pytest's tmp_path; it is provisioned only through the
 documented CLI (`entente admin --data DIR ...`, which works while the server runs) and
-stopped at the end of the session.
+stopped at the end of the session. With ENTENTE_BACKEND=postgres (`pg_fixtures`) the server
+runs on a fresh PostgreSQL database (`--database URL`), dropped at the end of the session,
+and `entente admin --database URL` provisions it.
 
 Accounts (organization / user), created by `provision`:
 
@@ -30,6 +32,7 @@ being an administrator does not put a user in the audience of what others share.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -42,6 +45,8 @@ from pathlib import Path
 
 import pytest
 import requests
+
+from pg_fixtures import backend, fresh_database
 
 TAXII = "application/taxii+json;version=2.1"
 
@@ -82,6 +87,13 @@ class Server:
     tokens: dict[str, str] = field(default_factory=dict)
     collections: dict[str, str] = field(default_factory=dict)
     log: list[str] = field(default_factory=list)
+    # How `entente serve` and `entente admin` find the store: `--data DIR` by default,
+    # `--database URL` on PostgreSQL.
+    store_args: list[str] = field(default_factory=list)
+
+    @property
+    def store(self) -> list[str]:
+        return self.store_args or ["--data", str(self.data)]
 
     @property
     def discovery(self) -> str:
@@ -108,9 +120,10 @@ class Server:
         return s
 
     def admin(self, *args: str) -> str:
-        """Runs `entente admin --data DIR ARGS...`; returns stdout stripped, fails loudly."""
+        """Runs `entente admin --data DIR ARGS...` (or `--database URL`); returns stdout
+        stripped, fails loudly."""
         p = subprocess.run(
-            [str(self.bin), "admin", "--data", str(self.data), *args],
+            [str(self.bin), "admin", *self.store, *args],
             capture_output=True,
             text=True,
             timeout=120,
@@ -133,18 +146,25 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(bin_path: Path, data: Path) -> tuple[subprocess.Popen, Server, str]:
-    """Starts `entente serve` and waits for its admin token and a working discovery URL."""
+def start_server(
+    bin_path: Path, data: Path, store_args: list[str] | None = None
+) -> tuple[subprocess.Popen, Server, str]:
+    """Starts `entente serve` and waits for its admin token and a working discovery URL.
+
+    `store_args` replaces `--data DATA` (e.g. `["--database", URL]`)."""
     port = free_port()
+    store = store_args or ["--data", str(data)]
     proc = subprocess.Popen(
-        [str(bin_path), "serve", "--data", str(data), "--listen", f"127.0.0.1:{port}"],
+        [str(bin_path), "serve", *store, "--listen", f"127.0.0.1:{port}"],
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL,
         text=True,
         env={**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "warn")},
     )
-    server = Server(base=f"http://127.0.0.1:{port}", data=data, bin=bin_path)
+    server = Server(
+        base=f"http://127.0.0.1:{port}", data=data, bin=bin_path, store_args=list(store_args or [])
+    )
     token_box: list[str] = []
     seen_token = threading.Event()
 
@@ -236,12 +256,15 @@ def grant_user(server: Server, collection: str, user: str, perm: str) -> None:
 
 @pytest.fixture(scope="session")
 def entente_server(entente_bin: Path, tmp_path_factory: pytest.TempPathFactory):
-    """The running, provisioned server; stopped at the end of the session."""
+    """The running, provisioned server (on ENTENTE_BACKEND's store); stopped at the end of
+    the session."""
     data = tmp_path_factory.mktemp("entente") / "data"
-    proc, server, token = start_server(entente_bin, data)
-    server.tokens["admin"] = token
-    try:
+    with contextlib.ExitStack() as stack:
+        store_args = None
+        if backend() == "postgres":
+            store_args = ["--database", stack.enter_context(fresh_database())]
+        proc, server, token = start_server(entente_bin, data, store_args)
+        stack.callback(stop_server, proc)
+        server.tokens["admin"] = token
         provision(server)
         yield server
-    finally:
-        stop_server(proc)
