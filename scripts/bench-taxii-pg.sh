@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# TAXII ingest and paged-read speed of `entente serve` on PostgreSQL, one replica and two
+# replicas, beside the embedded SQLite store, in the same run and with the same workload
+# (shared/bench/taxii_load.py).
+#
+#   scripts/bench-taxii-pg.sh                        # COUNT=200000 LOADERS=2 BATCH=500 PAGE=1000
+#   COUNT=1000000 scripts/bench-taxii-pg.sh          # the issue's 1,000,000 objects
+#   CONFIGS="pg1 pg2" COUNT=50000 scripts/bench-taxii-pg.sh
+#
+# Each configuration gets a fresh store (a temporary data directory, or a fresh database
+# `entente_bench_<random>` made through $ENTENTE_TEST_PG_URL, default
+# postgres://postgres@127.0.0.1:5432/postgres, dropped afterwards) and the same load: LOADERS
+# copies of taxii_load.py started together, each POSTing COUNT/LOADERS indicators (seeds
+# SEED, SEED+1, ...) in envelopes of BATCH into the `shared` collection, then paging the
+# whole collection with limit PAGE. The configurations differ only in where the loaders go:
+#
+#   sqlite  one `entente serve --data`, every loader on it
+#   pg1     one `entente serve --database`, every loader on it
+#   pg2     two replicas on one database, loader i on replica i mod 2
+#
+# so the client concurrency is the same in all three and pg2/pg1 isolates the replicas.
+# Ingest objects/s = COUNT / the longest loader's ingest time (first POST to last status);
+# page p99 is the worst of the loaders' p99s. At shutdown each PostgreSQL replica logs how
+# long its envelope transactions held the log-append lock; the script sums them and prints
+# the lock's busy share of the ingest time and the time it is held per envelope, which give
+# the ingest ceiling of any number of replicas (docs/deploy.md, "What bounds scale-out").
+#
+# VERSION_FRACTION (default 0.1, taxii_load's own default) is the share of objects that are
+# new versions of earlier ones; taxii_load's generator re-versions with a linear search, so
+# its time grows with the square of the count: above 200,000 objects per loader the script
+# uses 0 unless VERSION_FRACTION is set. ENTENTE_BIN picks a binary (default: cargo build
+# --release). Servers listen on loopback and are stopped by PID on exit.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+shared="${ENTENTE_SHARED:-$root/../shared}"
+bench="$shared/bench"
+[[ -f "$bench/taxii_load.py" ]] || { echo "bench-taxii-pg: no $bench/taxii_load.py" >&2; exit 2; }
+
+count="${COUNT:-200000}"
+loaders="${LOADERS:-2}"
+batch="${BATCH:-500}"
+page="${PAGE:-1000}"
+seed="${SEED:-1}"
+configs="${CONFIGS:-sqlite pg1 pg2}"
+per_loader=$((count / loaders))
+if [[ -n "${VERSION_FRACTION:-}" ]]; then
+    version_fraction="$VERSION_FRACTION"
+elif ((per_loader > 200000)); then
+    version_fraction=0
+else
+    version_fraction=0.1
+fi
+pg_url="${ENTENTE_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
+command -v psql >/dev/null || { echo "bench-taxii-pg: psql not found" >&2; exit 2; }
+psql "$pg_url" -X -q -t -A -c 'SELECT 1' >/dev/null ||
+    { echo "bench-taxii-pg: PostgreSQL not reachable through ENTENTE_TEST_PG_URL" >&2; exit 2; }
+
+venv="${VENV:-/tmp/entente-taxii-bench-venv}"
+if [[ ! -x "$venv/bin/python" ]] || ! "$venv/bin/python" -c 'import requests' 2>/dev/null; then
+    python3 -m venv "$venv"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input requests
+fi
+py="$venv/bin/python"
+
+if [[ -z "${ENTENTE_BIN:-}" ]]; then
+    (cd "$root" && cargo build --release --locked -p entente-cli)
+    ENTENTE_BIN="${CARGO_TARGET_DIR:-$root/target}/release/entente"
+fi
+
+work="$(mktemp -d)"
+pids=()
+databases=()
+cleanup() {
+    for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    for db in "${databases[@]}"; do
+        psql "$pg_url" -X -q -c "DROP DATABASE IF EXISTS $db WITH (FORCE)" >/dev/null 2>&1 || true
+    done
+    rm -rf "$work"
+}
+trap cleanup EXIT
+
+free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+db_url() { "$py" -c 'import sys, urllib.parse as u; p=u.urlsplit(sys.argv[1]); print(u.urlunsplit(p._replace(path="/"+sys.argv[2])))' "$pg_url" "$1"; }
+
+# start NAME STORE-ARGS...: starts a server, logging to $work/NAME.log; sets $port.
+start() {
+    local name="$1"
+    shift
+    port="$(free_port)"
+    RUST_LOG="warn,entente::commands::serve=info" \
+        "$ENTENTE_BIN" serve "$@" --listen "127.0.0.1:$port" --log-origin entente/bench \
+        > "$work/$name.log" 2>&1 &
+    pids+=($!)
+    eval "pid_$name=$!"
+    for _ in $(seq 1 300); do
+        grep -q '^http://.*/taxii2/$' "$work/$name.log" && return 0
+        sleep 0.2
+    done
+    cat "$work/$name.log" >&2
+    echo "bench-taxii-pg: $name did not start" >&2
+    exit 1
+}
+
+# stop NAME: SIGTERM, wait (the replica logs its lock figures as it exits).
+stop() {
+    local pid
+    eval "pid=\$pid_$1"
+    kill -TERM "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+}
+
+admin_token() { sed -n 's/^admin token: \([^ ]*\)$/\1/p' "$work"/"$1"*.log | head -1; }
+
+shared_collection() {
+    "$py" - "$1" "$2" <<'PY'
+import sys, requests
+base, token = sys.argv[1], sys.argv[2]
+h = {"Accept": "application/taxii+json;version=2.1", "Authorization": "Bearer " + token}
+d = requests.get(base + "/taxii2/", headers=h).json()
+root = requests.compat.urljoin(base + "/taxii2/", d["default"])
+cols = requests.get(root + "collections/", headers=h).json()["collections"]
+print(next(c["id"] for c in cols if c["title"] == "shared"))
+PY
+}
+
+# load CONFIG TOKEN COLLECTION PORT...: LOADERS loaders at once, loader i on port i mod n.
+load() {
+    local config="$1" token="$2" collection="$3"
+    shift 3
+    local ports=("$@") lp=() i
+    for ((i = 0; i < loaders; i++)); do
+        local p="${ports[$((i % ${#ports[@]}))]}"
+        "$py" "$bench/taxii_load.py" --url "http://127.0.0.1:$p/taxii2/" --token "$token" \
+            --collection "$collection" --count "$per_loader" --batch "$batch" --page "$page" \
+            --seed "$((seed + i))" --version-fraction "$version_fraction" \
+            --label "$config/$i" > "$work/$config.load$i.json" 2> "$work/$config.load$i.err" &
+        lp+=($!)
+    done
+    for i in "${!lp[@]}"; do
+        wait "${lp[$i]}" || { cat "$work/$config.load$i.err" >&2; echo "bench-taxii-pg: loader $i of $config failed" >&2; exit 1; }
+    done
+}
+
+for config in $configs; do
+    echo "== $config: $count objects ($loaders loaders x $per_loader, version fraction $version_fraction)" >&2
+    case "$config" in
+        sqlite)
+            start sqlite --data "$work/sqlite-data"
+            ports=("$port")
+            ;;
+        pg1 | pg2)
+            db="entente_bench_$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')"
+            psql "$pg_url" -X -q -c "CREATE DATABASE $db" >/dev/null
+            databases+=("$db")
+            url="$(db_url "$db")"
+            start "${config}a" --database "$url"
+            ports=("$port")
+            if [[ "$config" == pg2 ]]; then
+                start "${config}b" --database "$url"
+                ports+=("$port")
+            fi
+            ;;
+        *) echo "bench-taxii-pg: unknown configuration $config" >&2; exit 2 ;;
+    esac
+    token="$(admin_token "$config")"
+    [[ -n "$token" ]] || { echo "bench-taxii-pg: no admin token from $config" >&2; exit 1; }
+    collection="$(shared_collection "http://127.0.0.1:${ports[0]}" "$token")"
+    load "$config" "$token" "$collection" "${ports[@]}"
+    if [[ "$config" != sqlite ]]; then
+        psql "$url" -X -q -t -A -c "SELECT pg_database_size(current_database())" > "$work/$config.dbsize"
+    fi
+    case "$config" in
+        sqlite) stop sqlite ;;
+        pg1) stop pg1a ;;
+        pg2) stop pg2a; stop pg2b ;;
+    esac
+done
+
+"$py" - "$work" "$count" "$batch" $configs <<'PY'
+import glob, json, os, re, sys
+work, count, batch, configs = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+rows = {}
+for c in configs:
+    runs = [json.load(open(p)) for p in sorted(glob.glob(os.path.join(work, c + ".load*.json")))]
+    for r in runs:
+        print(json.dumps(r))
+    ingest_s = max(r["ingest"]["seconds"] for r in runs)
+    ok = sum(r["ingest"]["success_count"] for r in runs)
+    p99 = max(r["read"]["page_p99_ms"] for r in runs)
+    p50 = max(r["read"]["page_p50_ms"] for r in runs)
+    pages = sum(r["read"]["pages"] for r in runs)
+    held = total = waiting = txs = 0.0
+    for log in glob.glob(os.path.join(work, c + "*.log")):
+        for line in open(log):
+            m = re.search(r"log lock: (\d+) write transactions, ([\d.]+) ms in them, ([\d.]+) ms waiting for the lock, ([\d.]+) ms holding it", line)
+            if m:
+                txs += int(m.group(1)); total += float(m.group(2))
+                waiting += float(m.group(3)); held += float(m.group(4))
+    size = None
+    if os.path.exists(os.path.join(work, c + ".dbsize")):
+        size = int(open(os.path.join(work, c + ".dbsize")).read().strip())
+    rows[c] = dict(ops=count / ingest_s, ok=ok, p50=p50, p99=p99, pages=pages, ingest_s=ingest_s,
+                   txs=txs, held=held, total=total, waiting=waiting, size=size)
+print()
+for c, r in rows.items():
+    line = (f"{c:7} ingest {r['ops']:9.0f} obj/s ({r['ok']} stored, {r['ingest_s']:.1f} s); "
+            f"paged GET p50 {r['p50']} ms, p99 {r['p99']} ms ({r['pages']} pages over the loaders)")
+    if r["size"]:
+        line += f"; database {r['size'] / 2**20:.0f} MiB ({r['size'] / r['ok']:.0f} B/object)"
+    print(line)
+    if r["txs"]:
+        busy = r["held"] / 1000 / r["ingest_s"]
+        per = r["held"] / r["txs"]
+        print(f"        log lock: {int(r['txs'])} envelopes, held {per:.2f} ms each "
+              f"({r['held'] / r['total'] * 100:.1f}% of their transaction time; waiting {r['waiting'] / r['txs']:.2f} ms each); "
+              f"busy {busy * 100:.1f}% of the ingest time -> ceiling {batch / per * 1000:.0f} obj/s "
+              f"(= {1 / busy:.1f}x this run's rate)")
+if "pg1" in rows and "pg2" in rows:
+    print(f"two replicas / one replica ingest: {rows['pg2']['ops'] / rows['pg1']['ops']:.2f}x")
+if "sqlite" in rows:
+    for c in ("pg1", "pg2"):
+        if c in rows:
+            print(f"{c} / sqlite ingest: {rows[c]['ops'] / rows['sqlite']['ops']:.2f}x")
+PY
