@@ -193,18 +193,23 @@ impl Appender {
         if self.idx.is_empty() {
             return Ok(());
         }
-        db.execute(
-            "INSERT INTO log_leaves (idx, entry, leaf_hash, add_object)
-             SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::bytea[])",
-            &[&self.idx, &self.entry, &self.leaf_hash, &self.add_object],
-        )
-        .await?;
-        db.execute(
-            "INSERT INTO log_nodes (level, idx, hash)
-             SELECT * FROM unnest($1::integer[], $2::bigint[], $3::bytea[])",
-            &[&self.node_level, &self.node_idx, &self.node_hash],
-        )
-        .await?;
+        // Pipelined: both are sent before either answer is awaited.
+        let leaves: [&(dyn tokio_postgres::types::ToSql + Sync); 4] =
+            [&self.idx, &self.entry, &self.leaf_hash, &self.add_object];
+        let nodes: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
+            [&self.node_level, &self.node_idx, &self.node_hash];
+        tokio::try_join!(
+            db.execute(
+                "INSERT INTO log_leaves (idx, entry, leaf_hash, add_object)
+                 SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::bytea[])",
+                &leaves,
+            ),
+            db.execute(
+                "INSERT INTO log_nodes (level, idx, hash)
+                 SELECT * FROM unnest($1::integer[], $2::bigint[], $3::bytea[])",
+                &nodes,
+            )
+        )?;
         Ok(())
     }
 }

@@ -103,6 +103,8 @@ pub struct LockStats {
     pub waiting: Duration,
     /// Of which: holding the lock.
     pub held: Duration,
+    /// Of the time holding it: COMMIT (the WAL flush that makes the envelope durable).
+    pub commit: Duration,
 }
 
 /// The PostgreSQL store. Cheap to clone: clones share the pool.
@@ -122,6 +124,7 @@ struct Inner {
     lock_total_ns: AtomicU64,
     lock_wait_ns: AtomicU64,
     lock_held_ns: AtomicU64,
+    lock_commit_ns: AtomicU64,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -363,6 +366,7 @@ impl PgStore {
                 lock_total_ns: AtomicU64::new(0),
                 lock_wait_ns: AtomicU64::new(0),
                 lock_held_ns: AtomicU64::new(0),
+                lock_commit_ns: AtomicU64::new(0),
             }),
         })
     }
@@ -382,6 +386,7 @@ impl PgStore {
             total: d(&self.inner.lock_total_ns),
             waiting: d(&self.inner.lock_wait_ns),
             held: d(&self.inner.lock_held_ns),
+            commit: d(&self.inner.lock_commit_ns),
         }
     }
 
@@ -408,6 +413,46 @@ impl PgStore {
         Ok((asked, Instant::now()))
     }
 
+    /// Takes the log's advisory lock and reads the envelope's [`objects::Head`] in one
+    /// round trip: two statements in one simple-protocol message, which the server runs in
+    /// order, the second (a new statement, so a new snapshot) only once the lock is granted.
+    /// Returns when the lock was asked for, when both answered, and the head.
+    async fn lock_log_and_read_head(
+        &self,
+        tx: &deadpool_postgres::Transaction<'_>,
+        c: &accounts::CollectionRow,
+    ) -> Result<((Instant, Instant), objects::Head)> {
+        let asked = Instant::now();
+        // Both values are integers of ours, so writing them into the text is safe.
+        let sql = format!(
+            "SELECT pg_advisory_xact_lock({}); {}",
+            self.inner.keys.log,
+            objects::head_sql(c.seq)
+        );
+        self.inner.statements.fetch_add(2, Ordering::Relaxed);
+        let messages = tx.simple_query(&sql).await.map_err(backend)?;
+        let locked = Instant::now();
+        let row = messages
+            .iter()
+            .filter_map(|m| match m {
+                tokio_postgres::SimpleQueryMessage::Row(r) => Some(r),
+                _ => None,
+            })
+            .next_back()
+            .ok_or_else(|| StoreError::not_found("collection", &c.collection.id))?;
+        let int = |i: usize| -> Result<i64> {
+            row.try_get(i)
+                .ok()
+                .flatten()
+                .and_then(|v| v.parse().ok())
+                .ok_or_else(|| StoreError::Corrupt(format!("envelope head column {i}")))
+        };
+        Ok((
+            (asked, locked),
+            objects::Head::new(int(0)?, int(1)?, int(2)?),
+        ))
+    }
+
     /// Commits a log-appending transaction and records how long it waited for and held
     /// the lock (`start`: when the request began).
     async fn commit_locked(
@@ -416,13 +461,16 @@ impl PgStore {
         start: Instant,
         (asked, locked): (Instant, Instant),
     ) -> Result<()> {
+        let committing = Instant::now();
         tx.commit().await.map_err(backend)?;
         let end = Instant::now();
         let (total, waiting, held) = (end - start, locked - asked, end - locked);
+        let commit = end - committing;
         tracing::debug!(
             total_us = total.as_micros() as u64,
             lock_wait_us = waiting.as_micros() as u64,
             lock_held_us = held.as_micros() as u64,
+            commit_us = commit.as_micros() as u64,
             "postgres log-append transaction"
         );
         let add = |a: &AtomicU64, d: Duration| {
@@ -435,6 +483,7 @@ impl PgStore {
         add(&self.inner.lock_total_ns, total);
         add(&self.inner.lock_wait_ns, waiting);
         add(&self.inner.lock_held_ns, held);
+        add(&self.inner.lock_commit_ns, commit);
         Ok(())
     }
 
@@ -665,8 +714,8 @@ impl Store for PgStore {
         let prepared = objects::prepare(&row, objects);
         let tx = client.transaction().await.map_err(backend)?;
         let db = &self.db(&tx);
-        let times = self.lock_log(db).await?;
-        let out = objects::add_objects(db, &row, prepared).await?;
+        let (times, head) = self.lock_log_and_read_head(&tx, &row).await?;
+        let out = objects::add_objects(db, &row, prepared, head).await?;
         self.commit_locked(tx, start, times).await?;
         Ok(out)
     }
