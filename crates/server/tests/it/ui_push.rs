@@ -346,3 +346,73 @@ async fn sightings_are_grouped_by_indicator_and_partner_within_the_audience() {
     assert!(page.body.contains("Red secret 9f3a"), "{}", page.body);
     assert!(page.body.contains("total 7"));
 }
+
+/// A `multipart/form-data` body with text fields and one file.
+fn multipart(fields: &[(&str, &str)], file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = format!("entente-{}", uuid::Uuid::new_v4().simple());
+    let mut body = Vec::new();
+    for (name, value) in fields {
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+            )
+            .as_bytes(),
+        );
+    }
+    body.extend_from_slice(
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"feed.json.gz\"\r\n\
+             Content-Type: application/gzip\r\n\r\n"
+        )
+        .as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+#[tokio::test]
+async fn uploads_need_the_csrf_token_in_the_query_and_may_be_gzipped() {
+    use std::io::Write as _;
+    let s = TestServer::start().await;
+    let alice = s.user("acme", "alice").await;
+    let shared = s.collection("Acme shared", false, false).await;
+    s.grant(&shared, "acme", Grant::READ_WRITE).await;
+    let mut b = Browser::new(&s);
+    let signed = b.sign_in("alice", &alice).await;
+    let cookie = signed
+        .set_cookie("entente_session")
+        .expect("session cookie");
+    let cookie = cookie.split(';').next().expect("name=value").to_owned();
+    let csrf = b.get("/ui/push").await.csrf();
+
+    let id = new_id("indicator");
+    let bundle = json!({"type": "bundle", "id": new_id("bundle"),
+        "objects": [indicator(&id, "2024-05-01T00:00:00.000Z")]})
+    .to_string();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+    gz.write_all(bundle.as_bytes()).unwrap();
+    let gz = gz.finish().unwrap();
+    let (content_type, body) = multipart(&[("collection", &shared), ("format", "auto")], &gz);
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let send = |query: String| {
+        http.post(s.url(&format!("/ui/push/upload{query}")))
+            .header("Cookie", &cookie)
+            .header("Content-Type", &content_type)
+            .body(body.clone())
+            .send()
+    };
+    let r = send(String::new()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "no token");
+    let r = send(format!("?csrf={}", "0".repeat(64))).await.unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "wrong token");
+    assert!(stored(&s, &shared).await.is_empty());
+    let r = send(format!("?csrf={csrf}")).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("1 stored"), "{page}");
+    assert_eq!(stored(&s, &shared).await, vec![id]);
+}
