@@ -19,6 +19,11 @@
 //! | PostgreSQL, one store                       | 134 ms              | 3,730     | 1.57×     |
 //! | PostgreSQL, two stores writing at once      | 290 ms per pair     | 3,450     | 1.45×     |
 //!
+//! A later run (load average 21; after the UI's search columns and indexes were added and
+//! the lock's round trips pipelined) gave SQLite 232 ms, PostgreSQL 194 ms (1.20×), two
+//! stores 373 ms per pair (1.04× one store), the lock held 96.7% of the envelope, of which
+//! COMMIT 15 ms: on a machine this loaded the run-to-run noise is ±20%.
+//!
 //! Two replicas ingest 0.93× what one does: no collapse, and no gain, because an envelope
 //! holds the log lock for 96% of its store time (109 of 114 ms: everything after reading
 //! the collection and hashing the objects, including COMMIT, runs under it). The store's

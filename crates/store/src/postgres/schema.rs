@@ -194,6 +194,12 @@ pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
 /// Applies the missing migrations while holding the session advisory lock `key` on this
 /// connection. Refuses a database written by a newer entente.
 pub(super) async fn migrate(client: &mut tokio_postgres::Client, key: i64) -> Result<()> {
+    // Waiting for another replica's migration, and a migration over a large table, may take
+    // longer than the pool's statement timeout: this connection has none.
+    client
+        .batch_execute("SET statement_timeout = 0")
+        .await
+        .map_err(backend)?;
     client
         .execute("SELECT pg_advisory_lock($1)", &[&key])
         .await
