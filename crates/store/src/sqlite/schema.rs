@@ -189,6 +189,25 @@ INSERT OR IGNORE INTO object_refs (ref, obj)
     WHERE json_valid(o.raw) AND p.key IN ('object_refs', 'where_sighted_refs', 'observed_data_refs')
       AND p.type = 'array' AND e.type = 'text';
 "#,
+    // 4: object versions per (collection, TLP level), kept by triggers, so the UI's counts
+    // are a handful of rows instead of a scan of a million index entries.
+    r#"
+CREATE TABLE ui_counts (
+    collection  INTEGER NOT NULL,
+    tlp         INTEGER NOT NULL,
+    n           INTEGER NOT NULL,
+    PRIMARY KEY (collection, tlp)
+) WITHOUT ROWID;
+CREATE TRIGGER objects_count_insert AFTER INSERT ON objects BEGIN
+    INSERT OR IGNORE INTO ui_counts (collection, tlp, n) VALUES (new.collection, new.tlp, 0);
+    UPDATE ui_counts SET n = n + 1 WHERE collection = new.collection AND tlp = new.tlp;
+END;
+CREATE TRIGGER objects_count_delete AFTER DELETE ON objects BEGIN
+    UPDATE ui_counts SET n = n - 1 WHERE collection = old.collection AND tlp = old.tlp;
+END;
+INSERT INTO ui_counts (collection, tlp, n)
+    SELECT collection, tlp, count(*) FROM objects GROUP BY collection, tlp;
+"#,
 ];
 
 /// The schema version this build writes.

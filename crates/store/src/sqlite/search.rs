@@ -179,21 +179,31 @@ pub(super) fn objects_referencing(
     Ok(out)
 }
 
-/// [`crate::Store::collection_stats`].
+/// [`crate::Store::collection_stats`]: the count from `ui_counts` (migration 4, kept by
+/// triggers), the last date_added from one index seek per visible TLP level.
 pub(super) fn collection_stats(
     conn: &Connection,
     c: &CollectionRow,
     max_tlp: TlpLevel,
 ) -> Result<CollectionStats> {
-    let (versions, last): (i64, Option<i64>) = conn
+    let max = tlp_to_int(max_tlp);
+    let versions: i64 = conn
         .prepare_cached(
-            "SELECT count(*), max(date_added) FROM objects WHERE collection = ?1 AND ui_tlp <= ?2",
+            "SELECT coalesce(sum(n), 0) FROM ui_counts WHERE collection = ?1 AND tlp <= ?2",
         )
         .map_err(backend)?
-        .query_row(params![c.seq, tlp_to_int(max_tlp)], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
+        .query_row(params![c.seq, max], |r| r.get(0))
         .map_err(backend)?;
+    let mut last_of_level = conn
+        .prepare_cached("SELECT max(date_added) FROM objects WHERE collection = ?1 AND ui_tlp = ?2")
+        .map_err(backend)?;
+    let mut last: Option<i64> = None;
+    for level in 0..=max {
+        let l: Option<i64> = last_of_level
+            .query_row(params![c.seq, level], |r| r.get(0))
+            .map_err(backend)?;
+        last = last.max(l);
+    }
     Ok(CollectionStats {
         versions: u64::try_from(versions).unwrap_or(0),
         last_added: last.map(ts_from_us).transpose()?,
@@ -203,6 +213,267 @@ pub(super) fn collection_stats(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sqlite::{accounts, objects, schema};
+    use stix::Timestamp;
+
+    fn setup() -> (tempfile::TempDir, Connection, CollectionRow) {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("t.db")).unwrap();
+        schema::migrate(&mut conn).unwrap();
+        accounts::create_api_root(
+            &conn,
+            &NewApiRoot {
+                name: "r".into(),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let c = accounts::create_collection(
+            &conn,
+            &NewCollection {
+                api_root: "r".into(),
+                title: "t".into(),
+                // Restricted: the only kind that may hold TLP:RED.
+                flags: CollectionFlags {
+                    restricted: true,
+                    public_read: false,
+                },
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        let row = accounts::require_collection(&conn, &c.id).unwrap();
+        (dir, conn, row)
+    }
+
+    fn obj(id: &str, modified: &str, tlp: TlpLevel, extra: &str) -> NewObject {
+        let type_name = id.split("--").next().unwrap().to_owned();
+        NewObject {
+            id: id.into(),
+            type_name: type_name.clone(),
+            spec_version: "2.1".into(),
+            version: Some(Timestamp::parse(modified).unwrap()),
+            raw_json: format!(
+                r#"{{"type":"{type_name}","id":"{id}","modified":"{modified}"{extra}}}"#
+            ),
+            tlp,
+            revoked: false,
+        }
+    }
+
+    fn ids(p: &Page<StoredObject>) -> Vec<&str> {
+        p.items.iter().map(|o| o.id.as_str()).collect()
+    }
+
+    const T1: &str = "2024-01-01T00:00:00.000Z";
+    const T2: &str = "2024-02-01T00:00:00.000Z";
+
+    #[test]
+    fn search_filters_newest_visible_versions_and_refs() {
+        let (_d, conn, c) = setup();
+        objects::add_objects(
+            &conn,
+            &c,
+            vec![
+                obj(
+                    "malware--1",
+                    T1,
+                    TlpLevel::Green,
+                    r#","name":"Sofacy loader","created_by_ref":"identity--a""#,
+                ),
+                obj(
+                    "indicator--2",
+                    T1,
+                    TlpLevel::Clear,
+                    r#","name":"bad","pattern":"[ipv4-addr:value = '198.51.100.7']""#,
+                ),
+                obj(
+                    "relationship--3",
+                    T1,
+                    TlpLevel::Amber,
+                    r#","source_ref":"indicator--2","target_ref":"malware--1""#,
+                ),
+                obj(
+                    "report--4",
+                    T1,
+                    TlpLevel::Clear,
+                    r#","name":"r","object_refs":["malware--1","indicator--2"]"#,
+                ),
+                // A newer version the GREEN reader may not see, and a broken body.
+                obj(
+                    "malware--1",
+                    T2,
+                    TlpLevel::Red,
+                    r#","name":"Sofacy secret""#,
+                ),
+                NewObject {
+                    raw_json: "not json".into(),
+                    ..obj("tool--5", T1, TlpLevel::Clear, "")
+                },
+            ],
+        )
+        .unwrap();
+        let q = |f: &dyn Fn(&mut SearchQuery)| {
+            let mut q = SearchQuery {
+                max_tlp: TlpLevel::Amber,
+                ..SearchQuery::default()
+            };
+            f(&mut q);
+            search_objects(&conn, &c, &q).unwrap()
+        };
+        // Newest first; malware--1 stands for itself with the version AMBER may see.
+        let all = q(&|_| {});
+        assert_eq!(
+            ids(&all),
+            [
+                "tool--5",
+                "report--4",
+                "relationship--3",
+                "indicator--2",
+                "malware--1"
+            ]
+        );
+        assert_eq!(all.items[4].version, T1);
+        assert_eq!(ids(&q(&|q| q.text = Some("sofacy".into()))), ["malware--1"]);
+        assert!(
+            ids(&q(&|q| q.text = Some("secret".into()))).is_empty(),
+            "RED text searched"
+        );
+        assert_eq!(
+            ids(&q(&|q| q.text = Some("198.51.100.7".into()))),
+            ["indicator--2"]
+        );
+        assert_eq!(ids(&q(&|q| q.types = vec!["report".into()])), ["report--4"]);
+        assert_eq!(
+            ids(&q(&|q| q.tlp = vec![TlpLevel::Amber])),
+            ["relationship--3"]
+        );
+        assert_eq!(
+            ids(&q(&|q| q.producer = Some("identity--a".into()))),
+            ["malware--1"]
+        );
+        assert!(ids(&q(&|q| q.tlp = vec![TlpLevel::Red])).is_empty());
+        // A RED reader sees the newest version instead.
+        let red = search_objects(
+            &conn,
+            &c,
+            &SearchQuery {
+                max_tlp: TlpLevel::Red,
+                types: vec!["malware".into()],
+                ..SearchQuery::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(red.items[0].version, T2);
+        // Keyset paging: pages of 2 cover everything once.
+        let mut seen = Vec::new();
+        let mut next = None;
+        loop {
+            let p = q(&|q| {
+                q.limit = 2;
+                q.next = next.clone();
+            });
+            seen.extend(p.items.iter().map(|o| o.id.clone()));
+            if !p.more {
+                break;
+            }
+            next = p.next;
+        }
+        assert_eq!(seen.len(), 5);
+        // References in, filtered by TLP.
+        let refs = |max| objects_referencing(&conn, &c, "malware--1", max, 10).unwrap();
+        let r: Vec<String> = refs(TlpLevel::Amber).into_iter().map(|o| o.id).collect();
+        assert_eq!(r, ["report--4", "relationship--3"]);
+        let r: Vec<String> = refs(TlpLevel::Clear).into_iter().map(|o| o.id).collect();
+        assert_eq!(r, ["report--4"]);
+    }
+
+    #[test]
+    fn counts_follow_inserts_and_deletes_by_level() {
+        let (_d, conn, c) = setup();
+        let stats = |max| collection_stats(&conn, &c, max).unwrap();
+        assert_eq!(stats(TlpLevel::Red).versions, 0);
+        assert_eq!(stats(TlpLevel::Red).last_added, None);
+        objects::add_objects(
+            &conn,
+            &c,
+            vec![
+                obj("malware--1", T1, TlpLevel::Clear, ""),
+                obj("malware--1", T2, TlpLevel::Green, ""),
+                obj("indicator--2", T1, TlpLevel::Red, ""),
+            ],
+        )
+        .unwrap();
+        assert_eq!(stats(TlpLevel::Clear).versions, 1);
+        assert_eq!(stats(TlpLevel::AmberStrict).versions, 2);
+        assert_eq!(stats(TlpLevel::Red).versions, 3);
+        assert!(stats(TlpLevel::Red).last_added > stats(TlpLevel::Green).last_added);
+        objects::delete_object(
+            &conn,
+            &c,
+            "malware--1",
+            &ObjectQuery {
+                max_tlp: TlpLevel::Red,
+                ..ObjectQuery::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(stats(TlpLevel::AmberStrict).versions, 0);
+        assert_eq!(stats(TlpLevel::Red).versions, 1);
+        assert!(
+            search_objects(
+                &conn,
+                &c,
+                &SearchQuery {
+                    max_tlp: TlpLevel::Red,
+                    text: Some("x".into()),
+                    ..SearchQuery::default()
+                }
+            )
+            .unwrap()
+            .items
+            .is_empty()
+        );
+        assert!(
+            objects_referencing(&conn, &c, "x", TlpLevel::Red, 5)
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    /// A list page is a backwards range scan of an index in date_added order, never a sort
+    /// of the collection.
+    #[test]
+    fn lists_use_the_indexes() {
+        let (_d, conn, c) = setup();
+        let plan = |sql: &str, args: Vec<Value>| -> String {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            stmt.query_map(params_from_iter(args), |r| r.get::<_, String>(3))
+                .unwrap()
+                .map(|r| r.unwrap())
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        for (filter, args) in [
+            ("", vec![]),
+            (" AND o.ui_type IN (?)", vec![Value::Text("malware".into())]),
+            (" AND o.ui_tlp IN (?)", vec![Value::Integer(1)]),
+            (
+                " AND o.created_by = ?",
+                vec![Value::Text("identity--a".into())],
+            ),
+        ] {
+            let sql = format!(
+                "SELECT {COLUMNS} FROM objects o WHERE o.collection = ? AND o.tlp <= ?{filter}{NEWEST_VISIBLE} ORDER BY o.date_added DESC LIMIT 51"
+            );
+            let mut a = vec![Value::Integer(c.seq), Value::Integer(4)];
+            a.extend(args);
+            a.push(Value::Integer(4));
+            let p = plan(&sql, a);
+            assert!(!p.contains("TEMP B-TREE"), "{filter}: {p}");
+            assert!(p.contains("USING INDEX objects_"), "{filter}: {p}");
+        }
+    }
 
     #[test]
     fn user_text_becomes_quoted_prefix_phrases() {
