@@ -304,6 +304,50 @@ mod tests {
     }
 
     #[test]
+    fn pool_flags_become_the_stores_options() {
+        let o = PoolArgs {
+            db_max_connections: 3,
+            db_acquire_timeout: 7,
+            db_connect_timeout: 2,
+            db_statement_timeout: 0,
+        }
+        .pg_options();
+        assert_eq!(o.max_connections, 3);
+        assert_eq!(o.acquire_timeout, Duration::from_secs(7));
+        assert_eq!(o.connect_timeout, Duration::from_secs(2));
+        assert_eq!(
+            o.statement_timeout, None,
+            "0 leaves the server's own setting"
+        );
+        let o = PoolArgs::default().pg_options();
+        assert_eq!(o.statement_timeout, Some(Duration::from_secs(60)));
+    }
+
+    #[derive(Debug, clap::Parser)]
+    struct Cli {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        pool: PoolArgs,
+    }
+
+    #[test]
+    fn data_and_database_exclude_each_other() {
+        use clap::Parser as _;
+        let both = Cli::try_parse_from(["x", "--data", "/d", "--database", "postgres://h/db"]);
+        assert!(
+            both.is_err(),
+            "a store is a directory or a database, not both"
+        );
+        let cli = Cli::try_parse_from(["x", "--database", "postgres://h/db"]).unwrap();
+        assert_eq!(
+            cli.store.location(),
+            StoreLocation::Database("postgres://h/db".into())
+        );
+        assert_eq!(cli.pool.db_max_connections, 16);
+    }
+
+    #[test]
     fn a_flag_beats_the_environment() {
         let args = StoreArgs {
             data: Some(PathBuf::from("/tmp/x")),
