@@ -198,7 +198,7 @@ impl Appender {
             [&self.idx, &self.entry, &self.leaf_hash, &self.add_object];
         let nodes: [&(dyn tokio_postgres::types::ToSql + Sync); 3] =
             [&self.node_level, &self.node_idx, &self.node_hash];
-        tokio::try_join!(
+        let (a, b) = tokio::join!(
             db.execute(
                 "INSERT INTO log_leaves (idx, entry, leaf_hash, add_object)
                  SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::bytea[])",
@@ -209,7 +209,8 @@ impl Appender {
                  SELECT * FROM unnest($1::integer[], $2::bigint[], $3::bytea[])",
                 &nodes,
             )
-        )?;
+        );
+        super::both(a, b)?;
         Ok(())
     }
 }

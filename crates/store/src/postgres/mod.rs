@@ -71,7 +71,8 @@ pub struct PgOptions {
     pub connect_timeout: Duration,
     /// How long a request waits for a free pooled connection (default 30 s).
     pub acquire_timeout: Duration,
-    /// The server-side `statement_timeout` of every connection (default 60 s; `None`: the
+    /// The server-side `statement_timeout` of every connection, also its
+    /// `idle_in_transaction_session_timeout` (default 60 s; `None`: the
     /// server's setting).
     pub statement_timeout: Option<Duration>,
     /// The schema holding the tables (default `None`: the server's `search_path`, usually
@@ -183,6 +184,20 @@ pub(crate) fn unique_or(e: tokio_postgres::Error, kind: &'static str, name: &str
         }
     } else {
         backend(e)
+    }
+}
+
+/// What PostgreSQL answers to every statement after the first failure of a transaction.
+const ABORTED: &str = "current transaction is aborted";
+
+/// The outcome of two statements sent together (pipelined): when both failed, the error
+/// that is the cause, not the "transaction is aborted" echo of the statement behind it.
+pub(crate) fn both<A, B>(a: Result<A>, b: Result<B>) -> Result<(A, B)> {
+    let echo = |e: &StoreError| matches!(e, StoreError::Backend(m) if m.contains(ABORTED));
+    match (a, b) {
+        (Ok(a), Ok(b)) => Ok((a, b)),
+        (Err(e), Ok(_)) | (Ok(_), Err(e)) => Err(e),
+        (Err(ea), Err(eb)) => Err(if echo(&ea) && !echo(&eb) { eb } else { ea }),
     }
 }
 
@@ -300,7 +315,13 @@ fn pg_config(url: &str, options: &PgOptions) -> Result<tokio_postgres::Config> {
     }
     let mut session = config.get_options().unwrap_or("").to_owned();
     if let Some(t) = options.statement_timeout {
-        session.push_str(&format!(" -c statement_timeout={}", t.as_millis().max(1)));
+        // A replica that hangs (or loses its network) inside an envelope would hold the log
+        // lock, and stop every writer, until the server notices; ending transactions idle
+        // that long releases it. A killed replica's connection closes, which releases it.
+        let ms = t.as_millis().max(1);
+        session.push_str(&format!(
+            " -c statement_timeout={ms} -c idle_in_transaction_session_timeout={ms}"
+        ));
     }
     if let Some(schema) = &options.schema {
         check_schema(schema)?;
@@ -899,5 +920,70 @@ impl Store for PgStore {
         let c = self.client().await?;
         let db = &self.db(&c);
         log::latest_checkpoint(db).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_cause_beats_the_aborted_echo() {
+        let echo = || -> Result<()> {
+            Err(StoreError::Backend(format!(
+                "postgres: {ABORTED}, commands ignored until end of transaction block"
+            )))
+        };
+        let cause = || -> Result<()> {
+            Err(StoreError::Backend(
+                "postgres: canceling statement due to statement timeout".into(),
+            ))
+        };
+        for r in [both(echo(), cause()), both(cause(), echo())] {
+            assert!(matches!(r, Err(StoreError::Backend(m)) if m.contains("timeout")));
+        }
+        assert!(both(Ok(1), Ok(2)).is_ok());
+        assert!(matches!(both(Ok(()), echo()), Err(StoreError::Backend(_))));
+    }
+
+    #[test]
+    fn lock_keys_are_distinct_per_lock_and_schema() {
+        let a = LockKeys::for_schema(None);
+        let b = LockKeys::for_schema(Some("tenant_b"));
+        let all = [a.migrate, a.log, a.bootstrap, b.migrate, b.log, b.bootstrap];
+        let unique: std::collections::HashSet<_> = all.iter().collect();
+        assert_eq!(unique.len(), all.len());
+        assert_eq!(a.log, LockKeys::for_schema(None).log, "fixed keys");
+    }
+
+    #[test]
+    fn options_reach_the_session() {
+        let options = PgOptions {
+            schema: Some("tenant_b".into()),
+            statement_timeout: Some(Duration::from_secs(5)),
+            ..PgOptions::default()
+        };
+        let config = pg_config("postgres://u@h/db?options=-c%20work_mem%3D8MB", &options).unwrap();
+        let session = config.get_options().unwrap();
+        for want in [
+            "work_mem=8MB",
+            "statement_timeout=5000",
+            "idle_in_transaction_session_timeout=5000",
+            "search_path=tenant_b",
+        ] {
+            assert!(session.contains(want), "{session}");
+        }
+        assert_eq!(config.get_application_name(), Some("entente"));
+        for bad in ["Tenant", "a;b", "1a", ""] {
+            let options = PgOptions {
+                schema: Some(bad.into()),
+                ..PgOptions::default()
+            };
+            assert!(matches!(
+                pg_config("postgres://h/db", &options),
+                Err(StoreError::Invalid(_))
+            ));
+        }
+        assert!(pg_config("not a url", &PgOptions::default()).is_err());
     }
 }

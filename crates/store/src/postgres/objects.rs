@@ -127,10 +127,11 @@ pub(super) async fn add_objects<C: GenericClient>(
     } = head;
     // Versions already stored (by (id, version) for versioned objects, by (id, content)
     // for the others) and the log's right edge.
-    let ((mut by_version, mut by_content), mut log) = tokio::try_join!(
+    let (found, log) = tokio::join!(
         existing(db, c, &objects),
         log::Appender::load(db, log_size as u64)
-    )?;
+    );
+    let ((mut by_version, mut by_content), mut log) = super::both(found, log)?;
 
     let mut rows = Rows::default();
     let mut outcomes = Vec::with_capacity(objects.len());
@@ -269,7 +270,8 @@ pub(super) async fn add_objects<C: GenericClient>(
         "UPDATE collections SET last_date_added = $1 WHERE seq = $2",
         &update_params,
     );
-    tokio::try_join!(insert_objects, log.write(db), update)?;
+    let (inserted, logged, updated) = tokio::join!(insert_objects, log.write(db), update);
+    super::both(super::both(inserted, logged), updated)?;
     Ok(outcomes)
 }
 

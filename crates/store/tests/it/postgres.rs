@@ -948,3 +948,43 @@ async fn ui_reads_answer_as_on_sqlite() {
         .unwrap();
     assert_eq!(after.len(), 2);
 }
+
+/// The pool's statement timeout reaches the server: an envelope blocked behind another
+/// session's lock fails after it instead of waiting forever, and stores nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn statement_timeout_bounds_a_blocked_envelope() {
+    let Some(fresh) = fresh_or_skip() else {
+        return;
+    };
+    let store = PgStore::open(
+        &fresh.url,
+        &PgOptions {
+            statement_timeout: Some(Duration::from_millis(800)),
+            ..fresh.options()
+        },
+    )
+    .await
+    .unwrap();
+    let c = collection(&store).await;
+    let mut blocker = fresh.raw().await;
+    let tx = blocker.transaction().await.unwrap();
+    tx.batch_execute("LOCK TABLE objects IN EXCLUSIVE MODE")
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let out = store
+        .add_objects(
+            &c,
+            vec![indicator(1, "2021-01-01T00:00:00.000Z", TlpLevel::Clear)],
+        )
+        .await;
+    let waited = started.elapsed();
+    assert!(
+        matches!(&out, Err(StoreError::Backend(m)) if m.contains("timeout")),
+        "{out:?}"
+    );
+    assert!(waited < Duration::from_secs(30), "waited {waited:?}");
+    tx.rollback().await.unwrap();
+    assert_eq!(read_all(&store, &c, 10).await.len(), 0);
+    assert_eq!(check_log(&store).await, 0);
+}
