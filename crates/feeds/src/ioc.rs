@@ -14,7 +14,9 @@
 //! **Types.** With [`IocType::Auto`] each value's kind is detected: IPv4/IPv6 addresses and
 //! CIDR blocks, `IP:port` (maltrail), domain names, URLs (with a scheme, or `host/path`
 //! which maltrail uses for any scheme and which becomes `http://host/path`), and MD5,
-//! SHA-1 and SHA-256 hex digests. A forced type refuses values of another kind.
+//! SHA-1 and SHA-256 hex digests, and maltrail's path trails (`/gate.php`), which become
+//! `[url:value LIKE '%/gate.php']`. Regular-expression trails and domain suffixes (`.cc`)
+//! are refused. A forced type refuses values of another kind.
 //!
 //! **Ids and dedupe.** An indicator's id is UUIDv5 of its kind and normalised value
 //! ([`crate::ids`]), so one value gives one indicator; a value seen again in the same run
@@ -118,6 +120,8 @@ pub enum Kind {
     Domain,
     /// A URL.
     Url,
+    /// A URL path without a host (maltrail): any URL ending with it.
+    UrlPath,
     /// MD5 hex digest.
     Md5,
     /// SHA-1 hex digest.
@@ -135,6 +139,7 @@ impl Kind {
             Kind::IpPort => "ip-port",
             Kind::Domain => "domain-name",
             Kind::Url => "url",
+            Kind::UrlPath => "url-path",
             Kind::Md5 => "md5",
             Kind::Sha1 => "sha1",
             Kind::Sha256 => "sha256",
@@ -146,7 +151,7 @@ impl Kind {
             IocType::Auto => true,
             IocType::Ip => matches!(self, Kind::Ipv4 | Kind::Ipv6 | Kind::IpPort),
             IocType::Domain => self == Kind::Domain,
-            IocType::Url => self == Kind::Url,
+            IocType::Url => matches!(self, Kind::Url | Kind::UrlPath),
             IocType::Md5 => self == Kind::Md5,
             IocType::Sha1 => self == Kind::Sha1,
             IocType::Sha256 => self == Kind::Sha256,
@@ -186,6 +191,8 @@ impl Ioc {
             }
             Kind::Domain => format!("[domain-name:value = {v}]"),
             Kind::Url => format!("[url:value = {v}]"),
+            // STIX 2.1 §9.6 LIKE: `%` matches any run of characters.
+            Kind::UrlPath => format!("[url:value LIKE {}]", quote(&format!("%{}", self.value))),
             Kind::Md5 => format!("[file:hashes.MD5 = {v}]"),
             Kind::Sha1 => format!("[file:hashes.'SHA-1' = {v}]"),
             Kind::Sha256 => format!("[file:hashes.'SHA-256' = {v}]"),
@@ -282,6 +289,17 @@ pub fn detect(raw: &str) -> Result<Ioc, String> {
             _ => {}
         }
     }
+    // [IPv6]:port.
+    if let Some(rest) = s.strip_prefix('[')
+        && let Some((host, port)) = rest.split_once("]:")
+        && let (Ok(ip), Ok(port)) = (host.parse::<std::net::Ipv6Addr>(), port.parse::<u16>())
+    {
+        return Ok(Ioc {
+            kind: Kind::IpPort,
+            value: ip.to_string(),
+            port: Some(port),
+        });
+    }
     // IPv4:port, as maltrail writes it.
     if let Some((host, port)) = s.rsplit_once(':')
         && let (Ok(ip), Ok(port)) = (host.parse::<std::net::Ipv4Addr>(), port.parse::<u16>())
@@ -324,9 +342,18 @@ pub fn detect(raw: &str) -> Result<Ioc, String> {
         if !host.is_empty() && (is_domain(&bare) || bare.parse::<IpAddr>().is_ok()) {
             return plain(Kind::Url, format!("http://{s}"));
         }
-        if host.is_empty() {
-            return Err("a URL path without a host is not an observable value".into());
+        if host.is_empty() && s.len() > 1 {
+            // maltrail's path trail: any URL with this path.
+            return plain(Kind::UrlPath, s.to_owned());
         }
+    }
+    if s.starts_with('.') && is_domain(&lower[1..]) || s.starts_with('.') && !s[1..].contains('.') {
+        return Err("a domain suffix is not a domain name".into());
+    }
+    if s.contains([
+        '\\', '[', ']', '(', ')', '{', '}', '*', '+', '?', '^', '$', '|',
+    ]) {
+        return Err("a regular-expression trail; only literal values are imported".into());
     }
     Err("not an IP address, CIDR block, domain name, URL or MD5/SHA-1/SHA-256 digest".into())
 }
@@ -656,6 +683,15 @@ mod tests {
         assert_eq!(kind("2001:db8::1"), Ok(Kind::Ipv6));
         assert_eq!(kind("2001:db8::/32"), Ok(Kind::Ipv6));
         assert_eq!(kind("51.210.1.239:8443"), Ok(Kind::IpPort));
+        assert_eq!(
+            kind("[2a01:7e01::f03c:91ff:feac:f30f]:8080"),
+            Ok(Kind::IpPort)
+        );
+        assert_eq!(
+            kind(".cc"),
+            Err("a domain suffix is not a domain name".into())
+        );
+        assert!(kind(r"0ba[0-9]{8,15}\.win").is_err_and(|e| e.contains("regular-expression")));
         assert_eq!(kind("Example.COM."), Ok(Kind::Domain));
         assert_eq!(kind("xn----9sbmbsck6b1a4b0b.xn--p1ai"), Ok(Kind::Domain));
         assert_eq!(kind("http://52.196.149.49"), Ok(Kind::Url));
@@ -663,7 +699,8 @@ mod tests {
         assert_eq!(kind("d41d8cd98f00b204e9800998ecf8427e"), Ok(Kind::Md5));
         assert_eq!(kind(&"a".repeat(40)), Ok(Kind::Sha1));
         assert_eq!(kind(&"F".repeat(64)), Ok(Kind::Sha256));
-        assert!(kind("/awidsmdjnfsd").is_err());
+        assert_eq!(kind("/awidsmdjnfsd"), Ok(Kind::UrlPath));
+        assert!(kind("/").is_err());
         assert!(kind("10.0.0.5/8").is_err());
         assert!(kind("not a value").is_err());
         assert!(kind("1.2.3").is_err());
