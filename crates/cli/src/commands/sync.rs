@@ -56,8 +56,9 @@ Output: one line `fetched N, created N, unchanged N, refused N` per pass.
 Exit status: 0 done, 1 the source's log failed a check, 2 usage error or failed request.
 
 Examples:
-  entente sync --from https://taxii.partner.example/taxii2/ --from-user me --from-password \"$PW\" \\
-      --from-collection 91a7b528-80eb-42ed-a74d-c6fbd5a26116 --data ./entente-data --collection \"$ID\"
+  entente sync --from https://taxii.partner.example/taxii2/ --from-user me \\
+      --from-password \"$PW\" --from-collection 91a7b528-80eb-42ed-a74d-c6fbd5a26116 \\
+      --data ./entente-data --collection \"$ID\"
   entente sync --from http://peer:7350 --from-token \"$PEER_TOKEN\" --from-log-key \"$PEER_VKEY\" \\
       --from-collection A --from-collection B --server http://127.0.0.1:7350 --token \"$T\" \\
       --collection \"$ID\" --watch 60";
