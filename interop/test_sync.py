@@ -5,14 +5,14 @@ Objects are written with the OASIS `stix2` library and put into the source throu
 `taxii2-client`; `entente sync` copies them into a local data directory; what arrived is read
 back through a real `entente serve` on that directory (`entente pull --all-versions`) and
 compared, as (id, version) pairs and as objects, with what the source holds: every version
-must arrive exactly once, and a second sync must fetch nothing new.
+must arrive exactly once, and a second sync must fetch nothing new. The same sync also
+runs into a PostgreSQL store (`--database URL`, a fresh database from `pg_fixtures`).
 """
 
 from __future__ import annotations
 
 import json
 import socket
-import sqlite3
 import subprocess
 import sys
 import threading
@@ -23,6 +23,8 @@ import pytest
 import requests
 import stix2
 from taxii2client.v21 import Collection, as_pages
+
+from pg_fixtures import pg_database  # noqa: F401  (fixture)
 
 MEDALLION_COLLECTION = "91a7b528-80eb-42ed-a74d-c6fbd5a26116"
 MEDALLION_USER, MEDALLION_PASSWORD = "admin", "Password0"
@@ -49,11 +51,13 @@ def free_port() -> int:
 class EntenteServer:
     """A running `entente serve` on its own data directory."""
 
-    def __init__(self, entente_bin: Path, data: Path):
+    def __init__(self, entente_bin: Path, data: Path, database: str | None = None):
         self.data = data
+        # How `entente sync` reaches this store directly.
+        self.store = ["--database", database] if database else ["--data", str(data)]
         port = free_port()
         self.proc = subprocess.Popen(
-            [str(entente_bin), "serve", "--listen", f"127.0.0.1:{port}", "--data", str(data)],
+            [str(entente_bin), "serve", "--listen", f"127.0.0.1:{port}", *self.store],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
@@ -73,10 +77,15 @@ class EntenteServer:
             elif line.startswith("http://"):
                 self.base = line.removesuffix("/taxii2/").rstrip("/")
                 break
-        with sqlite3.connect(data / "entente.sqlite3") as db:
-            (self.shared,) = db.execute(
-                "SELECT id FROM collections WHERE title = 'shared'"
-            ).fetchone()
+        # The collection `shared` the first start creates, found as any TAXII client would.
+        r = requests.get(
+            f"{self.base}/default/collections/",
+            headers={"Accept": "application/taxii+json;version=2.1"},
+            auth=Bearer(self.token),
+            timeout=30,
+        )
+        r.raise_for_status()
+        (self.shared,) = [c["id"] for c in r.json()["collections"] if c["title"] == "shared"]
 
     def stop(self):
         self.proc.terminate()
@@ -91,8 +100,8 @@ class EntenteServer:
 def serve(entente_bin, tmp_path):
     started = []
 
-    def start(name: str) -> EntenteServer:
-        s = EntenteServer(entente_bin, tmp_path / name)
+    def start(name: str, database: str | None = None) -> EntenteServer:
+        s = EntenteServer(entente_bin, tmp_path / name, database)
         started.append(s)
         return s
 
@@ -233,7 +242,7 @@ def test_sync_from_medallion_brings_every_version_once(entente, medallion, serve
     args = [
         "--from", f"{medallion}/taxii2/", "--from-user", MEDALLION_USER,
         "--from-password", MEDALLION_PASSWORD, "--from-collection", MEDALLION_COLLECTION,
-        "--data", target.data, "--collection", target.shared, "--state", state, "--limit", "7",
+        *target.store, "--collection", target.shared, "--state", state, "--limit", "7",
     ]
     fetched, created, unchanged, refused = sync(entente, *args)
     assert (created, refused) == (len(expected), 0)
@@ -287,7 +296,7 @@ def test_sync_from_entente_receiving_writes(entente, serve, tmp_path):
     state = tmp_path / "sync.json"
     args = [
         "--from", source.base, "--from-token", source.token, "--from-log-key", source.key,
-        "--from-collection", source.shared, "--data", target.data,
+        "--from-collection", source.shared, *target.store,
         "--collection", target.shared, "--state", state, "--limit", "9",
     ]
     created_total = passes = 0
@@ -310,3 +319,26 @@ def test_sync_from_entente_receiving_writes(entente, serve, tmp_path):
     assert sorted(json.dumps(o, sort_keys=True) for o in got) == sorted(
         json.dumps(o, sort_keys=True) for o in from_source
     )
+
+
+def test_sync_into_postgresql(entente, serve, pg_database, tmp_path):  # noqa: F811
+    """`--database URL`: the same sync into a PostgreSQL store (the target server runs on it)."""
+    source = serve("source")
+    target = serve("target", database=pg_database)
+    collection = Collection(
+        f"{source.base}/default/collections/{source.shared}/", auth=Bearer(source.token)
+    )
+    objects = written_with_stix2()
+    status = collection.add_objects(stix2.Bundle(objects=objects).serialize())
+    assert status.failure_count == 0, status
+    args = [
+        "--from", source.base, "--from-token", source.token,
+        "--from-collection", source.shared, *target.store,
+        "--collection", target.shared, "--state", tmp_path / "sync.json", "--limit", "10",
+    ]
+    assert sync(entente, *args) == (len(objects), len(objects), 0, 0)
+    got = pulled(entente, target, tmp_path / "got.json")
+    assert sorted(version_of(o) for o in got) == sorted(
+        version_of(json.loads(o.serialize())) for o in objects
+    )
+    assert sync(entente, *args) == (0, 0, 0, 0)
