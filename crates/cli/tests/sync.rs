@@ -3,8 +3,9 @@
 //! writer copies every version exactly once (into a data directory and through TAXII into
 //! another server), and a source whose log does not hold what it serves (an object altered
 //! in its database, a wrong key) is refused with nothing of the failing page stored;
-//! a log key trusted on first use that changes is refused; `--watch` keeps passing until
-//! SIGINT stops it with success.
+//! a log key trusted on first use that changes is refused; a sync killed mid-pass fetches
+//! at most one page again and skips nothing; `--watch` keeps passing until SIGINT stops it
+//! with success.
 
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
@@ -475,4 +476,63 @@ fn a_log_key_trusted_on_first_use_must_not_change() {
         &["--from-log-key", &source.key],
     );
     assert_eq!(counts(&out), [1, 1, 0, 0]);
+}
+
+#[test]
+fn a_killed_sync_refetches_at_most_one_page_and_skips_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("sync.json");
+    let source = Server::start(&dir.path().join("a"));
+    let target = Server::start(&dir.path().join("b"));
+    source.push(dir.path(), &indicators(1..61));
+    let mut child = entente()
+        .args([
+            "-v",
+            "sync",
+            "--from",
+            &source.base,
+            "--from-token",
+            &source.token,
+        ])
+        .args([
+            "--from-collection",
+            &source.shared,
+            "--collection",
+            &target.shared,
+        ])
+        .arg("--data")
+        .arg(&target.data)
+        .arg("--state")
+        .arg(&state)
+        .args(["--limit", "3"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // SIGKILL right after the second page was stored: no chance to tidy up.
+    let mut stderr = BufReader::new(child.stderr.take().unwrap());
+    let mut pages = 0;
+    while pages < 2 {
+        let mut line = String::new();
+        assert!(stderr.read_line(&mut line).unwrap() > 0, "sync ended early");
+        pages += usize::from(line.contains("page synced"));
+    }
+    child.kill().unwrap();
+    child.wait().unwrap();
+    let stored = target.versions().len() as u64;
+    assert!((6..60).contains(&stored), "{stored} stored before the kill");
+
+    let [fetched, created, unchanged, refused] =
+        counts(&sync(&source, &target, false, &state, &[]));
+    assert_eq!(refused, 0);
+    assert_eq!(created, 60 - stored, "nothing skipped, nothing twice");
+    assert!(
+        unchanged <= 3,
+        "at most one page fetched again ({unchanged})"
+    );
+    assert!(
+        fetched <= 60 - 6,
+        "the position was kept ({fetched} fetched)"
+    );
+    assert_eq!(target.versions(), source.versions());
 }
