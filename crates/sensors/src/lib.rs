@@ -5,7 +5,8 @@
 //! — a plain observable, or an `OR` of them — can become list entries; the decision is
 //! taken on the `pattern` crate's AST ([`observable::extract`]), never on the pattern's
 //! text. [`select::select`] applies the versioning rules (latest version, revoked, expired)
-//! and keeps every refusal with its reason. The writers ([`zeek`], [`suricata`], [`csv`],
+//! and keeps every refusal with its reason, on `stix::StixObject`s or on the lighter
+//! [`record::Record`]s that [`record::parse_records`] reads from a document's bytes. The writers ([`zeek`], [`suricata`], [`csv`],
 //! [`bundle`]) take the selection and write to any `io::Write`; [`delta`] compares the value
 //! sets of two exports so sensors can be updated without a reload.
 //!
@@ -21,9 +22,11 @@ pub mod bundle;
 pub mod csv;
 pub mod delta;
 pub mod observable;
+pub mod record;
 pub mod select;
 pub mod suricata;
 pub mod zeek;
 
 pub use observable::{Kind, NotExportable, Observable, extract};
+pub use record::{Object, Record, parse_records};
 pub use select::{Exported, LinkStyle, Selection, Skip, Skipped, select};

@@ -16,7 +16,7 @@
 
 use std::collections::HashMap;
 
-use stix::StixObject;
+use crate::record::Object;
 
 use crate::observable::{NotExportable, Observable, extract};
 
@@ -125,11 +125,11 @@ pub struct Selection {
 }
 
 /// Selects the exportable indicators of `objects` at instant `now`.
-pub fn select(objects: &[StixObject], now: jiff::Timestamp, links: &LinkStyle) -> Selection {
+pub fn select<O: Object>(objects: &[O], now: jiff::Timestamp, links: &LinkStyle) -> Selection {
     let mut counts = Counts::default();
     let mut identities: HashMap<&str, &str> = HashMap::new();
     let mut order: Vec<&str> = Vec::new();
-    let mut latest: HashMap<&str, &StixObject> = HashMap::new();
+    let mut latest: HashMap<&str, &O> = HashMap::new();
     for o in objects {
         match o.type_name() {
             Some("indicator") => {}
@@ -164,7 +164,7 @@ pub fn select(objects: &[StixObject], now: jiff::Timestamp, links: &LinkStyle) -
     }
     let mut selection = Selection::default();
     for id in order {
-        let Some(o) = latest.get(id) else { continue };
+        let Some(&o) = latest.get(id) else { continue };
         counts.indicators += 1;
         match one(o, now) {
             Ok(values) => {
@@ -180,7 +180,7 @@ pub fn select(objects: &[StixObject], now: jiff::Timestamp, links: &LinkStyle) -
                     name: o.name().unwrap_or("").to_owned(),
                     producer,
                     link: links.link(id),
-                    valid_until: o.str_prop("valid_until").map(str::to_owned),
+                    valid_until: o.valid_until().map(str::to_owned),
                     raw: o.raw().to_owned(),
                     values,
                 });
@@ -204,24 +204,23 @@ pub fn select(objects: &[StixObject], now: jiff::Timestamp, links: &LinkStyle) -
 }
 
 /// Whether `a` is a later version than `b` (`modified`, then `created`; STIX 2.1 §3.6).
-fn newer(a: &StixObject, b: &StixObject) -> bool {
+fn newer<O: Object>(a: &O, b: &O) -> bool {
     match (a.version(), b.version()) {
-        (Some(x), Some(y)) => x.cmp_instant(&y).is_gt(),
+        (Some(x), Some(y)) => x > y,
         (Some(_), None) => true,
         _ => false,
     }
 }
 
-fn one(o: &StixObject, now: jiff::Timestamp) -> Result<Vec<Observable>, Skip> {
+fn one<O: Object>(o: &O, now: jiff::Timestamp) -> Result<Vec<Observable>, Skip> {
     if o.revoked() {
         return Err(Skip::Revoked);
     }
-    if let Some(until) = o.valid_until()
+    if let Some(text) = o.valid_until()
+        && let Ok(until) = stix::Timestamp::parse(text)
         && until.instant() <= now
     {
-        return Err(Skip::Expired(
-            o.str_prop("valid_until").unwrap_or_default().to_owned(),
-        ));
+        return Err(Skip::Expired(text.to_owned()));
     }
     match o.pattern_type() {
         Some("stix") => {}

@@ -184,9 +184,26 @@ fn export(args: &Args) -> Result<()> {
         }
         None => None,
     };
-    let (objects, links) = read_objects(args)?;
-    let selection = select(&objects, jiff::Timestamp::now(), &links);
-    drop(objects);
+    let now = jiff::Timestamp::now();
+    let selection = match &args.file {
+        Some(path) => {
+            let bytes = read_input(path)?;
+            // The fast reader first; a document it refuses gets the stix parser's located
+            // error (or, should that parser accept it, its objects).
+            match sensors::parse_records(&bytes) {
+                Ok(records) => select(&records, now, &LinkStyle::StixId),
+                Err(_) => {
+                    let objects = stix::parse_document(&bytes)
+                        .map_err(|e| anyhow::anyhow!("{}:{e}", path.display()))?;
+                    select(&objects, now, &LinkStyle::StixId)
+                }
+            }
+        }
+        None => {
+            let (objects, links) = read_collection(args)?;
+            select(&objects, now, &links)
+        }
+    };
     report_skipped(&selection);
 
     let created = jiff::Timestamp::now().to_string();
@@ -257,14 +274,8 @@ fn export(args: &Args) -> Result<()> {
     Ok(())
 }
 
-/// The objects to export from, and how their links look.
-fn read_objects(args: &Args) -> Result<(Vec<StixObject>, LinkStyle)> {
-    if let Some(path) = &args.file {
-        let bytes = read_input(path)?;
-        let objects =
-            stix::parse_document(&bytes).map_err(|e| anyhow::anyhow!("{}:{e}", path.display()))?;
-        return Ok((objects, LinkStyle::StixId));
-    }
+/// The objects of the collection to export from, and how their links look.
+fn read_collection(args: &Args) -> Result<(Vec<StixObject>, LinkStyle)> {
     let Some(collection) = args.collection.as_deref() else {
         bail!("give --collection ID (with --data, --database or --server) or --file PATH");
     };

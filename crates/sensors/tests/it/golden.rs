@@ -93,3 +93,16 @@ fn suricata_datasets_and_rules() {
     // email x2, software, user name: no Suricata 7 keyword.
     assert_eq!(d.unsupported(), 4);
 }
+
+#[test]
+fn the_fast_reader_selects_exactly_as_the_stix_parser() {
+    let (objects, now) = fixture();
+    let bytes = std::fs::read(crate::golden_path("input.json")).expect("golden input");
+    let records = sensors::parse_records(&bytes).expect("golden input reads");
+    assert_eq!(records.len(), objects.len());
+    let a = select(&objects, now, &LinkStyle::StixId);
+    let b = select(&records, now, &LinkStyle::StixId);
+    assert_eq!(a.exported, b.exported);
+    assert_eq!(a.skipped, b.skipped);
+    assert_eq!(a.counts, b.counts);
+}
