@@ -583,6 +583,22 @@ async fn list_filters_search_and_pages_without_repeats() {
     all.dedup();
     assert_eq!(all.len(), 61);
     assert!(!second.body.contains("next="), "last page");
+    // A search matching 60 objects pages the same way.
+    let first = b.get(&format!("{base}?q=example.org")).await;
+    let href = first
+        .body
+        .split("href=\"")
+        .find(|h| h.contains("next="))
+        .and_then(|h| h.split('"').next())
+        .expect("next link of the search")
+        .replace("&amp;", "&");
+    assert!(href.contains("q=example.org"), "{href}");
+    let mut found = ids(&first);
+    assert_eq!(found.len(), 50);
+    found.extend(ids(&b.get(&href).await));
+    found.sort();
+    found.dedup();
+    assert_eq!(found.len(), 60, "every indicator once, the malware never");
 
     // Filters.
     assert_eq!(

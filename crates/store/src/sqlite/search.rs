@@ -93,44 +93,72 @@ pub(super) fn search_objects(
     q: &SearchQuery,
 ) -> Result<Page<StoredObject>> {
     let max = tlp_to_int(q.max_tlp);
-    let mut sql = format!("SELECT {COLUMNS} FROM objects o WHERE o.collection = ? AND o.tlp <= ?");
-    let mut args: Vec<Value> = vec![Value::Integer(c.seq), Value::Integer(max)];
+    // The filters on `o`, shared by both shapes below.
+    let mut cond = String::from(" AND o.collection = ? AND o.tlp <= ?");
+    let mut cond_args: Vec<Value> = vec![Value::Integer(c.seq), Value::Integer(max)];
     if !q.types.is_empty() {
-        sql.push_str(" AND o.ui_type IN (");
-        sql.push_str(&vec!["?"; q.types.len()].join(","));
-        sql.push(')');
-        args.extend(q.types.iter().map(|t| Value::Text(t.clone())));
+        cond.push_str(" AND o.ui_type IN (");
+        cond.push_str(&vec!["?"; q.types.len()].join(","));
+        cond.push(')');
+        cond_args.extend(q.types.iter().map(|t| Value::Text(t.clone())));
     }
     if !q.tlp.is_empty() {
-        sql.push_str(" AND o.ui_tlp IN (");
-        sql.push_str(&vec!["?"; q.tlp.len()].join(","));
-        sql.push(')');
-        args.extend(q.tlp.iter().map(|t| Value::Integer(tlp_to_int(*t))));
+        cond.push_str(" AND o.ui_tlp IN (");
+        cond.push_str(&vec!["?"; q.tlp.len()].join(","));
+        cond.push(')');
+        cond_args.extend(q.tlp.iter().map(|t| Value::Integer(tlp_to_int(*t))));
     }
     if let Some(p) = &q.producer {
-        sql.push_str(" AND o.created_by = ?");
-        args.push(Value::Text(p.clone()));
+        cond.push_str(" AND o.created_by = ?");
+        cond_args.push(Value::Text(p.clone()));
     }
     if let Some(t) = &q.added_after {
-        sql.push_str(" AND o.date_added > ?");
-        args.push(Value::Integer(floor_micros(t)));
+        cond.push_str(" AND o.date_added > ?");
+        cond_args.push(Value::Integer(floor_micros(t)));
     }
     if let Some(t) = &q.added_before {
-        sql.push_str(" AND o.date_added < ?");
-        args.push(Value::Integer(floor_micros(t)));
+        cond.push_str(" AND o.date_added < ?");
+        cond_args.push(Value::Integer(floor_micros(t)));
     }
-    if let Some(next) = &q.next {
-        sql.push_str(" AND o.date_added < ?");
-        args.push(Value::Integer(decode_next(next)?));
+    let cursor = q.next.as_deref().map(decode_next).transpose()?;
+    if let Some(d) = cursor {
+        cond.push_str(" AND o.date_added < ?");
+        cond_args.push(Value::Integer(d));
     }
-    if let Some(m) = q.text.as_deref().map(fts_query).transpose()?.flatten() {
-        sql.push_str(" AND o.rowid IN (SELECT rowid FROM objects_fts WHERE objects_fts MATCH ?)");
-        args.push(Value::Text(m));
-    }
-    sql.push_str(NEWEST_VISIBLE);
-    args.push(Value::Integer(max));
+    cond.push_str(NEWEST_VISIBLE);
+    cond_args.push(Value::Integer(max));
     let limit = q.limit.max(1);
-    sql.push_str(" ORDER BY o.date_added DESC LIMIT ?");
+    let mut args: Vec<Value> = Vec::new();
+    let sql = match q.text.as_deref().map(fts_query).transpose()?.flatten() {
+        None => {
+            args.extend(cond_args);
+            format!(
+                "SELECT {COLUMNS} FROM objects o WHERE 1{cond} ORDER BY o.date_added DESC LIMIT ?"
+            )
+        }
+        Some(m) => {
+            // Driven by the full-text index, newest rowid first, so a common word stops
+            // after one page instead of collecting every match. Within a collection rowid
+            // order is date_added order: both grow with every insert (`rowid` is an
+            // INTEGER PRIMARY KEY, assigned max + 1; date_added a high-water mark). The
+            // cursor becomes a rowid bound the index can seek to; the date_added condition
+            // above stays the one that decides.
+            args.push(Value::Text(m));
+            let mut seek = String::new();
+            if let Some(d) = cursor {
+                seek.push_str(
+                    " AND objects_fts.rowid <= (SELECT rowid FROM objects WHERE collection = ? AND date_added < ? ORDER BY date_added DESC LIMIT 1)",
+                );
+                args.push(Value::Integer(c.seq));
+                args.push(Value::Integer(d));
+            }
+            args.extend(cond_args);
+            format!(
+                "SELECT {COLUMNS} FROM objects_fts JOIN objects o ON o.rowid = objects_fts.rowid
+                 WHERE objects_fts MATCH ?{seek}{cond} ORDER BY objects_fts.rowid DESC LIMIT ?"
+            )
+        }
+    };
     args.push(Value::Integer(limit as i64 + 1));
     let mut stmt = conn.prepare(&sql).map_err(backend)?;
     let rows = stmt
@@ -380,6 +408,25 @@ mod tests {
             next = p.next;
         }
         assert_eq!(seen.len(), 5);
+        // The same with a text every object but the broken one matches as a prefix.
+        let (mut seen, mut next) = (Vec::new(), None);
+        loop {
+            let p = q(&|q| {
+                q.limit = 1;
+                q.next = next.clone();
+                q.text = Some("r".into());
+            });
+            seen.extend(p.items.iter().map(|o| o.id.clone()));
+            if !p.more {
+                break;
+            }
+            next = p.next;
+        }
+        assert_eq!(
+            seen,
+            ["report--4"],
+            "names only: 'r' is a prefix of the report's name"
+        );
         // References in, filtered by TLP.
         let refs = |max| objects_referencing(&conn, &c, "malware--1", max, 10).unwrap();
         let r: Vec<String> = refs(TlpLevel::Amber).into_iter().map(|o| o.id).collect();
@@ -473,6 +520,24 @@ mod tests {
             assert!(!p.contains("TEMP B-TREE"), "{filter}: {p}");
             assert!(p.contains("USING INDEX objects_"), "{filter}: {p}");
         }
+        // Full text: driven by the FTS index in rowid order, objects found by primary key.
+        let sql = format!(
+            "SELECT {COLUMNS} FROM objects_fts JOIN objects o ON o.rowid = objects_fts.rowid
+             WHERE objects_fts MATCH ? AND objects_fts.rowid <= 5 AND o.collection = ? AND o.tlp <= ?{NEWEST_VISIBLE}
+             ORDER BY objects_fts.rowid DESC LIMIT 51"
+        );
+        let p = plan(
+            &sql,
+            vec![
+                Value::Text("\"x\"*".into()),
+                Value::Integer(c.seq),
+                Value::Integer(4),
+                Value::Integer(4),
+            ],
+        );
+        assert!(!p.contains("TEMP B-TREE"), "{p}");
+        assert!(p.starts_with("SCAN objects_fts VIRTUAL TABLE"), "{p}");
+        assert!(p.contains("INTEGER PRIMARY KEY"), "{p}");
     }
 
     #[test]
