@@ -1,7 +1,9 @@
 //! The compiled multi-indicator matcher: compile time, and events per second through a
 //! [`Stream`] (what `entente hunt` runs), at 10,000 and 100,000 indicators of the
 //! equality-heavy mix of `shared/bench/pattern_bench_gen.py` (see `workload/mod.rs`), over
-//! pre-parsed events of which 1 % carry an indicator's value.
+//! pre-parsed events of which 1 % carry an indicator's value (`stream_events`: 20,000 documents
+//! parsed up front, mostly out of cache; `stream_fresh`: each chunk of 256 generated right
+//! before it is matched, as `entente hunt` matches what it just parsed).
 //!
 //! One element is one event (or, for `compile`, one indicator). Run with
 //! `cargo bench -p entente-matcher --bench compiled`. The 1,000,000-indicator case and the
@@ -48,6 +50,35 @@ fn bench(c: &mut Criterion) {
                     hits += stream.push(&ev).map_or(0, |h| h.len());
                 }
                 black_box(hits)
+            })
+        });
+        // Fresh documents: each chunk of 256 generated right before it is matched (as
+        // `entente hunt` matches a document right after parsing it); only matching is timed.
+        g.bench_function(BenchmarkId::new("stream_fresh", n), |b| {
+            let mut stream = Stream::new(Arc::clone(&m), StreamOptions::default());
+            let mut source = workload::EventGen::new(n, 0.01, 7);
+            b.iter_custom(|iters| {
+                let mut spent = std::time::Duration::ZERO;
+                for _ in 0..iters {
+                    let mut left = EVENTS;
+                    while left > 0 {
+                        let chunk: Vec<_> = source.by_ref().take(left.min(256)).collect();
+                        left -= chunk.len();
+                        let t = std::time::Instant::now();
+                        let mut hits = 0usize;
+                        for (doc, time) in &chunk {
+                            let ev = Event {
+                                document: doc,
+                                time: *time,
+                                source: (),
+                            };
+                            hits += stream.push(&ev).map_or(0, |h| h.len());
+                        }
+                        spent += t.elapsed();
+                        black_box(hits);
+                    }
+                }
+                spent
             })
         });
     }

@@ -47,8 +47,9 @@
 //! Compiling parses each pattern, compiles it with the evaluator ([`crate::CompiledPattern`])
 //! and picks **anchors** for each observation expression `[…]` (module `anchor`): index probes
 //! of which at least one must fire for the expression to hold. They go into the index
-//! (module `index`): one hash table for equality and `IN` over (object path, canonical value)
-//! (module `key`), one for `ISSUBSET` networks by prefix length, and one Aho-Corasick automaton
+//! (module `index`): one table for equality and `IN` over the hash of (object path, canonical
+//! value) (modules `key`, `flat`: keyless, 8-byte slots behind a small Bloom filter), one for
+//! `ISSUBSET` networks by prefix length, and one Aho-Corasick automaton
 //! per path over the literals every `LIKE`/`MATCHES` match must contain (module `literal`).
 //! An event walks each indexed path of each of its SCOs once and collects postings
 //! (indicator, observation expression); indicators with an expression that has no anchor
@@ -87,23 +88,26 @@
 //!
 //! # Measured
 //!
-//! `examples/compile_rss.rs` on the shared 2-core machine, equality-heavy mix of
-//! `benches/workload/mod.rs`, CPU time of one thread (wall time was 3–4× longer under the
-//! other builds' load):
+//! `examples/compile_rss.rs` on the shared 2-core machine (load 10–15 from other builds, so
+//! figures vary by ±15 % between runs), equality-heavy mix of `benches/workload/mod.rs`, CPU
+//! time of one thread, 1,000,000 events of which 1 % carry an indicator's value:
 //!
-//! | indicators | compile (CPU) | resident per indicator | events per CPU-second |
-//! | --- | --- | --- | --- |
-//! | 100,000 | 0.87 s | 587 bytes (index structures ~179) | 685,000–700,000 |
-//! | 1,000,000 | 10.05 s | 544 bytes (index structures ~151) | 535,000 |
+//! | indicators | compile (CPU) | resident per indicator | events per CPU-second, fresh documents | same, cold documents |
+//! | --- | --- | --- | --- | --- |
+//! | 10,000 | — | — | 1,120,000 | 775,000 |
+//! | 100,000 | 0.7 s | 421 bytes (index structures ~48) | 1,017,000–1,077,000 | 690,000–752,000 |
+//! | 1,000,000 | 7.0–7.3 s | 400 bytes (index structures ~45) | 874,000–1,011,000 | 685,000–700,000 |
 //!
-//! Events are 1,000,000 distinct pre-parsed documents, 1 % carrying an indicator's value;
-//! building the evaluator's model alone for them runs at 870,000 per CPU-second, which is why
-//! events that propose nothing are pre-probed on the raw document and never loaded. With the
-//! documents cache-resident (`match_event` over passes of 4,000 documents) the rate is
-//! 1,060,000 per CPU-second at 20,000 indicators but 520,000 at 100,000: the per-event cost
-//! grows with the index's size, i.e. with cache misses in the tables and, most likely, in the
-//! Aho-Corasick automata (thousands of literals per path), not with the number of candidates
-//! (1 % of events).
+//! *Fresh* documents are matched right after they were generated, as `entente hunt` matches a
+//! document right after parsing it; *cold* ones are 1,000,000 distinct pre-parsed documents
+//! read once each, where walking the documents themselves is mostly cache misses (building
+//! the evaluator's model alone for them runs at ~750,000 per CPU-second, which is why events
+//! that propose nothing are pre-probed on the raw document and never loaded). Before the
+//! flat table, the one-pass address reader (`addr`) and the filter, the same machine measured
+//! 544 bytes per indicator, 8.1–8.2 s to compile and 636,000–699,000 fresh events per
+//! CPU-second at 1,000,000 indicators; callgrind counted 5,835 instructions per event (20,000
+//! indicators), now 3,228, of which about 10 % re-compile the pattern of a hit (a `MATCHES`
+//! builds its regex again: ~450,000 instructions).
 //!
 //! Tests: unit tests beside each module; `tests/it/compiled.rs` checks hits against the
 //! evaluator on generated workloads. Bench: `benches/compiled.rs`; resident size:
