@@ -186,6 +186,14 @@ SELECT DISTINCT r.ref, p.collection, p.date_added FROM entente_parsed p, LATERAL
 ) AS r;
 DROP FUNCTION entente_try_jsonb(text);
 "#,
+    // 3: no index on (collection, tlp, date_added). Measured on a collection of 1,000,000
+    // versions: the planner, which cannot estimate how many rows the "newest version"
+    // subquery keeps, used it for TAXII pages of a TLP:CLEAR reader and sorted 166,667 rows
+    // (3.7 s) instead of reading 1,001 along the primary key (16 ms). The UI's TLP filter
+    // reads along the other indexes instead.
+    r#"
+DROP INDEX IF EXISTS objects_ui_by_tlp;
+"#,
 ];
 
 /// The schema version this build writes.

@@ -1,7 +1,7 @@
 //! What the web UI reads on PostgreSQL: filtered and full-text object lists, references
 //! between objects, and per-collection counts (the same answers as `sqlite/search.rs`).
 //!
-//! The columns and indexes behind them come from schema migration 2: `created_by`,
+//! The columns and indexes behind them come from schema migrations 2 and 3: `created_by`,
 //! `search` (a `tsvector` with a GIN index) and the `object_refs` table, all written with
 //! the object rows in the envelope's transaction from [`UiFields`], which is computed from
 //! the JSON before the log lock is taken; `object_refs` rows go with their object through

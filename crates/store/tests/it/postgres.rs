@@ -604,6 +604,19 @@ async fn pages_use_the_primary_key_in_order() {
     ))
     .await;
     assert!(one.contains("objects_by_version"), "{one}");
+    // Migration 3: no (collection, tlp, date_added) index for the planner to sort from.
+    let tlp_indexes = raw
+        .query(
+            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() \
+             AND tablename = 'objects' AND indexdef LIKE '%(collection, tlp%'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(
+        tlp_indexes.is_empty(),
+        "an index leads with (collection, tlp)"
+    );
 }
 
 /// A connection killed in the middle of an envelope loses nothing acknowledged and leaves
