@@ -318,6 +318,9 @@ fn pg_config(url: &str, options: &PgOptions) -> Result<tokio_postgres::Config> {
     // cost of a page of a 1,000,000-version collection is above `jit_above_cost`, and
     // compiling took 800 ms of a 1 s page whose index scan took 15 ms (measured).
     session.push_str(" -c jit=off");
+    // Likewise parallel workers: starting them cost 40-90 ms of pages that read 1,001 rows
+    // along an index in 3-10 ms (measured under load).
+    session.push_str(" -c max_parallel_workers_per_gather=0");
     if let Some(t) = options.statement_timeout {
         // A replica that hangs (or loses its network) inside an envelope would hold the log
         // lock, and stop every writer, until the server notices; ending transactions idle
@@ -975,6 +978,7 @@ mod tests {
             "idle_in_transaction_session_timeout=5000",
             "search_path=tenant_b",
             "jit=off",
+            "max_parallel_workers_per_gather=0",
         ] {
             assert!(session.contains(want), "{session}");
         }

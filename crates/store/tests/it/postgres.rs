@@ -593,7 +593,7 @@ async fn pages_use_the_primary_key_in_order() {
     };
     let page = plan(format!(
         "SELECT o.raw FROM objects o WHERE o.collection = {seq} AND o.tlp <= 0 AND o.date_added > 0 \
-         AND o.version_key = (SELECT max(v.version_key) FROM objects v WHERE v.collection = o.collection AND v.stix_id = o.stix_id AND v.tlp <= 0) \
+         AND NOT EXISTS (SELECT 1 FROM objects v WHERE v.collection = o.collection AND v.stix_id = o.stix_id AND v.tlp <= 0 AND v.version_key > o.version_key) \
          ORDER BY o.date_added LIMIT 1001"
     ))
     .await;
