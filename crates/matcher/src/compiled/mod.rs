@@ -94,8 +94,8 @@
 //!
 //! | indicators | compile (CPU) | resident per indicator | events per CPU-second, fresh documents | same, cold documents |
 //! | --- | --- | --- | --- | --- |
-//! | 10,000 | — | — | 1,120,000 | 775,000 |
-//! | 100,000 | 0.7 s | 421 bytes (index structures ~48) | 1,017,000–1,077,000 | 690,000–752,000 |
+//! | 10,000 | — | — | 1,106,000–1,122,000 | 775,000–787,000 |
+//! | 100,000 | 0.7 s | 421 bytes (index structures ~48) | 941,000–1,077,000 | 690,000–752,000 |
 //! | 1,000,000 | 7.0–7.3 s | 400 bytes (index structures ~45) | 874,000–1,011,000 | 685,000–700,000 |
 //!
 //! *Fresh* documents are matched right after they were generated, as `entente hunt` matches a
