@@ -238,7 +238,16 @@ fn one<O: Object>(o: &O, now: jiff::Timestamp) -> Result<Vec<Observable>, Skip> 
     };
     let parsed = pattern::parse(text, version).map_err(|e| Skip::Invalid(e.to_string()))?;
     let mut values = extract(&parsed)?;
-    let mut seen = std::collections::HashSet::with_capacity(values.len());
-    values.retain(|v| seen.insert(v.clone()));
+    // Most patterns name one value or a few: a quadratic scan beats a set per indicator
+    // (a million indicators meant a million small hash sets).
+    if values.len() > 1 {
+        let mut kept: Vec<Observable> = Vec::with_capacity(values.len());
+        for v in values {
+            if !kept.contains(&v) {
+                kept.push(v);
+            }
+        }
+        values = kept;
+    }
     Ok(values)
 }

@@ -31,7 +31,6 @@
 //! `default-rule-path` pointing there (`suricata -S DIR/entente.rules` with `--set
 //! default-rule-path=DIR`).
 
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::net::IpAddr;
 
@@ -137,8 +136,10 @@ impl Set {
 /// The encoded contents of every set, plus the addresses and networks for rule headers.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Datasets {
-    sets: [BTreeSet<String>; 10],
-    addresses: BTreeSet<String>,
+    /// Encoded lines per set, sorted and without duplicates once `build` returns.
+    sets: [Vec<String>; 10],
+    /// Addresses and networks for the rule headers, sorted and without duplicates.
+    addresses: Vec<String>,
     unsupported: u64,
 }
 
@@ -148,6 +149,11 @@ impl Datasets {
         let mut d = Datasets::default();
         for o in values {
             d.add(o);
+        }
+        // Sorting once at the end is cheaper than keeping ordered sets while inserting.
+        for lines in d.sets.iter_mut().chain(std::iter::once(&mut d.addresses)) {
+            lines.sort_unstable();
+            lines.dedup();
         }
         d
     }
@@ -175,10 +181,10 @@ impl Datasets {
                         return;
                     }
                 }
-                self.addresses.insert(v.to_owned());
+                self.addresses.push(v.to_owned());
             }
             Kind::Subnet => {
-                self.addresses.insert(v.to_owned());
+                self.addresses.push(v.to_owned());
             }
             Kind::Email | Kind::Sha512 | Kind::Software | Kind::UserName => {
                 self.unsupported += 1;
@@ -187,7 +193,7 @@ impl Datasets {
     }
 
     fn put(&mut self, set: Set, line: String) {
-        self.sets[set.index()].insert(line);
+        self.sets[set.index()].push(line);
     }
 
     /// The encoded lines of one set, sorted.
@@ -202,7 +208,7 @@ impl Datasets {
 
     /// Whether nothing at all is listed.
     pub fn is_empty(&self) -> bool {
-        self.addresses.is_empty() && self.sets.iter().all(BTreeSet::is_empty)
+        self.addresses.is_empty() && self.sets.iter().all(Vec::is_empty)
     }
 
     /// The rules that load these sets (every dataset rule, also for empty sets, so that
