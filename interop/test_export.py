@@ -202,3 +202,44 @@ def test_zeek_intel_reads_back_with_a_zeek_parser(entente, shared_dir, tmp_path)
     # A tab in a name travels escaped (\x09) and comes back as a tab.
     assert by_desc["Payload URL\twith a tab"]["indicator"] == "dl.bad.example:8443/get.php?id=1,2"
     assert by_desc["C2 certificate"]["indicator_type"] == "Intel::CERT_HASH"
+
+
+def test_import_then_export_gives_the_imported_value_set(entente, shared_dir, tmp_path):
+    """maltrail trails through `entente import iocs` into a data directory, then `entente
+    export csv` from it: every host, address and URL comes back; IP:port trails (an AND
+    with the port) and host-less paths (a LIKE) are listed as not exportable."""
+    import csv as csv_mod
+
+    data = tmp_path / "data"
+    r = entente("admin", "--data", data, "root", "create", "default")
+    assert r.returncode == 0, r.stderr
+    r = entente("admin", "--data", data, "collection", "create", "default", "Trails")
+    assert r.returncode == 0, r.stderr
+    collection = r.stdout.strip()
+    files = [shared_dir / "data/maltrail/static/malware" / f
+             for f in ("1312.txt", "sinkhole_certpl.txt", "bianlian.txt")]
+    expected: set[tuple[str, str]] = set()
+    refused: set[str] = set()  # one indicator per distinct trail (deterministic ids)
+    for f in files:
+        for line in f.read_text().splitlines():
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if "://" in line:
+                expected.add(("url", line))
+            elif re.fullmatch(r"\d+\.\d+\.\d+\.\d+", line):
+                expected.add(("ip", line))
+            elif ":" in line or "/" in line:
+                refused.add(line)
+            else:
+                expected.add(("domain", line.lower()))
+    r = entente("import", "iocs", "--data", data, "--collection", collection, *files)
+    assert r.returncode == 0, r.stderr
+    out = tmp_path / "values.csv"
+    r = entente("export", "csv", "--data", data, "--collection", collection, "--out", out)
+    assert r.returncode == 0, r.stderr
+    with out.open(newline="") as fh:
+        got = {(row["type"], row["value"]) for row in csv_mod.DictReader(fh)}
+    assert got == expected
+    m = re.search(r"not exportable (\d+),", r.stdout)
+    assert m and int(m.group(1)) == len(refused), (r.stdout, len(refused))
