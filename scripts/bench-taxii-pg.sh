@@ -27,8 +27,9 @@
 #
 # VERSION_FRACTION (default 0.1, taxii_load's own default) is the share of objects that are
 # new versions of earlier ones; taxii_load's generator re-versions with a linear search, so
-# its time grows with the square of the count: above 200,000 objects per loader the script
-# uses 0 unless VERSION_FRACTION is set. ENTENTE_BIN picks a binary (default: cargo build
+# its time grows with the square of the count (100,000 per loader did not finish generating
+# in 6 minutes on a loaded 2-core machine): above 50,000 objects per loader the script uses
+# 0 unless VERSION_FRACTION is set. ENTENTE_BIN picks a binary (default: cargo build
 # --release). Servers listen on loopback and are stopped by PID on exit.
 set -euo pipefail
 
@@ -46,7 +47,7 @@ configs="${CONFIGS:-sqlite pg1 pg2}"
 per_loader=$((count / loaders))
 if [[ -n "${VERSION_FRACTION:-}" ]]; then
     version_fraction="$VERSION_FRACTION"
-elif ((per_loader > 200000)); then
+elif ((per_loader > 50000)); then
     version_fraction=0
 else
     version_fraction=0.1
@@ -95,7 +96,7 @@ start() {
     pids+=($!)
     eval "pid_$name=$!"
     for _ in $(seq 1 300); do
-        grep -q '^http://.*/taxii2/$' "$work/$name.log" && return 0
+        grep -qs '^http://.*/taxii2/$' "$work/$name.log" && return 0
         sleep 0.2
     done
     cat "$work/$name.log" >&2
