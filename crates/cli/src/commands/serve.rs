@@ -89,12 +89,27 @@ async fn serve(args: Args) -> Result<()> {
         .await
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     let addr: SocketAddr = listener.local_addr().context("reading the bound address")?;
+    let mut banner = String::new();
     if let Some(token) = &opened.admin_token {
-        println!("admin token: {token}");
+        banner.push_str(&format!("admin token: {token}\n"));
     }
-    println!("log key: {}", log_key.vkey());
-    println!("http://{addr}/taxii2/");
-    println!("web UI: http://{addr}/ui/");
+    banner.push_str(&format!(
+        "log key: {}\nhttp://{addr}/taxii2/\nweb UI: http://{addr}/ui/\n",
+        log_key.vkey()
+    ));
+    // One write, and a closed stdout is not fatal: whoever started the server may stop
+    // reading once it found the line it wanted, and that must not stop the server
+    // (println! would panic on the broken pipe).
+    {
+        use std::io::Write as _;
+        let mut stdout = std::io::stdout().lock();
+        if let Err(e) = stdout
+            .write_all(banner.as_bytes())
+            .and_then(|()| stdout.flush())
+        {
+            tracing::warn!("cannot write the start-up lines to stdout: {e}");
+        }
+    }
     tracing::info!(store = %opened.shown, %addr, "serving TAXII 2.1");
     let state = server::AppState::new(opened.store.clone(), server::Config::default()).with_log(
         server::routes::log::LogSigner::new(log_key, server::routes::log::DEFAULT_SIGN_INTERVAL)
