@@ -68,8 +68,9 @@ fn stored(
 }
 
 /// Turns what a person typed into an FTS5 query: each word (split on whitespace) quoted as
-/// a phrase, so FTS5 operators and column filters typed by the user are plain text, and
-/// matched as a prefix; all words must occur. `None` when nothing searchable remains.
+/// a phrase, so FTS5 operators and column filters typed by the user are plain text; plain
+/// words of three or more letters or digits match as a prefix; all words must occur.
+/// `None` when nothing searchable remains.
 pub fn fts_query(text: &str) -> Result<Option<String>> {
     if text.len() > MAX_TEXT {
         return Err(StoreError::Invalid(format!(
@@ -81,7 +82,19 @@ pub fn fts_query(text: &str) -> Result<Option<String>> {
         // A word without a letter or digit has no tokens and would be an empty phrase.
         .filter(|w| w.chars().any(char::is_alphanumeric))
         .take(MAX_WORDS)
-        .map(|w| format!("\"{}\"*", w.replace('"', "\"\"")))
+        .map(|w| {
+            // A plain word of 3 or more characters matches as a prefix; a value with
+            // punctuation (an address, a domain: several tokens) or a short word matches
+            // exactly. A prefix on the last token of `h1.example.org` would merge the
+            // posting lists of every token starting with `org`: 100 ms on 1,000,000
+            // objects (benches/ui_pages.rs), against under 5 ms for the exact phrase.
+            let quoted = format!("\"{}\"", w.replace('"', "\"\""));
+            if w.chars().count() >= 3 && w.chars().all(char::is_alphanumeric) {
+                quoted + "*"
+            } else {
+                quoted
+            }
+        })
         .collect();
     Ok((!words.is_empty()).then(|| words.join(" ")))
 }
@@ -422,11 +435,7 @@ mod tests {
             }
             next = p.next;
         }
-        assert_eq!(
-            seen,
-            ["report--4"],
-            "names only: 'r' is a prefix of the report's name"
-        );
+        assert_eq!(seen, ["report--4"], "names only: the report is named 'r'");
         // References in, filtered by TLP.
         let refs = |max| objects_referencing(&conn, &c, "malware--1", max, 10).unwrap();
         let r: Vec<String> = refs(TlpLevel::Amber).into_iter().map(|o| o.id).collect();
@@ -543,13 +552,13 @@ mod tests {
     #[test]
     fn user_text_becomes_quoted_prefix_phrases() {
         assert_eq!(
-            fts_query("APT28 198.51.100.1").expect("short"),
-            Some("\"APT28\"* \"198.51.100.1\"*".into())
+            fts_query("APT28 198.51.100.1 ab").expect("short"),
+            Some("\"APT28\"* \"198.51.100.1\" \"ab\"".into())
         );
         // FTS5 syntax typed by the user stays text.
         assert_eq!(
             fts_query("name:x OR \"y").expect("short"),
-            Some("\"name:x\"* \"OR\"* \"\"\"y\"*".into())
+            Some("\"name:x\" \"OR\" \"\"\"y\"".into())
         );
         assert_eq!(fts_query("  -- ... ").expect("short"), None);
         assert!(fts_query(&"a".repeat(MAX_TEXT + 1)).is_err());
