@@ -505,25 +505,8 @@ impl Sink {
     async fn latest(&self, ids: &[String]) -> Result<HashMap<String, String>> {
         let mut out = HashMap::new();
         match self {
-            Sink::Local { store, collection } => {
-                // Bounded by SQLite's host-parameter limit and a page of the store.
-                for chunk in ids.chunks(500) {
-                    let query = ObjectQuery {
-                        ids: chunk.to_vec(),
-                        versions: vec![VersionMatch::Last],
-                        limit: chunk.len() + 1,
-                        max_tlp: TlpLevel::Red,
-                        ..ObjectQuery::default()
-                    };
-                    let page = store
-                        .query_objects(collection, &query)
-                        .await
-                        .context("cannot read the collection")?;
-                    for o in page.items {
-                        out.insert(o.id, o.raw_json);
-                    }
-                }
-            }
+            // Read up front by `local_versions` and `local_contents`.
+            Sink::Local { .. } => {}
             Sink::Remote {
                 client, collection, ..
             } => {
@@ -620,6 +603,91 @@ impl Sink {
     }
 }
 
+/// Every id of a local collection with its latest version text, from the manifest paged by
+/// date_added (one index range scan; a query filtered by ids would scan the collection once
+/// per query).
+async fn local_versions(
+    store: &Arc<dyn Store>,
+    collection: &str,
+) -> Result<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    let mut next = None;
+    loop {
+        let query = ObjectQuery {
+            versions: vec![VersionMatch::Last],
+            limit: 10_000,
+            next: next.take(),
+            max_tlp: TlpLevel::Red,
+            ..ObjectQuery::default()
+        };
+        let page = store
+            .manifest(collection, &query)
+            .await
+            .context("cannot read the collection's manifest")?;
+        for e in page.items {
+            out.insert(e.id, e.version);
+        }
+        match page.next {
+            Some(n) if page.more => next = Some(n),
+            _ => return Ok(out),
+        }
+    }
+}
+
+/// The latest stored JSON of the `wanted` ids: by id for a few, else by paging the whole
+/// collection once.
+async fn local_contents(
+    store: &Arc<dyn Store>,
+    collection: &str,
+    wanted: &std::collections::HashSet<String>,
+) -> Result<HashMap<String, String>> {
+    let mut out = HashMap::new();
+    if wanted.is_empty() {
+        return Ok(out);
+    }
+    let mut next = None;
+    let few = wanted.len() <= 2_000;
+    let ids: Vec<String> = if few {
+        wanted.iter().cloned().collect()
+    } else {
+        Vec::new()
+    };
+    let mut chunks = ids.chunks(500);
+    loop {
+        let chunk = if few {
+            match chunks.next() {
+                Some(c) => c.to_vec(),
+                None => return Ok(out),
+            }
+        } else {
+            Vec::new()
+        };
+        let query = ObjectQuery {
+            limit: if few { chunk.len() + 1 } else { 10_000 },
+            ids: chunk,
+            versions: vec![VersionMatch::Last],
+            next: next.take(),
+            max_tlp: TlpLevel::Red,
+            ..ObjectQuery::default()
+        };
+        let page = store
+            .query_objects(collection, &query)
+            .await
+            .context("cannot read the collection")?;
+        for o in page.items {
+            if wanted.contains(&o.id) {
+                out.insert(o.id, o.raw_json);
+            }
+        }
+        if !few {
+            match page.next {
+                Some(n) if page.more => next = Some(n),
+                _ => return Ok(out),
+            }
+        }
+    }
+}
+
 /// Compares with the collection, writes what is new, and counts.
 fn write(target: &Target, batch: Batch) -> Result<Counts> {
     let mut counts = Counts {
@@ -683,15 +751,50 @@ fn write(target: &Target, batch: Batch) -> Result<Counts> {
         if size == 0 {
             bail!("--batch must be at least 1");
         }
+        // A local store is read once up front: which ids exist at which version, and the
+        // stored JSON of those whose version differs from the one imported.
+        let local = match &sink {
+            Sink::Local { store, collection } => {
+                let known = local_versions(store, collection).await?;
+                let wanted: std::collections::HashSet<String> = batch
+                    .objects
+                    .iter()
+                    .filter(|o| {
+                        known.get(&o.id).is_some_and(|v| {
+                            o.version.map(|t| t.to_string()).as_deref() != Some(v.as_str())
+                        })
+                    })
+                    .map(|o| o.id.clone())
+                    .collect();
+                let contents = local_contents(store, collection, &wanted).await?;
+                Some((known, contents))
+            }
+            Sink::Remote { .. } => None,
+        };
         let bar = progress_bar(batch.objects.len() as u64);
         let mut objects = batch.objects.into_iter().peekable();
         while objects.peek().is_some() {
             let chunk: Vec<NewObject> = objects.by_ref().take(size).collect();
             let ids: Vec<String> = chunk.iter().map(|o| o.id.clone()).collect();
-            let existing = sink.latest(&ids).await?;
+            let fetched;
+            let existing = match &local {
+                Some((_, contents)) => contents,
+                None => {
+                    fetched = sink.latest(&ids).await?;
+                    &fetched
+                }
+            };
             let mut to_write = Vec::with_capacity(chunk.len());
             let mut is_update = HashMap::new();
             for mut o in chunk {
+                if let Some((known, _)) = &local
+                    && let Some(v) = known.get(&o.id)
+                    && o.version.map(|t| t.to_string()).as_deref() == Some(v.as_str())
+                {
+                    // The same (id, version) is stored: TAXII 2.1 §5.4 keeps one copy.
+                    counts.unchanged += 1;
+                    continue;
+                }
                 match existing.get(&o.id) {
                     None => to_write.push(o),
                     Some(old) => match feeds::object::next_version(&o.raw_json, old) {
