@@ -167,7 +167,7 @@ pub(super) fn search_objects(
             }
             args.extend(cond_args);
             format!(
-                "SELECT {COLUMNS} FROM objects_fts JOIN objects o ON o.rowid = objects_fts.rowid
+                "SELECT {COLUMNS} FROM objects_fts CROSS JOIN objects o ON o.rowid = objects_fts.rowid
                  WHERE objects_fts MATCH ?{seek}{cond} ORDER BY objects_fts.rowid DESC LIMIT ?"
             )
         }
@@ -205,7 +205,11 @@ pub(super) fn objects_referencing(
 ) -> Result<Vec<StoredObject>> {
     let max = tlp_to_int(max_tlp);
     let sql = format!(
-        "SELECT {COLUMNS} FROM object_refs r JOIN objects o ON o.rowid = r.obj
+        // CROSS JOIN fixes the loop order (SQLite §"CROSS JOIN"): the few references of
+        // the id first, then their objects by primary key. Left to itself the planner
+        // walked the collection newest first to skip the sort, probing the references
+        // per object: 9.4 s for one page on 1,000,000 objects (benches/ui_pages.rs).
+        "SELECT {COLUMNS} FROM object_refs r CROSS JOIN objects o ON o.rowid = r.obj
          WHERE r.ref = ? AND o.collection = ? AND o.tlp <= ?{NEWEST_VISIBLE}
          ORDER BY o.date_added DESC LIMIT ?"
     );
@@ -531,7 +535,7 @@ mod tests {
         }
         // Full text: driven by the FTS index in rowid order, objects found by primary key.
         let sql = format!(
-            "SELECT {COLUMNS} FROM objects_fts JOIN objects o ON o.rowid = objects_fts.rowid
+            "SELECT {COLUMNS} FROM objects_fts CROSS JOIN objects o ON o.rowid = objects_fts.rowid
              WHERE objects_fts MATCH ? AND objects_fts.rowid <= 5 AND o.collection = ? AND o.tlp <= ?{NEWEST_VISIBLE}
              ORDER BY objects_fts.rowid DESC LIMIT 51"
         );
@@ -547,6 +551,25 @@ mod tests {
         assert!(!p.contains("TEMP B-TREE"), "{p}");
         assert!(p.starts_with("SCAN objects_fts VIRTUAL TABLE"), "{p}");
         assert!(p.contains("INTEGER PRIMARY KEY"), "{p}");
+        // References: the id's few rows first, never a walk of the collection.
+        let sql = format!(
+            "EXPLAIN QUERY PLAN SELECT {COLUMNS} FROM object_refs r CROSS JOIN objects o ON o.rowid = r.obj
+             WHERE r.ref = ? AND o.collection = ? AND o.tlp <= ?{NEWEST_VISIBLE}
+             ORDER BY o.date_added DESC LIMIT ?"
+        );
+        let mut stmt = conn.prepare(&sql).unwrap();
+        let p: Vec<String> = stmt
+            .query_map(params!["malware--1", c.seq, 4, 4, 10], |r| {
+                r.get::<_, String>(3)
+            })
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert!(
+            p[0].starts_with("SEARCH r USING PRIMARY KEY (ref=?)"),
+            "{p:?}"
+        );
+        assert!(p[1].contains("INTEGER PRIMARY KEY"), "{p:?}");
     }
 
     #[test]
