@@ -9,7 +9,11 @@
 //! 2. it must pass the `stix` validator's MUST rules, indicator patterns included (checked
 //!    by the `pattern` crate under [`Limits::max_pattern_len`]);
 //! 3. its TLP level must be allowed in the collection (DESIGN.md "Access"); a marking the
-//!    server does not recognise counts as TLP:RED, the most careful reading.
+//!    server does not recognise counts as TLP:RED, the most careful reading. A `statement`
+//!    marking-definition (copyright, terms of use — MITRE ATT&CK marks every object with
+//!    one) is recognised when it is defined in the same envelope or already stored in the
+//!    collection ([`StatementMarkings`]): it says nothing about who may see an object, so it
+//!    does not narrow its audience.
 //!
 //! What goes wrong with the envelope as a whole (not JSON, not an envelope, too many
 //! objects) is an [`ApiError`] and nothing is stored. This module is synchronous and
@@ -40,8 +44,76 @@ pub struct Prepared {
     pub to_store: Vec<NewObject>,
 }
 
-/// Parses and checks an envelope for a collection with `flags`.
+/// Ids of `statement` marking-definitions (STIX 2.1 §7.2.1.3) the server knows: markings
+/// that carry a statement such as a copyright, not an audience.
+#[derive(Debug, Clone, Default)]
+pub struct StatementMarkings(std::collections::HashSet<String>);
+
+impl StatementMarkings {
+    /// Records `object` when it is a marking-definition whose `definition_type` is
+    /// `statement`; returns whether it was one.
+    pub fn record(&mut self, object: &StixObject) -> bool {
+        let is_statement = object.type_name() == Some("marking-definition")
+            && object.get("definition_type").and_then(|v| v.as_str()) == Some("statement");
+        if is_statement && let Some(id) = object.id() {
+            self.0.insert(id.to_owned());
+        }
+        is_statement
+    }
+
+    /// Whether `id` is a known statement marking.
+    pub fn contains(&self, id: &str) -> bool {
+        self.0.contains(id)
+    }
+
+    /// How many are known.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether none is known.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// The statement marking-definitions stored in a collection (at most the first 10,000),
+/// for [`prepare_with`]: a producer that defined its statement in an earlier envelope may
+/// refer to it in later ones.
+pub async fn stored_statement_markings(
+    store: &dyn store::Store,
+    collection_id: &str,
+) -> Result<StatementMarkings, ApiError> {
+    let mut known = StatementMarkings::default();
+    let query = store::ObjectQuery {
+        types: vec!["marking-definition".to_owned()],
+        limit: 10_000,
+        max_tlp: TlpLevel::Red,
+        ..store::ObjectQuery::default()
+    };
+    let page = store.query_objects(collection_id, &query).await?;
+    for stored in &page.items {
+        if let Ok(object) = StixObject::from_json_str(&stored.raw_json) {
+            known.record(&object);
+        }
+    }
+    Ok(known)
+}
+
+/// Parses and checks an envelope for a collection with `flags`; statement markings are
+/// recognised when the envelope defines them.
 pub fn prepare(body: &[u8], flags: CollectionFlags, limits: &Limits) -> Result<Prepared, ApiError> {
+    prepare_with(body, flags, limits, StatementMarkings::default())
+}
+
+/// [`prepare`], also recognising the statement markings in `known` (e.g. those stored in
+/// the collection, [`stored_statement_markings`]).
+pub fn prepare_with(
+    body: &[u8],
+    flags: CollectionFlags,
+    limits: &Limits,
+    mut known: StatementMarkings,
+) -> Result<Prepared, ApiError> {
     let envelope = RawEnvelope::from_slice(body).map_err(|e| {
         if e.is_data() {
             ApiError::Unprocessable(format!("not a TAXII envelope: {e}"))
@@ -77,8 +149,17 @@ pub fn prepare(body: &[u8], flags: CollectionFlags, limits: &Limits) -> Result<P
         slots: Vec::with_capacity(objects.len()),
         to_store: Vec::with_capacity(objects.len()),
     };
+    // The envelope's own statement markings first: ATT&CK defines its copyright marking
+    // after objects that carry it. Only objects that name the type are parsed here.
+    for raw in &objects {
+        if raw.get().contains("\"statement\"")
+            && let Ok(object) = StixObject::from_json_str(raw.get())
+        {
+            known.record(&object);
+        }
+    }
     for (index, raw) in objects.into_iter().enumerate() {
-        let slot = match check_object(raw.get(), index, flags, &options) {
+        let slot = match check_object(raw.get(), index, flags, &options, &known) {
             Ok(object) => {
                 prepared.to_store.push(object);
                 Slot::Store(prepared.to_store.len() - 1)
@@ -96,6 +177,7 @@ fn check_object(
     index: usize,
     flags: CollectionFlags,
     options: &ValidateOptions<'_>,
+    statements: &StatementMarkings,
 ) -> Result<NewObject, StatusDetail> {
     let object = StixObject::from_json_str(raw).map_err(|e| StatusDetail {
         id: id_in_raw(raw),
@@ -115,7 +197,7 @@ fn check_object(
     if !errors.is_empty() {
         return Err(fail(errors.join("; ")));
     }
-    let level = tlp_level(&object);
+    let level = tlp_level_with(&object, statements);
     if let Some(reason) = tlp_policy::refusal_reason(level, flags) {
         return Err(fail(reason));
     }
@@ -128,9 +210,18 @@ fn check_object(
 /// TLP id (any scheme, see `stix::tlp`) counts as TLP:RED: the server cannot tell who may
 /// see it, so it treats it as the narrowest audience (issue 5, item 3).
 pub fn tlp_level(object: &StixObject) -> TlpLevel {
+    tlp_level_with(object, &StatementMarkings::default())
+}
+
+/// [`tlp_level`], where the known statement markings restrict nothing (TLP:CLEAR).
+pub fn tlp_level_with(object: &StixObject, statements: &StatementMarkings) -> TlpLevel {
     object
         .all_marking_refs()
-        .map(|id| TlpLevel::from_marking_id(id).map_or(TlpLevel::Red, |(level, _)| level))
+        .map(|id| match TlpLevel::from_marking_id(id) {
+            Some((level, _)) => level,
+            None if statements.contains(id) => TlpLevel::Clear,
+            None => TlpLevel::Red,
+        })
         .max()
         .unwrap_or(TlpLevel::Clear)
 }

@@ -618,8 +618,19 @@ impl Target {
                 for chunk in objects.chunks(limits.max_objects_per_envelope) {
                     let body = envelope(chunk);
                     let flags = *flags;
+                    let statements =
+                        server::ingest::stored_statement_markings(store.as_ref(), collection)
+                            .await
+                            .map_err(|e| {
+                                anyhow::anyhow!("reading the collection's markings: {e}")
+                            })?;
                     let prepared = tokio::task::spawn_blocking(move || {
-                        server::ingest::prepare(body.as_bytes(), flags, &server::Limits::default())
+                        server::ingest::prepare_with(
+                            body.as_bytes(),
+                            flags,
+                            &server::Limits::default(),
+                            statements,
+                        )
                     })
                     .await
                     .context("checking objects")?

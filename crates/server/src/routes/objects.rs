@@ -73,9 +73,18 @@ pub async fn post(
     let flags = resolved.collection.flags;
     // Parsing and validating a 10 MiB envelope is milliseconds of CPU: keep it off the
     // async workers so reads stay responsive meanwhile.
-    let prepared = tokio::task::spawn_blocking(move || ingest::prepare(&bytes, flags, &limits))
-        .await
-        .map_err(|e| ApiError::Internal(format!("validation task failed: {e}")))??;
+    // Statement markings (copyright) defined in earlier envelopes restrict nobody; only
+    // envelopes that carry markings at all pay for looking them up.
+    let statements = if memchr_marking_refs(&bytes) {
+        ingest::stored_statement_markings(state.store.as_ref(), &resolved.collection.id).await?
+    } else {
+        ingest::StatementMarkings::default()
+    };
+    let prepared = tokio::task::spawn_blocking(move || {
+        ingest::prepare_with(&bytes, flags, &limits, statements)
+    })
+    .await
+    .map_err(|e| ApiError::Internal(format!("validation task failed: {e}")))??;
     let outcomes = if prepared.to_store.is_empty() {
         Vec::new()
     } else {
@@ -133,4 +142,12 @@ pub async fn post(
         "envelope stored"
     );
     Ok(Taxii::json(&super::status::view(&status)).status(StatusCode::ACCEPTED))
+}
+
+/// Whether an envelope's bytes mention markings at all (`object_marking_refs` or a
+/// granular `marking_ref`).
+fn memchr_marking_refs(bytes: &[u8]) -> bool {
+    bytes
+        .windows(b"marking_ref".len())
+        .any(|w| w == b"marking_ref")
 }

@@ -584,10 +584,13 @@ async fn push(
         }
     };
     let flags = collection.flags;
-    let prepared =
-        tokio::task::spawn_blocking(move || ingest::prepare(body.as_bytes(), flags, &limits))
-            .await
-            .map_err(|e| UiError::Internal(format!("validation task failed: {e}")))??;
+    let statements =
+        ingest::stored_statement_markings(state.app.store.as_ref(), &collection.id).await?;
+    let prepared = tokio::task::spawn_blocking(move || {
+        ingest::prepare_with(body.as_bytes(), flags, &limits, statements)
+    })
+    .await
+    .map_err(|e| UiError::Internal(format!("validation task failed: {e}")))??;
     let outcomes = if prepared.to_store.is_empty() {
         Vec::new()
     } else {

@@ -191,6 +191,63 @@ async fn tlp_on_write() {
     s.stop().await.unwrap();
 }
 
+/// A `statement` marking (MITRE ATT&CK's copyright on every object) restricts nobody once
+/// the server knows it: defined later in the same envelope, or stored in the collection by
+/// an earlier one. An unknown marking id is still TLP:RED, and so is a statement marking
+/// stored in another collection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn statement_markings_restrict_nobody_once_known() {
+    let s = TestServer::start().await;
+    let other = s.collection("other", false, false).await;
+    s.grant(&other, "admin", Grant::READ_WRITE).await;
+    let statement_id = "marking-definition--fa42a846-8d90-4e51-bc29-71d5b4802168";
+    let statement = serde_json::json!({
+        "type": "marking-definition", "spec_version": "2.1", "id": statement_id,
+        "created": "2017-06-01T00:00:00.000Z", "definition_type": "statement",
+        "definition": {"statement": "Copyright 2015-2025, The MITRE Corporation."}
+    });
+    let post = |collection: String, objects: Vec<Value>| {
+        let s = &s;
+        async move {
+            let r = s.post(&collection, Some(&s.admin), &objects).await;
+            assert_eq!(r.status(), StatusCode::ACCEPTED);
+            r.json::<Value>().await.unwrap()
+        }
+    };
+    // Marked objects before the definition, as in ATT&CK's bundles.
+    let first = [new_id("indicator"), new_id("indicator")];
+    let st = post(
+        s.shared.clone(),
+        vec![
+            marked(&first[0], statement_id),
+            marked(&first[1], statement_id),
+            statement.clone(),
+        ],
+    )
+    .await;
+    assert_eq!(st["success_count"], 3, "{st}");
+    // A later envelope relies on the stored definition.
+    let later = new_id("indicator");
+    let st = post(s.shared.clone(), vec![marked(&later, statement_id)]).await;
+    assert_eq!(st["success_count"], 1, "{st}");
+    // Unknown there: the other collection never received the definition.
+    let elsewhere = new_id("indicator");
+    let st = post(other.clone(), vec![marked(&elsewhere, statement_id)]).await;
+    assert_eq!(st["failure_count"], 1, "{st}");
+    assert!(
+        st["failures"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("TLP:RED"),
+        "{st}"
+    );
+    // A non-statement definition (a TLP-like marking the server does not know) stays RED.
+    let unknown = new_id("indicator");
+    let st = post(s.shared.clone(), vec![marked(&unknown, tlp::UNKNOWN)]).await;
+    assert_eq!(st["failure_count"], 1, "{st}");
+    s.stop().await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn tlp_on_read() {
     let s = TestServer::start().await;
