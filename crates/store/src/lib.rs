@@ -246,6 +246,24 @@ pub trait Store: Send + Sync + 'static {
         let _ = (collection_id, stix_id, max_tlp, limit);
         Err(unsupported("objects_referencing"))
     }
+    /// The versions of one object at or below `max_tlp`, newest first, at most `limit`.
+    /// The default asks [`Store::versions`]; backends may answer from their version index.
+    async fn object_versions(
+        &self,
+        collection_id: &str,
+        stix_id: &str,
+        max_tlp: TlpLevel,
+        limit: usize,
+    ) -> Result<Vec<VersionEntry>> {
+        let q = ObjectQuery {
+            limit,
+            max_tlp,
+            ..ObjectQuery::default()
+        };
+        let mut v = self.versions(collection_id, stix_id, &q).await?.items;
+        v.reverse();
+        Ok(v)
+    }
     /// How many object versions at or below `max_tlp` the collection holds, and when the
     /// last of them was added.
     async fn collection_stats(

@@ -249,16 +249,9 @@ async fn page(
     let v: Value = serde_json::from_str(&o.raw_json).unwrap_or(Value::Null);
     let store = &state.app.store;
     let versions = store
-        .versions(
-            &c.id,
-            &o.id,
-            &ObjectQuery {
-                limit: MAX_VERSIONS,
-                max_tlp: max,
-                ..ObjectQuery::default()
-            },
-        )
+        .object_versions(&c.id, &o.id, max, MAX_VERSIONS + 1)
         .await?;
+    let more_versions = versions.len() > MAX_VERSIONS;
     let referring = store
         .objects_referencing(&c.id, &o.id, max, MAX_REFERRING)
         .await?;
@@ -400,7 +393,7 @@ async fn page(
                 @if v.get("granular_markings").is_some() { p.muted { "Has granular markings (see the JSON)." } }
                 h2 #h-versions { "Versions" }
                 ol reversed {
-                    @for ve in versions.items.iter().rev() {
+                    @for ve in versions.iter().take(MAX_VERSIONS) {
                         li {
                             @if ve.version == o.version {
                                 strong { (layout::time(&ve.version)) } " (shown)"
@@ -411,7 +404,7 @@ async fn page(
                         }
                     }
                 }
-                @if versions.more { p.muted { "Older versions not shown." } }
+                @if more_versions { p.muted { "Older versions not shown." } }
             }
             section.card aria-labelledby="h-log" {
                 h2 #h-log { "Transparency log" }

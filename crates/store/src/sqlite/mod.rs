@@ -531,6 +531,21 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn object_versions(
+        &self,
+        collection_id: &str,
+        stix_id: &str,
+        max_tlp: crate::TlpLevel,
+        limit: usize,
+    ) -> Result<Vec<VersionEntry>> {
+        let (id, sid) = (collection_id.to_owned(), stix_id.to_owned());
+        self.read(move |c| {
+            let row = accounts::require_collection(c, &id)?;
+            search::object_versions(c, &row, &sid, max_tlp, limit)
+        })
+        .await
+    }
+
     async fn collection_stats(
         &self,
         collection_id: &str,

@@ -224,6 +224,39 @@ pub(super) fn objects_referencing(
     Ok(out)
 }
 
+/// [`crate::Store::object_versions`]: a range of `objects_by_version`, newest first (the
+/// TAXII versions query walks the collection by date_added instead: 550 ms at 1,000,000).
+pub(super) fn object_versions(
+    conn: &Connection,
+    c: &CollectionRow,
+    stix_id: &str,
+    max_tlp: TlpLevel,
+    limit: usize,
+) -> Result<Vec<VersionEntry>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT version, date_added FROM objects INDEXED BY objects_by_version
+             WHERE collection = ?1 AND stix_id = ?2 AND tlp <= ?3
+             ORDER BY version_key DESC LIMIT ?4",
+        )
+        .map_err(backend)?;
+    let rows = stmt
+        .query_map(
+            params![c.seq, stix_id, tlp_to_int(max_tlp), limit as i64],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)),
+        )
+        .map_err(backend)?;
+    let mut out = Vec::new();
+    for r in rows {
+        let (version, d) = r.map_err(backend)?;
+        out.push(VersionEntry {
+            version,
+            date_added: ts_from_us(d)?,
+        });
+    }
+    Ok(out)
+}
+
 /// [`crate::Store::collection_stats`]: the count from `ui_counts` (migration 4, kept by
 /// triggers), the last date_added from one index seek per visible TLP level.
 pub(super) fn collection_stats(
