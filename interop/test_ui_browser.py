@@ -294,6 +294,8 @@ def test_tlp_red_of_one_organization_never_reaches_another(page, ui_world):
     page.goto(object_url(world, "Shared intel", world.shared_malware_id))
     assert "Poison Ivy" in main_text(page)
     assert_clean("the related malware's page and graph")
+    for svg in page.locator("svg").all():
+        assert world.red_id not in svg.inner_html(), "the RED indicator is a node of globex's graph"
     screenshot(page, "object-graph-other-org")
     # The RED indicator's id is in the shared relationship, so the page may name it; any
     # link to it must lead nowhere.

@@ -302,8 +302,14 @@ async fn page(
             _ => other_in.push((r, rv)),
         }
     }
+    // The graph draws only neighbours the reader may see in this collection: an id the
+    // reader cannot resolve (TLP above their level, or never shared here) is no node, so
+    // a TLP:RED object of another organization is never drawn, named or linked.
     let mut neighbours = Vec::new();
     for (key, id) in &out {
+        if !names.contains_key(id) {
+            continue;
+        }
         let (name, t) = label(id);
         let edge = if o.type_name == "relationship" {
             let rel = v
@@ -339,11 +345,14 @@ async fn page(
         } else {
             (tgt, format!("{rel} →"))
         };
+        if !names.contains_key(other) {
+            continue;
+        }
         let (name, t) = label(other);
         neighbours.push(Neighbour {
             label: name,
             type_name: t,
-            href: format!("{base}/o/{}", if other.is_empty() { &r.id } else { other }),
+            href: format!("{base}/o/{other}"),
             edge,
         });
     }
