@@ -81,13 +81,6 @@ impl StoreError {
     }
 }
 
-/// The error of a [`Store`] method a backend does not implement yet.
-fn unsupported(method: &str) -> StoreError {
-    StoreError::Backend(format!(
-        "this storage backend does not implement {method} yet"
-    ))
-}
-
 /// Result alias of this crate.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -228,10 +221,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         collection_id: &str,
         query: &SearchQuery,
-    ) -> Result<Page<StoredObject>> {
-        let _ = (collection_id, query);
-        Err(unsupported("search_objects"))
-    }
+    ) -> Result<Page<StoredObject>>;
     /// The newest visible version of each object of the collection that refers to
     /// `stix_id` through `source_ref`, `target_ref`, `sighting_of_ref`, `object_refs`,
     /// `where_sighted_refs` or `observed_data_refs` (relationships, sightings, reports,
@@ -242,10 +232,7 @@ pub trait Store: Send + Sync + 'static {
         stix_id: &str,
         max_tlp: TlpLevel,
         limit: usize,
-    ) -> Result<Vec<StoredObject>> {
-        let _ = (collection_id, stix_id, max_tlp, limit);
-        Err(unsupported("objects_referencing"))
-    }
+    ) -> Result<Vec<StoredObject>>;
     /// The versions of one object at or below `max_tlp`, newest first, at most `limit`.
     /// The default asks [`Store::versions`]; backends may answer from their version index.
     async fn object_versions(
@@ -270,10 +257,7 @@ pub trait Store: Send + Sync + 'static {
         &self,
         collection_id: &str,
         max_tlp: TlpLevel,
-    ) -> Result<CollectionStats> {
-        let _ = (collection_id, max_tlp);
-        Err(unsupported("collection_stats"))
-    }
+    ) -> Result<CollectionStats>;
 
     // ----- status resources -----
 

@@ -333,7 +333,7 @@ async fn page(
             edge,
         });
     }
-    for (r, rv) in &rel_in {
+    for (_, rv) in &rel_in {
         let rel = rv
             .get("relationship_type")
             .and_then(Value::as_str)
