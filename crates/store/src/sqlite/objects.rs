@@ -279,13 +279,26 @@ fn page_sql(
     } else {
         "''"
     };
+    let index = one_object_index(object_id);
     let sql = format!(
         "SELECT o.stix_id, o.type, o.version, o.date_added, o.spec_version, {body}, o.tlp, o.revoked
-         FROM objects o WHERE {filter} AND o.date_added > ? ORDER BY o.date_added LIMIT ?"
+         FROM objects o{index} WHERE {filter} AND o.date_added > ? ORDER BY o.date_added LIMIT ?"
     );
     args.push(Value::Integer(after));
     args.push(Value::Integer(limit as i64 + 1));
     Ok((sql, args))
+}
+
+/// The index a read of one object's versions must use. Without statistics SQLite prefers
+/// walking the collection's date index in order (which serves ORDER BY) and filtering on
+/// the id: a scan of the whole collection, ~0.5 s at 1,000,000 objects (measured by the UI
+/// bench). Reading the object's few versions by id and sorting them is always cheaper.
+fn one_object_index(object_id: Option<&str>) -> &'static str {
+    if object_id.is_some() {
+        " INDEXED BY objects_by_version"
+    } else {
+        ""
+    }
 }
 
 /// Runs a paged read: rows after `added_after`/`next`, oldest date_added first, one more
@@ -416,8 +429,9 @@ pub(super) fn delete_object(
     query: &ObjectQuery,
 ) -> Result<u64> {
     let (filter, args) = filter_clause(c, query, Some(object_id), VersionMatch::All);
+    let index = one_object_index(Some(object_id));
     let sql = format!(
-        "SELECT o.rowid, o.version, o.date_added, o.sha256 FROM objects o WHERE {filter} ORDER BY o.date_added"
+        "SELECT o.rowid, o.version, o.date_added, o.sha256 FROM objects o{index} WHERE {filter} ORDER BY o.date_added"
     );
     let victims: Vec<(i64, String, i64, Vec<u8>)> = conn
         .prepare(&sql)
@@ -585,6 +599,17 @@ mod tests {
         let one = plan(&conn, &c, &ObjectQuery::default(), Some("indicator--x"));
         assert!(one.contains("objects_by_version"), "{one}");
         assert!(!one.contains("SCAN"), "{one}");
+        // All versions of one object (TAXII versions, GET with match[version]=all): by id,
+        // never the collection's date order.
+        let every = ObjectQuery {
+            versions: vec![VersionMatch::All],
+            ..Default::default()
+        };
+        let every = plan(&conn, &c, &every, Some("indicator--x"));
+        assert!(
+            every.contains("objects_by_version") && !every.contains("objects_by_date"),
+            "{every}"
+        );
         let ids = ObjectQuery {
             ids: vec!["indicator--x".into(), "indicator--y".into()],
             ..Default::default()
