@@ -25,8 +25,8 @@ use super::remote::{RemoteArgs, runtime};
 
 const AFTER_HELP: &str = "\
 Each file may hold one STIX object, a JSON array of objects, a bundle, or NDJSON; `-` reads
-stdin. Objects are sent byte for byte as written, in envelopes that fit the API root's
-max_content_length and --batch. Every status is polled until complete; the summary (and
+stdin. Objects are sent byte for byte as written (marking definitions first, the rest in
+their order), in envelopes that fit the API root's max_content_length and --batch. Every status is polled until complete; the summary (and
 each refused object's reason) goes to stdout.
 
 Exit status: 0 all objects stored, 1 some object refused or still pending, 2 usage error,
@@ -99,6 +99,11 @@ fn push(args: &Args) -> Result<bool> {
         })?;
         objects.extend(parsed);
     }
+    // Marking definitions first (a stable sort, so everything else keeps its order): the
+    // objects that carry a marking may come before its definition in a file — ATT&CK's
+    // bundles define their copyright statement last — and a server recognises a statement
+    // marking only once it is defined in the same envelope or stored.
+    objects.sort_by_key(|o| o.type_name() != Some("marking-definition"));
     let texts: Vec<&str> = objects.iter().map(|o| o.raw()).collect();
     if texts.is_empty() {
         bail!("no STIX objects in the input");

@@ -6,6 +6,7 @@ mod hunt;
 mod import;
 mod pattern_check;
 mod pattern_match;
+mod push;
 mod serve;
 mod validate;
 mod verify;
