@@ -60,6 +60,9 @@ struct Inner {
     writer: Mutex<Connection>,
     /// Idle reader connections. Locked only to pop or push one, never during a query.
     readers: Mutex<Vec<Connection>>,
+    /// Whether writes append their log entries: always, except in a store opened with
+    /// `open_unlogged_for_benchmarks` (feature `bench-unlogged`) to measure the log's cost.
+    logged: bool,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -130,6 +133,25 @@ impl SqliteStore {
                 path,
                 writer: Mutex::new(writer),
                 readers: Mutex::new(Vec::new()),
+                logged: true,
+            }),
+        })
+    }
+
+    /// A store whose writes append no log entries, for one purpose only: measuring what
+    /// the transparency log costs on ingest (issue 6: ingest with the log within 20% of
+    /// ingest without it; `benches/log_overhead.rs`). Its log has holes that the next
+    /// ordinary open refills from the objects, so it must never serve anybody; the feature
+    /// that compiles it is off in every build but that bench's.
+    #[cfg(feature = "bench-unlogged")]
+    pub fn open_unlogged_for_benchmarks(path: impl AsRef<Path>) -> Result<SqliteStore> {
+        let store = SqliteStore::open(path)?;
+        let inner = Arc::into_inner(store.inner)
+            .ok_or_else(|| StoreError::Backend("the store is shared already".into()))?;
+        Ok(SqliteStore {
+            inner: Arc::new(Inner {
+                logged: false,
+                ..inner
             }),
         })
     }
@@ -416,9 +438,10 @@ impl Store for SqliteStore {
         objects: Vec<NewObject>,
     ) -> Result<Vec<AddOutcome>> {
         let id = collection_id.to_owned();
+        let logged = self.inner.logged;
         self.write(move |c| {
             let row = accounts::require_collection(c, &id)?;
-            objects::add_objects(c, &row, objects)
+            objects::add_objects(c, &row, objects, logged)
         })
         .await
     }

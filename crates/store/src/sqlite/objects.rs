@@ -24,6 +24,7 @@ pub(super) fn add_objects(
     conn: &Connection,
     c: &CollectionRow,
     objects: Vec<NewObject>,
+    logged: bool,
 ) -> Result<Vec<AddOutcome>> {
     let mut last: i64 = conn
         .query_row(
@@ -32,7 +33,11 @@ pub(super) fn add_objects(
             |r| r.get(0),
         )
         .map_err(backend)?;
-    let mut log = LogAppender::new(conn)?;
+    let mut log = if logged {
+        Some(LogAppender::new(conn)?)
+    } else {
+        None
+    };
     let mut insert = conn
         .prepare_cached(
             "INSERT INTO objects (collection, stix_id, type, version_key, version, spec_version, date_added, tlp, revoked, sha256, raw)
@@ -118,15 +123,17 @@ pub(super) fn add_objects(
             continue;
         }
         last = date_added;
-        log.append(
-            conn,
-            LogOp::Add,
-            &c.collection.id,
-            &obj.id,
-            &version_text,
-            date_added,
-            &sha,
-        )?;
+        if let Some(log) = log.as_mut() {
+            log.append(
+                conn,
+                LogOp::Add,
+                &c.collection.id,
+                &obj.id,
+                &version_text,
+                date_added,
+                &sha,
+            )?;
+        }
         outcomes.push(AddOutcome {
             id: obj.id,
             version: version_text,

@@ -389,6 +389,7 @@ mod tests {
                     ..obj("tool--5", T1, TlpLevel::Clear, "")
                 },
             ],
+            true,
         )
         .unwrap();
         let q = |f: &dyn Fn(&mut SearchQuery)| {
@@ -495,6 +496,7 @@ mod tests {
                 obj("malware--1", T2, TlpLevel::Green, ""),
                 obj("indicator--2", T1, TlpLevel::Red, ""),
             ],
+            true,
         )
         .unwrap();
         assert_eq!(stats(TlpLevel::Clear).versions, 1);
