@@ -25,8 +25,8 @@
 //! So the log's hashing is ~2.3% of the wall time and ~3.3% of the CPU time of an
 //! envelope; the rest of its cost is the leaf and node `INSERT`s (~3 rows per object next
 //! to the object's own row and index entries), which this bench does not separate from the
-//! object inserts. A with/without figure for the whole TAXII path needs a log switch in
-//! the store or server, which is not built.
+//! object inserts. The with/without figure of the store's part is `benches/log_overhead.rs`
+//! (a store opened without log appends, for that bench only).
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use std::sync::Arc;

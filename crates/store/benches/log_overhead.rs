@@ -8,6 +8,22 @@
 //! Run: `cargo bench -p entente-store --features bench-unlogged --bench log_overhead`.
 //! It prints the criterion figures and, at the end, one line with both means and the ratio
 //! measured in alternating rounds (so machine noise hits both alike).
+//!
+//! Measured 2026-11-26 on the idle 2-core machine (one run):
+//!
+//! | what                                        | log on   | log off  | on/off |
+//! |---------------------------------------------|----------|----------|--------|
+//! | criterion, per envelope of 500              | 57.1 ms  | 21.1 ms  | 2.71   |
+//! | alternating rounds, per envelope of 500     | 39.6 ms  | 21.4 ms  | 1.85   |
+//! | alternating, `log_leaves_by_object` dropped | 24.8 ms  | 21.8 ms  | 1.14   |
+//!
+//! So the log misses issue 6's 1.2× bound, and most of its cost is one index: the lookup
+//! index on `log_leaves.add_object`, a random 32-byte key, whose inserts land on a different
+//! B-tree page for nearly every object, each page written to the WAL at commit (the
+//! criterion figure is worse because its log-on store grows larger during the run). The
+//! fix to try next: keep each version's leaf index in its `objects` row (found through the
+//! `(collection, stix_id, version_key)` index it already has) instead of hashing into a
+//! second random index — the last row was measured with that index simply dropped.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
