@@ -80,6 +80,11 @@ impl LogAppender {
         })
     }
 
+    /// The index the next appended entry gets.
+    pub(crate) fn next_index(&self) -> u64 {
+        self.frontier.size()
+    }
+
     /// Appends the entry of one object version (DESIGN.md "The transparency log") and the
     /// node hashes it completes.
     #[allow(
@@ -200,22 +205,74 @@ pub(crate) fn lookup(
     stix_id: &str,
     version: &str,
 ) -> Result<Option<(u64, Vec<u8>)>> {
-    let commitment = hex::decode(log_entry::object_commitment(
-        collection_id,
-        stix_id,
-        version,
-    ))
-    .map_err(|e| StoreError::Invalid(e.to_string()))?;
-    // The newest one: a version deleted and posted again has a new entry (a new date_added).
+    // The stored version's own entry (a version deleted and posted again is a new row with
+    // its new entry), handed out as stored: the reader recomputes the entry and compares,
+    // so a rewritten one shows up as such.
     conn.prepare_cached(
-        "SELECT idx, entry FROM log_leaves WHERE add_object = ?1 ORDER BY idx DESC LIMIT 1",
+        "SELECT l.idx, l.entry FROM objects o
+         JOIN collections c ON c.seq = o.collection
+         JOIN log_leaves l ON l.idx = o.log_idx
+         WHERE c.id = ?1 AND o.stix_id = ?2 AND o.version = ?3",
     )
     .map_err(backend)?
-    .query_row([commitment], |r| {
+    .query_row(params![collection_id, stix_id, version], |r| {
         Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
     })
     .optional()
     .map_err(backend)
+}
+
+/// Fills `objects.log_idx` for rows stored before migration 5 (from the `add_object`
+/// commitments of the leaves, through a temporary index), then drops that index: new rows
+/// get their index when written. A no-op once every row is linked.
+pub(crate) fn link_objects(conn: &Connection) -> Result<()> {
+    let unlinked: bool = conn
+        .query_row(
+            "SELECT EXISTS (SELECT 1 FROM objects WHERE log_idx IS NULL)",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(backend)?;
+    if unlinked {
+        conn.execute_batch(
+            "CREATE INDEX IF NOT EXISTS log_leaves_by_object ON log_leaves(add_object)
+             WHERE add_object IS NOT NULL",
+        )
+        .map_err(backend)?;
+        let rows: Vec<(i64, String, String, String)> = conn
+            .prepare(
+                "SELECT o.rowid, c.id, o.stix_id, o.version FROM objects o
+                 JOIN collections c ON c.seq = o.collection WHERE o.log_idx IS NULL",
+            )
+            .map_err(backend)?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
+            .map_err(backend)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(backend)?;
+        let mut find = conn
+            .prepare("SELECT idx FROM log_leaves WHERE add_object = ?1 ORDER BY idx DESC LIMIT 1")
+            .map_err(backend)?;
+        let mut link = conn
+            .prepare("UPDATE objects SET log_idx = ?2 WHERE rowid = ?1")
+            .map_err(backend)?;
+        for (rowid, collection, stix_id, version) in rows {
+            let commitment = hex::decode(log_entry::object_commitment(
+                &collection,
+                &stix_id,
+                &version,
+            ))
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let idx: Option<i64> = find
+                .query_row([commitment], |r| r.get(0))
+                .optional()
+                .map_err(backend)?;
+            if let Some(idx) = idx {
+                link.execute(params![rowid, idx]).map_err(backend)?;
+            }
+        }
+    }
+    conn.execute_batch("DROP INDEX IF EXISTS log_leaves_by_object")
+        .map_err(backend)
 }
 
 /// Records a signed checkpoint of `size` leaves; keeps the first one stored per size.

@@ -126,6 +126,7 @@ impl SqliteStore {
                 .transaction_with_behavior(TransactionBehavior::Immediate)
                 .map_err(backend)?;
             log::backfill(&tx)?;
+            log::link_objects(&tx)?;
             tx.commit().map_err(backend)?;
         }
         Ok(SqliteStore {

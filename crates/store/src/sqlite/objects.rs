@@ -40,8 +40,8 @@ pub(super) fn add_objects(
     };
     let mut insert = conn
         .prepare_cached(
-            "INSERT INTO objects (collection, stix_id, type, version_key, version, spec_version, date_added, tlp, revoked, sha256, raw)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+            "INSERT INTO objects (collection, stix_id, type, version_key, version, spec_version, date_added, tlp, revoked, sha256, raw, log_idx)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
              ON CONFLICT (collection, stix_id, version_key) DO NOTHING",
         )
         .map_err(backend)?;
@@ -105,7 +105,9 @@ pub(super) fn add_objects(
                 tlp_to_int(obj.tlp),
                 obj.revoked,
                 &sha[..],
-                obj.raw_json
+                obj.raw_json,
+                // The entry appended below when the row is new (none for a duplicate).
+                log.as_ref().map(|l| l.next_index() as i64)
             ])
             .map_err(backend)?;
         if inserted == 0 {

@@ -208,6 +208,14 @@ END;
 INSERT INTO ui_counts (collection, tlp, n)
     SELECT collection, tlp, count(*) FROM objects GROUP BY collection, tlp;
 "#,
+    // 5: each object version's log leaf index in its own row. Lookups go through the
+    // (collection, stix_id, version_key) index the row already has, instead of a second
+    // index on a random 32-byte commitment, which cost more than the rest of the log on
+    // ingest (benches/log_overhead.rs). Filled for older rows, and that index dropped, by
+    // `log::link_objects` on open.
+    r#"
+ALTER TABLE objects ADD COLUMN log_idx INTEGER;
+"#,
 ];
 
 /// The schema version this build writes.

@@ -310,8 +310,12 @@ mod sqlite {
             head = store.log_head().await.unwrap();
         }
         let conn = rusqlite::Connection::open(dir.path().join(store::sqlite::DB_FILE)).unwrap();
-        conn.execute_batch("DELETE FROM log_nodes; UPDATE log_leaves SET add_object = NULL;")
-            .unwrap();
+        // As a database from before migration 5 looks too: rows without their leaf index.
+        conn.execute_batch(
+            "DELETE FROM log_nodes; UPDATE log_leaves SET add_object = NULL;
+             UPDATE objects SET log_idx = NULL;",
+        )
+        .unwrap();
         drop(conn);
         let store: S = Arc::new(SqliteStore::open_in_dir(dir.path()).unwrap());
         assert_eq!(store.log_head().await.unwrap(), head);
