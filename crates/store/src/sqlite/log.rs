@@ -2,7 +2,10 @@
 //!
 //! **Tables** (migration 2 in `schema.rs`): `log_leaves` holds each entry and its leaf hash
 //! (since migration 1) and, for `add` entries, the 32-byte object commitment they record
-//! (`add_object`), indexed so that [`lookup`] is one index probe. `log_nodes` holds the hash
+//! (`add_object`, no longer indexed); since migration 5 each `objects` row carries the index
+//! of its own `add` entry (`log_idx`), so [`lookup`] is a probe of the objects' version index
+//! and a primary-key read (a second index on the random commitments cost more on ingest than
+//! the rest of the log: benches/log_overhead.rs). `log_nodes` holds the hash
 //! of every *complete* subtree `(level, idx)` — about two rows per leaf — written by
 //! [`LogAppender`] in the same transaction as the leaf, as `tlog::tree` prescribes. With
 //! them a tree head, an inclusion or a consistency proof (RFC 9162 §2.1.3, §2.1.4) and a
@@ -198,7 +201,7 @@ pub(crate) fn nodes(conn: &Connection, ids: &[NodeId]) -> Result<Vec<Hash>> {
     ConnNodes(conn).nodes(ids).map_err(tlog_err)
 }
 
-/// The newest `add` entry recording `(collection, id, version)`: its index and bytes.
+/// The `add` entry of the stored version `(collection, id, version)`: its index and bytes.
 pub(crate) fn lookup(
     conn: &Connection,
     collection_id: &str,
