@@ -418,12 +418,22 @@ fn import_stix(args: &StixArgs) -> Result<Counts> {
         check_deterministic_ids: false,
         ..ValidateOptions::default()
     };
+    let mut files = Vec::with_capacity(args.files.len());
     for path in &args.files {
         let bytes = read_input(path)?;
         let shown = path.display().to_string();
         let objects = stix::parse_document(&bytes)
             .map_err(|e| anyhow::anyhow!("{shown}:{}:{}: {}", e.line, e.column, e.message))?;
-        for object in &objects {
+        files.push((shown, objects));
+    }
+    // The server's TLP rule, with the statement markings (copyright) the input defines
+    // anywhere: ATT&CK defines its statement after the objects that carry it.
+    let mut statements = server::ingest::StatementMarkings::default();
+    for object in files.iter().flat_map(|(_, objects)| objects) {
+        statements.record(object);
+    }
+    for (shown, objects) in &files {
+        for object in objects {
             let line = object.location().line;
             let errors: Vec<String> = stix::validate_object(object, &options)
                 .into_iter()
@@ -436,7 +446,8 @@ fn import_stix(args: &StixArgs) -> Result<Counts> {
                 batch.refused += 1;
                 continue;
             }
-            let Some(new) = NewObject::from_stix(object, tlp_level(object)) else {
+            let level = server::ingest::tlp_level_with(object, &statements);
+            let Some(new) = NewObject::from_stix(object, level) else {
                 eprintln!("refused: {shown}:{line}: the object has no id or no type");
                 batch.refused += 1;
                 continue;
@@ -453,17 +464,12 @@ fn import_stix(args: &StixArgs) -> Result<Counts> {
             }
         }
     }
+    // Marking definitions first (stable), as `entente push` sends them: a server recognises
+    // a statement marking only once it is defined.
+    batch
+        .objects
+        .sort_by_key(|o| o.type_name != "marking-definition");
     write(&args.target, batch)
-}
-
-/// The object's TLP level as an entente server decides it: the most restrictive of its
-/// markings; an unknown marking-definition counts as RED; unmarked is CLEAR.
-fn tlp_level(object: &StixObject) -> TlpLevel {
-    object
-        .all_marking_refs()
-        .map(|id| TlpLevel::from_marking_id(id).map_or(TlpLevel::Red, |(level, _)| level))
-        .max()
-        .unwrap_or(TlpLevel::Clear)
 }
 
 /// The `pattern` crate's validator in the shape `stix::ValidateOptions` asks for.

@@ -187,3 +187,34 @@ fn stix_import_refuses_invalid_objects_with_their_line() {
     let (_, out, _) = import(&data, &id, "stix", &[file.to_str().unwrap()]);
     assert_eq!(out, "created 0, updated 0, unchanged 1, refused 1\n");
 }
+
+/// MITRE ATT&CK marks every object with a copyright `statement` marking that it defines at
+/// the end of the bundle: the import recognises it as the server does (a statement restricts
+/// nobody), so the whole bundle lands in an ordinary collection.
+#[test]
+fn stix_import_takes_the_whole_attack_bundle() {
+    use std::io::Read as _;
+    let mut json = Vec::new();
+    flate2::read::GzDecoder::new(
+        std::fs::File::open(shared().join("attack-stix21/mobile-attack-17.1.json.gz"))
+            .expect("ATT&CK bundle in ../shared"),
+    )
+    .read_to_end(&mut json)
+    .unwrap();
+    let total = serde_json::from_slice::<serde_json::Value>(&json).unwrap()["objects"]
+        .as_array()
+        .unwrap()
+        .len();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mobile-attack.json");
+    std::fs::write(&file, &json).unwrap();
+    let data = dir.path().join("data");
+    let id = collection(&data);
+    let (code, out, err) = import(&data, &id, "stix", &[file.to_str().unwrap()]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(
+        out.trim_end(),
+        format!("created {total}, updated 0, unchanged 0, refused 0"),
+        "{err}"
+    );
+}
