@@ -89,6 +89,21 @@ pub fn decode_next(token: &str) -> Result<i64> {
         .ok_or_else(|| StoreError::Invalid(format!("not a next token of this server: {token:?}")))
 }
 
+/// Where a page starts: after `added_after` (floored to the stored microseconds) and after
+/// the `next` token's position, whichever is later; `i64::MIN` for neither. Shared by the
+/// backends so both page alike.
+pub fn page_start(query: &crate::ObjectQuery) -> Result<i64> {
+    let mut after = query
+        .added_after
+        .as_ref()
+        .map(floor_micros)
+        .unwrap_or(i64::MIN);
+    if let Some(next) = &query.next {
+        after = after.max(decode_next(next)?);
+    }
+    Ok(after)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -10,7 +10,7 @@
 use super::accounts::CollectionRow;
 use super::{Db, get, log, ts_from_us};
 use crate::keys::{
-    decode_next, encode_next, floor_micros, next_date_added, tlp_from_int, tlp_to_int, version_key,
+    encode_next, next_date_added, page_start, tlp_from_int, tlp_to_int, version_key,
 };
 use crate::tlp_policy;
 use crate::types::*;
@@ -473,14 +473,7 @@ fn page_sql(
     shape: Shape,
     limit: usize,
 ) -> Result<Sql> {
-    let mut after = query
-        .added_after
-        .as_ref()
-        .map(floor_micros)
-        .unwrap_or(i64::MIN);
-    if let Some(next) = &query.next {
-        after = after.max(decode_next(next)?);
-    }
+    let after = page_start(query)?;
     let body = if shape == Shape::Objects {
         "o.raw"
     } else {

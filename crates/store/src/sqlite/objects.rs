@@ -8,8 +8,7 @@ use super::accounts::CollectionRow;
 use super::log::LogAppender;
 use super::{backend, ts_from_us};
 use crate::keys::{
-    decode_next, encode_next, floor_micros, next_date_added, now_micros, tlp_from_int, tlp_to_int,
-    version_key,
+    encode_next, next_date_added, now_micros, page_start, tlp_from_int, tlp_to_int, version_key,
 };
 use crate::tlp_policy;
 use crate::types::*;
@@ -275,14 +274,7 @@ fn page_sql(
     limit: usize,
 ) -> Result<(String, Vec<Value>)> {
     let (filter, mut args) = filter_clause(c, query, object_id, default_versions);
-    let mut after = query
-        .added_after
-        .as_ref()
-        .map(floor_micros)
-        .unwrap_or(i64::MIN);
-    if let Some(next) = &query.next {
-        after = after.max(decode_next(next)?);
-    }
+    let after = page_start(query)?;
     let body = if shape == Shape::Objects {
         "o.raw"
     } else {
