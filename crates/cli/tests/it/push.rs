@@ -7,7 +7,7 @@ use std::io::Read as _;
 use std::path::Path;
 use std::process::Command;
 
-use crate::verify::{start, stop};
+use crate::verify::{shared_collection, start, stop};
 
 #[test]
 fn pushes_the_whole_attack_bundle_into_the_shared_collection() {
@@ -26,14 +26,7 @@ fn pushes_the_whole_attack_bundle_into_the_shared_collection() {
     std::fs::write(&file, &json).unwrap();
     let data = dir.path().join("data");
     let (child, token, _, base) = start(&data);
-    let shared: String = rusqlite::Connection::open(data.join("entente.sqlite3"))
-        .unwrap()
-        .query_row(
-            "SELECT id FROM collections WHERE title = 'shared'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let shared: String = shared_collection(&data);
     let out = Command::new(assert_cmd::cargo::cargo_bin("entente"))
         .env_remove("ENTENTE_TOKEN")
         .args([

@@ -96,6 +96,40 @@ fn verify(base: &str, key: &str, state: &Path, collection: Option<(&str, &str)>)
     cmd.output().unwrap()
 }
 
+/// The id of the `shared` collection the first start created in `data`.
+pub(crate) fn shared_collection(data: &Path) -> String {
+    rusqlite::Connection::open(data.join("entente.sqlite3"))
+        .unwrap()
+        .query_row(
+            "SELECT id FROM collections WHERE title = 'shared'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+/// Copies a stopped server's data directory to `backup` (created).
+pub(crate) fn back_up(data: &Path, backup: &Path) {
+    std::fs::create_dir(backup).unwrap();
+    for f in std::fs::read_dir(data).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, backup.join(f.file_name().unwrap())).unwrap();
+    }
+}
+
+/// Puts a backup back over a stopped server's data directory, WAL files included.
+pub(crate) fn restore(backup: &Path, data: &Path) {
+    for f in std::fs::read_dir(backup).unwrap() {
+        let f = f.unwrap().path();
+        std::fs::copy(&f, data.join(f.file_name().unwrap())).unwrap();
+    }
+    for stale in ["entente.sqlite3-wal", "entente.sqlite3-shm"] {
+        if !backup.join(stale).exists() {
+            let _ = std::fs::remove_file(data.join(stale));
+        }
+    }
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -259,22 +293,11 @@ fn rewritten_log_and_restored_backup_are_caught() {
     let state = dir.path().join("state");
     let file = dir.path().join("bundle.json");
     let (child, token, key, base) = start(&data);
-    let shared: String = rusqlite::Connection::open(data.join("entente.sqlite3"))
-        .unwrap()
-        .query_row(
-            "SELECT id FROM collections WHERE title = 'shared'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let shared: String = shared_collection(&data);
     push(&base, &token, &shared, &file, 1..4);
     assert_eq!(verify(&base, &key, &state, None).status.code(), Some(0));
     stop(child);
-    std::fs::create_dir(&backup).unwrap();
-    for f in std::fs::read_dir(&data).unwrap() {
-        let f = f.unwrap().path();
-        std::fs::copy(&f, backup.join(f.file_name().unwrap())).unwrap();
-    }
+    back_up(&data, &backup);
 
     // The log grows and a reader sees it.
     let (child, _, _, base) = start(&data);
@@ -310,15 +333,7 @@ fn rewritten_log_and_restored_backup_are_caught() {
     stop(child);
 
     // Restarted from the backup: the server forgot entries the reader saw.
-    for f in std::fs::read_dir(&backup).unwrap() {
-        let f = f.unwrap().path();
-        std::fs::copy(&f, data.join(f.file_name().unwrap())).unwrap();
-    }
-    for stale in ["entente.sqlite3-wal", "entente.sqlite3-shm"] {
-        if !backup.join(stale).exists() {
-            let _ = std::fs::remove_file(data.join(stale));
-        }
-    }
+    restore(&backup, &data);
     let (child, _, _, base) = start(&data);
     let out = verify(&base, &key, &state, None);
     assert_eq!(out.status.code(), Some(1), "{out:?}");

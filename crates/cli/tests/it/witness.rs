@@ -179,21 +179,14 @@ fn serve_collects_cosignatures_and_verify_counts_them() {
 /// grown past the size cosigned.
 #[test]
 fn a_following_witness_cosigns_growth_and_catches_a_restored_backup() {
-    use crate::verify::{push, start, stop};
+    use crate::verify::{back_up, push, restore, shared_collection, start, stop};
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let backup = dir.path().join("backup");
     let wdata = dir.path().join("w");
     let file = dir.path().join("bundle.json");
     let (child, token, key, base) = start(&data);
-    let shared: String = rusqlite::Connection::open(data.join("entente.sqlite3"))
-        .unwrap()
-        .query_row(
-            "SELECT id FROM collections WHERE title = 'shared'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
+    let shared: String = shared_collection(&data);
     let follow = |base: &str| {
         Command::new(assert_cmd::cargo::cargo_bin("entente"))
             .args(["witness", "--name", "witness.example/f", "--key", &key])
@@ -211,11 +204,7 @@ fn a_following_witness_cosigns_growth_and_catches_a_restored_backup() {
         "{out:?}"
     );
     stop(child);
-    std::fs::create_dir(&backup).unwrap();
-    for f in std::fs::read_dir(&data).unwrap() {
-        let f = f.unwrap().path();
-        std::fs::copy(&f, backup.join(f.file_name().unwrap())).unwrap();
-    }
+    back_up(&data, &backup);
 
     let (child, _, _, base) = start(&data);
     push(&base, &token, &shared, &file, 4..8);
@@ -233,15 +222,7 @@ fn a_following_witness_cosigns_growth_and_catches_a_restored_backup() {
     stop(child);
 
     // Restarted from the backup: the log forgot 4 entries the witness cosigned.
-    for f in std::fs::read_dir(&backup).unwrap() {
-        let f = f.unwrap().path();
-        std::fs::copy(&f, data.join(f.file_name().unwrap())).unwrap();
-    }
-    for stale in ["entente.sqlite3-wal", "entente.sqlite3-shm"] {
-        if !backup.join(stale).exists() {
-            let _ = std::fs::remove_file(data.join(stale));
-        }
-    }
+    restore(&backup, &data);
     let (child, _, _, base) = start(&data);
     let out = follow(&base);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
