@@ -49,6 +49,7 @@ mod log;
 mod objects;
 mod schema;
 mod search;
+mod stats;
 
 use crate::bootstrap::BootstrapSpec;
 use crate::types::*;
@@ -145,6 +146,8 @@ pub(crate) struct LockKeys {
     pub log: i64,
     /// Transaction lock of the first-start set-up.
     pub bootstrap: i64,
+    /// Transaction lock of the replica refreshing the planner's statistics (`stats.rs`).
+    pub analyze: i64,
 }
 
 impl LockKeys {
@@ -162,6 +165,7 @@ impl LockKeys {
             migrate: (base | 1) as i64,
             log: (base | 2) as i64,
             bootstrap: (base | 3) as i64,
+            analyze: (base | 4) as i64,
         }
     }
 }
@@ -385,6 +389,7 @@ impl PgStore {
             .runtime(Runtime::Tokio1)
             .build()
             .map_err(|e| StoreError::Backend(format!("postgres pool: {e}")))?;
+        stats::spawn(pool.weak(), keys.analyze);
         Ok(PgStore {
             inner: Arc::new(Inner {
                 pool,
@@ -957,7 +962,16 @@ mod tests {
     fn lock_keys_are_distinct_per_lock_and_schema() {
         let a = LockKeys::for_schema(None);
         let b = LockKeys::for_schema(Some("tenant_b"));
-        let all = [a.migrate, a.log, a.bootstrap, b.migrate, b.log, b.bootstrap];
+        let all = [
+            a.migrate,
+            a.log,
+            a.bootstrap,
+            a.analyze,
+            b.migrate,
+            b.log,
+            b.bootstrap,
+            b.analyze,
+        ];
         let unique: std::collections::HashSet<_> = all.iter().collect();
         assert_eq!(unique.len(), all.len());
         assert_eq!(a.log, LockKeys::for_schema(None).log, "fixed keys");

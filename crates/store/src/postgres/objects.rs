@@ -73,6 +73,8 @@ struct Rows {
     version: Vec<String>,
     spec_version: Vec<String>,
     tlp: Vec<i32>,
+    /// `newer_tlp` (schema migration 4): the lowest TLP among the object's newer versions.
+    newer_tlp: Vec<Option<i32>>,
     revoked: Vec<bool>,
     sha256: Vec<Vec<u8>>,
     raw: Vec<String>,
@@ -131,7 +133,14 @@ pub(super) async fn add_objects<C: GenericClient>(
         existing(db, c, &objects),
         log::Appender::load(db, log_size as u64)
     );
-    let ((mut by_version, mut by_content), mut log) = super::both(found, log)?;
+    let (stored, mut log) = super::both(found, log)?;
+    let Stored {
+        mut by_version,
+        mut by_content,
+        mut versions,
+    } = stored;
+    // Stored rows that learn of a newer version: date_added -> lowest TLP among them.
+    let mut superseded: HashMap<i64, i32> = HashMap::new();
 
     let mut rows = Rows::default();
     let mut outcomes = Vec::with_capacity(objects.len());
@@ -188,6 +197,31 @@ pub(super) async fn add_objects<C: GenericClient>(
         if obj.version.is_none() {
             by_content.insert((obj.id.clone(), sha), (date_added, version_text.clone()));
         }
+        let tlp = tlp_to_int(obj.tlp) as i32;
+        let row = rows.date_added.len();
+        let others = versions.entry(obj.id.clone()).or_default();
+        let mut newer_tlp: Option<i32> = None;
+        for other in others.iter() {
+            if other.key > vkey.1 {
+                newer_tlp = Some(newer_tlp.map_or(other.tlp, |t| t.min(other.tlp)));
+            } else {
+                match other.at {
+                    At::Stored(d) => {
+                        let t = superseded.entry(d).or_insert(tlp);
+                        *t = (*t).min(tlp);
+                    }
+                    At::New(i) => {
+                        let t = &mut rows.newer_tlp[i];
+                        *t = Some(t.map_or(tlp, |t| t.min(tlp)));
+                    }
+                }
+            }
+        }
+        others.push(Version {
+            key: vkey.1.clone(),
+            tlp,
+            at: At::New(row),
+        });
         last = date_added;
         log.append(
             LogOp::Add,
@@ -203,7 +237,8 @@ pub(super) async fn add_objects<C: GenericClient>(
         rows.version_key.push(vkey.1);
         rows.version.push(version_text.clone());
         rows.spec_version.push(obj.spec_version);
-        rows.tlp.push(tlp_to_int(obj.tlp) as i32);
+        rows.tlp.push(tlp);
+        rows.newer_tlp.push(newer_tlp);
         rows.revoked.push(obj.revoked);
         rows.sha256.push(sha.to_vec());
         rows.raw.push(obj.raw_json);
@@ -227,10 +262,10 @@ pub(super) async fn add_objects<C: GenericClient>(
     let insert_objects = async {
         let inserted = db
         .execute(
-            "INSERT INTO objects (collection, date_added, stix_id, type, version_key, version, spec_version, tlp, revoked, sha256, raw, created_by, search)
-             SELECT $1::bigint, d, i, t, k, v, s, l, r, h, j, b, to_tsvector('simple', w)
-             FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::integer[], $9::boolean[], $10::bytea[], $11::text[], $12::text[], $13::text[])
-                 AS u(d, i, t, k, v, s, l, r, h, j, b, w)",
+            "INSERT INTO objects (collection, date_added, stix_id, type, version_key, version, spec_version, tlp, revoked, sha256, raw, created_by, search, newer_tlp)
+             SELECT $1::bigint, d, i, t, k, v, s, l, r, h, j, b, to_tsvector('simple', w), n
+             FROM unnest($2::bigint[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::integer[], $9::boolean[], $10::bytea[], $11::text[], $12::text[], $13::text[], $14::integer[])
+                 AS u(d, i, t, k, v, s, l, r, h, j, b, w, n)",
             &[
                 &c.seq,
                 &rows.date_added,
@@ -245,6 +280,7 @@ pub(super) async fn add_objects<C: GenericClient>(
                 &rows.raw,
                 &rows.created_by,
                 &rows.words,
+                &rows.newer_tlp,
             ],
         )
         .await?;
@@ -270,71 +306,122 @@ pub(super) async fn add_objects<C: GenericClient>(
         "UPDATE collections SET last_date_added = $1 WHERE seq = $2",
         &update_params,
     );
-    let (inserted, logged, updated) = tokio::join!(insert_objects, log.write(db), update);
+    let older = async {
+        if superseded.is_empty() {
+            return Ok(0);
+        }
+        let (dates, tlps): (Vec<i64>, Vec<i32>) = superseded.into_iter().unzip();
+        db.execute(
+            "UPDATE objects o SET newer_tlp = u.t FROM unnest($2::bigint[], $3::integer[]) AS u(d, t)
+             WHERE o.collection = $1 AND o.date_added = u.d AND (o.newer_tlp IS NULL OR o.newer_tlp > u.t)",
+            &[&c.seq, &dates, &tlps],
+        )
+        .await
+    };
+    let counted = count_versions(db, c.seq, &rows.tlp, 1);
+    let (inserted, logged, updated, older, counted) =
+        tokio::join!(insert_objects, log.write(db), update, older, counted);
     super::both(super::both(inserted, logged), updated)?;
+    super::both(older, counted)?;
     Ok(outcomes)
 }
 
-/// Date_added (and version text) of the envelope's objects already stored: by
-/// `(id, version_key)` and, for unversioned objects, by `(id, sha256)`.
-#[allow(clippy::type_complexity, reason = "two lookup maps, named at the call")]
+/// Adds `sign` (1 or -1) times the number of versions of each TLP in `tlps` to the
+/// collection's `ui_counts` (schema migration 4), in one statement.
+async fn count_versions<C: GenericClient>(
+    db: &Db<'_, C>,
+    seq: i64,
+    tlps: &[i32],
+    sign: i64,
+) -> Result<u64> {
+    db.execute(
+        "INSERT INTO ui_counts AS u (collection, tlp, n)
+         SELECT $1::bigint, t, $3::bigint * count(*) FROM unnest($2::integer[]) AS x(t) GROUP BY t
+         ON CONFLICT (collection, tlp) DO UPDATE SET n = u.n + excluded.n",
+        &[&seq, &tlps, &sign],
+    )
+    .await
+}
+
+/// Where a version of an object is: a stored row (its date_added) or a row of the
+/// envelope being written (its index in [`Rows`]).
+#[derive(Clone, Copy)]
+enum At {
+    Stored(i64),
+    New(usize),
+}
+
+/// One version of an object, for keeping `newer_tlp` (schema migration 4).
+struct Version {
+    key: String,
+    tlp: i32,
+    at: At,
+}
+
+/// What is stored of an envelope's ids.
+struct Stored {
+    /// date_added by `(id, version_key)`.
+    by_version: HashMap<(String, String), i64>,
+    /// date_added and version text by `(id, sha256)`, for unversioned objects.
+    by_content: HashMap<(String, [u8; 32]), (i64, String)>,
+    /// Every stored version of each id.
+    versions: HashMap<String, Vec<Version>>,
+}
+
+/// Every stored version of the envelope's ids, in one statement through
+/// `objects_by_version`: the duplicates (by `(id, version_key)` and, for unversioned
+/// objects, by `(id, sha256)`) and the versions whose `newer_tlp` a new version changes.
+/// Reading all versions of an id costs the same index descent as reading one.
 async fn existing<C: GenericClient>(
     db: &Db<'_, C>,
     c: &CollectionRow,
     objects: &[Prepared],
-) -> Result<(
-    HashMap<(String, String), i64>,
-    HashMap<(String, [u8; 32]), (i64, String)>,
-)> {
-    let mut by_version = HashMap::new();
-    let mut by_content = HashMap::new();
-    let (mut ids, mut keys) = (Vec::new(), Vec::new());
-    let (mut c_ids, mut c_shas) = (Vec::new(), Vec::new());
-    for p in objects.iter().filter(|p| p.refusal.is_none()) {
-        match &p.key {
-            Some(k) => {
-                ids.push(p.obj.id.as_str());
-                keys.push(k.as_str());
-            }
-            None => {
-                c_ids.push(p.obj.id.as_str());
-                c_shas.push(&p.sha[..]);
-            }
-        }
+) -> Result<Stored> {
+    let mut stored = Stored {
+        by_version: HashMap::new(),
+        by_content: HashMap::new(),
+        versions: HashMap::new(),
+    };
+    let mut ids: Vec<&str> = objects
+        .iter()
+        .filter(|p| p.refusal.is_none())
+        .map(|p| p.obj.id.as_str())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(stored);
     }
-    if !ids.is_empty() {
-        let rows = db
-            .query(
-                "SELECT o.stix_id, o.version_key, o.date_added
-                 FROM unnest($2::text[], $3::text[]) AS k(id, vk)
-                 JOIN objects o ON o.collection = $1 AND o.stix_id = k.id AND o.version_key = k.vk",
-                &[&c.seq, &ids, &keys],
-            )
-            .await?;
-        for r in &rows {
-            by_version.insert((get(r, 0)?, get(r, 1)?), get(r, 2)?);
-        }
+    let rows = db
+        .query(
+            "SELECT o.stix_id, o.version_key, o.date_added, o.sha256, o.version, o.tlp
+             FROM unnest($2::text[]) AS k(id)
+             JOIN objects o ON o.collection = $1 AND o.stix_id = k.id",
+            &[&c.seq, &ids],
+        )
+        .await?;
+    for r in &rows {
+        let id: String = get(r, 0)?;
+        let key: String = get(r, 1)?;
+        let date_added: i64 = get(r, 2)?;
+        let sha: Vec<u8> = get(r, 3)?;
+        let Ok(sha) = <[u8; 32]>::try_from(sha) else {
+            return Err(StoreError::Corrupt("object sha256 is not 32 bytes".into()));
+        };
+        stored
+            .by_content
+            .entry((id.clone(), sha))
+            .or_insert((date_added, get(r, 4)?));
+        stored
+            .by_version
+            .insert((id.clone(), key.clone()), date_added);
+        stored.versions.entry(id).or_default().push(Version {
+            key,
+            tlp: get(r, 5)?,
+            at: At::Stored(date_added),
+        });
     }
-    if !c_ids.is_empty() {
-        let rows = db
-            .query(
-                "SELECT o.stix_id, o.sha256, o.date_added, o.version
-                 FROM unnest($2::text[], $3::bytea[]) AS k(id, sha)
-                 JOIN objects o ON o.collection = $1 AND o.stix_id = k.id AND o.sha256 = k.sha",
-                &[&c.seq, &c_ids, &c_shas],
-            )
-            .await?;
-        for r in &rows {
-            let sha: Vec<u8> = get(r, 1)?;
-            let Ok(sha) = <[u8; 32]>::try_from(sha) else {
-                return Err(StoreError::Corrupt("object sha256 is not 32 bytes".into()));
-            };
-            by_content
-                .entry((get(r, 0)?, sha))
-                .or_insert((get(r, 2)?, get(r, 3)?));
-        }
-    }
-    Ok((by_version, by_content))
+    Ok(stored)
 }
 
 /// Which columns a query returns.
@@ -427,6 +514,14 @@ fn filter_clause(
     }
     for (wanted, beyond) in [(VersionMatch::First, "<"), (VersionMatch::Last, ">")] {
         if !versions.contains(&wanted) {
+            continue;
+        }
+        if wanted == VersionMatch::Last && spec.is_none() {
+            // The newest version this reader may see is the one with no newer version at
+            // or below its TLP: `newer_tlp` (migration 4) is the lowest TLP of the newer
+            // versions, kept by triggers, so this is a column test and a page reads its
+            // rows along the primary key without a probe per row.
+            alternatives.push(format!("(o.newer_tlp IS NULL OR o.newer_tlp > {tlp})"));
             continue;
         }
         // First/last among the versions this reader may see and that match the
@@ -615,23 +710,32 @@ pub(super) async fn delete_object<C: GenericClient>(
     let mut sql = Sql::default();
     sql.push("DELETE FROM objects o WHERE ");
     filter_clause(&mut sql, c, query, Some(object_id), VersionMatch::All);
-    sql.push(" RETURNING o.version, o.date_added, o.sha256");
-    let mut victims = db
-        .query(&sql.text, &sql.params())
-        .await?
-        .iter()
-        .map(|r| {
-            Ok((
-                get::<String>(r, 0)?,
-                get::<i64>(r, 1)?,
-                get::<Vec<u8>>(r, 2)?,
-            ))
-        })
-        .collect::<Result<Vec<_>>>()?;
+    sql.push(" RETURNING o.version, o.date_added, o.sha256, o.tlp");
+    let rows = db.query(&sql.text, &sql.params()).await?;
+    let mut victims = Vec::with_capacity(rows.len());
+    let mut tlps = Vec::with_capacity(rows.len());
+    for r in &rows {
+        victims.push((
+            get::<String>(r, 0)?,
+            get::<i64>(r, 1)?,
+            get::<Vec<u8>>(r, 2)?,
+        ));
+        tlps.push(get::<i32>(r, 3)?);
+    }
     if victims.is_empty() {
         return Ok(0);
     }
     victims.sort_by_key(|v| v.1);
+    // The remaining versions' `newer_tlp` and the collection's counts (schema migration 4).
+    let params: [&(dyn ToSql + Sync); 2] = [&c.seq, &object_id];
+    let newer = db.execute(
+        "UPDATE objects o SET newer_tlp = (SELECT min(v.tlp) FROM objects v
+             WHERE v.collection = o.collection AND v.stix_id = o.stix_id AND v.version_key > o.version_key)
+         WHERE o.collection = $1 AND o.stix_id = $2",
+        &params,
+    );
+    let (newer, counted) = tokio::join!(newer, count_versions(db, c.seq, &tlps, -1));
+    super::both(newer, counted)?;
     let size: i64 = get(
         &db.query_one("SELECT coalesce(max(idx) + 1, 0) FROM log_leaves", &[])
             .await?,

@@ -137,13 +137,13 @@ pub fn ts_query(text: &str) -> Result<Option<String>> {
 }
 
 /// "No newer version of this object is visible to the reader": the newest visible
-/// version stands for the object. `OFFSET 0` keeps it a probe of `objects_by_version` per
-/// row: as an anti-join the planner hashed the whole collection (1.1 s) to check the 111
-/// matches of a rare word (measured on 1,000,000 versions).
+/// version stands for the object. `newer_tlp` (migration 4, kept by triggers) is the lowest
+/// TLP among the newer versions, so this is a test of the row itself: no probe of
+/// `objects_by_version` per row, and nothing the planner could turn into a hash of the
+/// whole collection (as an anti-join it hashed 1,000,000 versions, 1.1 s, to check the 111
+/// matches of a rare word).
 fn newest_visible(tlp: &str) -> String {
-    format!(
-        " AND NOT EXISTS (SELECT 1 FROM objects n WHERE n.collection = o.collection AND n.stix_id = o.stix_id AND n.version_key > o.version_key AND n.tlp <= {tlp} OFFSET 0)"
-    )
+    format!(" AND (o.newer_tlp IS NULL OR o.newer_tlp > {tlp})")
 }
 
 fn stored(r: &Row) -> Result<StoredObject> {
@@ -301,7 +301,9 @@ pub(super) async fn objects_referencing<C: GenericClient>(
         .collect()
 }
 
-/// [`crate::Store::collection_stats`] (one statement).
+/// [`crate::Store::collection_stats`] (one statement): the count from `ui_counts`
+/// (migration 4, kept by triggers) instead of counting a million rows, the last date_added
+/// from a backward walk of the primary key to the first row the reader may see.
 pub(super) async fn collection_stats<C: GenericClient>(
     db: &Db<'_, C>,
     c: &CollectionRow,
@@ -309,7 +311,9 @@ pub(super) async fn collection_stats<C: GenericClient>(
 ) -> Result<CollectionStats> {
     let r = db
         .query_one(
-            "SELECT count(*), max(date_added) FROM objects WHERE collection = $1 AND tlp <= $2",
+            "SELECT (SELECT coalesce(sum(n), 0)::bigint FROM ui_counts WHERE collection = $1 AND tlp <= $2),
+                    (SELECT date_added FROM objects WHERE collection = $1 AND tlp <= $2
+                     ORDER BY date_added DESC LIMIT 1)",
             &[&c.seq, &(tlp_to_int(max_tlp) as i32)],
         )
         .await?;
