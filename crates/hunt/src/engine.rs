@@ -51,6 +51,10 @@ pub struct IndicatorInfo<'a> {
     pub pattern: &'a str,
 }
 
+/// A pre-filter on a record's text: `Some` when no indicator of the engine that made it can
+/// match the record (see [`Engine::quiet_filter`]).
+pub type QuietFilter = Box<dyn FnMut(&str) -> Option<matcher::compiled::Quiet> + Send>;
+
 /// Matches events against a set of indicators.
 pub trait Engine {
     /// How many indicators the engine hunts with.
@@ -64,8 +68,17 @@ pub trait Engine {
     /// Indicator `i` (as [`Hit::indicator`] refers to it).
     fn indicator(&self, i: usize) -> IndicatorInfo<'_>;
 
+    /// A filter for the readers ([`crate::Reader::set_quiet_filter`]) that tells, from a STIX
+    /// record's text alone, that none of this engine's indicators can match it; the events
+    /// it lets the reader skip building must then be given to this engine only. `None` (the
+    /// default) when the engine has none.
+    fn quiet_filter(&self) -> Option<QuietFilter> {
+        None
+    }
+
     /// Appends the indicators that match `event` to `hits`, and the evaluations that failed
-    /// to `failures`. An error means the event itself is not usable observed-data.
+    /// to `failures`. An error means the event itself is not usable observed-data (as a
+    /// quiet event is for an engine without a quiet filter).
     fn matches(
         &mut self,
         event: &Event,
@@ -165,6 +178,7 @@ impl Engine for EachIndicator {
 /// The compiled multi-indicator matcher over the event stream (see the module docs).
 #[derive(Debug)]
 pub struct Compiled {
+    matcher: Arc<CompiledMatcher>,
     stream: Stream<()>,
     /// Indicators the compiled matcher refused (with its reasons).
     pub skipped: Vec<String>,
@@ -187,8 +201,10 @@ impl Compiled {
             .iter()
             .map(|(_, id, why)| format!("{}: {why}", id.as_deref().unwrap_or("?")))
             .collect();
+        let matcher = Arc::new(m);
         Compiled {
-            stream: Stream::new(Arc::new(m), StreamOptions::default()),
+            stream: Stream::new(Arc::clone(&matcher), StreamOptions::default()),
+            matcher,
             skipped,
         }
     }
@@ -197,6 +213,12 @@ impl Compiled {
 impl Engine for Compiled {
     fn len(&self) -> usize {
         self.stream.matcher().len()
+    }
+
+    fn quiet_filter(&self) -> Option<QuietFilter> {
+        let m = Arc::clone(&self.matcher);
+        let mut scratch = m.scratch();
+        Some(Box::new(move |text| m.quiet_text(text, &mut scratch)))
     }
 
     fn indicator(&self, i: usize) -> IndicatorInfo<'_> {
@@ -214,6 +236,10 @@ impl Engine for Compiled {
         hits: &mut Vec<Hit>,
         failures: &mut Vec<EvalFailure>,
     ) -> Result<(), matcher::Error> {
+        if let Some(quiet) = &event.quiet {
+            self.stream.push_quiet(quiet);
+            return Ok(());
+        }
         let errors_before = self.stream.stats().errors;
         let found = self.stream.push(&matcher::compiled::Event {
             document: &event.observation,

@@ -45,8 +45,13 @@ pub struct Event {
     /// When it happened, from the record itself.
     pub time: jiff::Timestamp,
     /// The observed-data document (see the module docs for its shape); feed it to
-    /// `matcher::Observations::from_json`.
+    /// `matcher::Observations::from_json`. `Null` for a quiet event.
     pub observation: Value,
+    /// Set when the compiled matcher read the record's text and vouched that no indicator
+    /// can match it (`matcher::compiled::CompiledMatcher::quiet_text`, through the reader's
+    /// [`crate::engine::QuietFilter`]): the document was never parsed, and only the engine
+    /// the filter came from can take the event (it counts it and moves its stream's clock).
+    pub quiet: Option<matcher::compiled::Quiet>,
 }
 
 impl Event {

@@ -133,6 +133,12 @@ impl<'e> Hunter<'e> {
         &self.stats
     }
 
+    /// A quiet filter of the engine, for a reader of this hunt
+    /// ([`crate::Reader::set_quiet_filter`]).
+    pub fn quiet_filter(&self) -> Option<crate::engine::QuietFilter> {
+        self.engine.quiet_filter()
+    }
+
     /// The engine's indicator count.
     pub fn indicator_count(&self) -> usize {
         self.engine.len()

@@ -152,19 +152,24 @@ pub(crate) fn view(value: &Value, bin: Option<BinKind>) -> Result<Val<'_>, Strin
                 Val::Num(Num::Float(n.as_f64().unwrap_or(f64::NAN)))
             }
         }
-        Value::String(s) => match bin {
-            None => Val::Str(s),
-            Some(BinKind::Base64) => Val::Bytes(Cow::Owned(
-                base64::engine::general_purpose::STANDARD
-                    .decode(s.as_bytes())
-                    .map_err(|e| format!("{s:?} is not valid base64: {e}"))?,
-            )),
-            Some(BinKind::Hex) => Val::Bytes(Cow::Owned(
-                decode_hex(s).ok_or_else(|| format!("{s:?} is not valid hex"))?,
-            )),
-        },
+        Value::String(s) => view_str(s, bin)?,
         Value::Bool(b) => Val::Bool(*b),
         Value::Null | Value::Array(_) | Value::Object(_) => Val::Other,
+    })
+}
+
+/// [`view`] of a JSON string.
+pub(crate) fn view_str(s: &str, bin: Option<BinKind>) -> Result<Val<'_>, String> {
+    Ok(match bin {
+        None => Val::Str(s),
+        Some(BinKind::Base64) => Val::Bytes(Cow::Owned(
+            base64::engine::general_purpose::STANDARD
+                .decode(s.as_bytes())
+                .map_err(|e| format!("{s:?} is not valid base64: {e}"))?,
+        )),
+        Some(BinKind::Hex) => Val::Bytes(Cow::Owned(
+            decode_hex(s).ok_or_else(|| format!("{s:?} is not valid hex"))?,
+        )),
     })
 }
 

@@ -118,6 +118,7 @@ pub fn event(rec: &Map<String, Value>, source: &Source) -> Result<Event, String>
     Ok(Event {
         time,
         observation: b.finish(time, source),
+        quiet: None,
         source: source.clone(),
     })
 }

@@ -172,6 +172,7 @@ impl Mapping {
         Ok(Event {
             time,
             observation: b.finish(time, source),
+            quiet: None,
             source: source.clone(),
         })
     }

@@ -157,6 +157,8 @@ pub struct Reader {
     /// The Zeek log type implied by the file name (`dns.log.gz`, `NASHUA_dns.log`).
     name_path: Option<String>,
     stats: ReaderStats,
+    /// The engine's text pre-filter for STIX lines, when set.
+    quiet: Option<crate::engine::QuietFilter>,
 }
 
 impl std::fmt::Debug for Reader {
@@ -204,7 +206,16 @@ impl Reader {
             state,
             name_path: zeek::path_from_file_name(name),
             stats: ReaderStats::default(),
+            quiet: None,
         }
+    }
+
+    /// Lets the engine's quiet filter ([`crate::engine::Engine::quiet_filter`]) look at each
+    /// STIX record's text first: a record it vouches for becomes a quiet event (see
+    /// [`stix::quiet_event`]), which only that engine can match. Other formats are read as
+    /// before.
+    pub fn set_quiet_filter(&mut self, filter: Option<crate::engine::QuietFilter>) {
+        self.quiet = filter;
     }
 
     /// The input's name as given.
@@ -221,9 +232,8 @@ impl Reader {
     /// input (I/O failure, or a format that cannot be told).
     pub fn next_item(&mut self) -> Result<Option<Result<Event, BadLine>>, Error> {
         loop {
-            let path = Path::new(&*self.name).to_owned();
             let next = self.lines.next_line().map_err(|source| Error::Io {
-                path: path.clone(),
+                path: Path::new(&*self.name).to_owned(),
                 source,
             })?;
             let Some((number, line)) = next else {
@@ -252,7 +262,7 @@ impl Reader {
                     self.mapping.as_ref(),
                     self.name_path.is_some(),
                     text,
-                    &path,
+                    Path::new(&*self.name),
                 )?;
             }
             let outcome = match &mut self.state {
@@ -274,7 +284,10 @@ impl Reader {
                     zeek::event(log.as_deref(), &rec, &source)
                 }),
                 State::Eve => parse_object(text).and_then(|rec| eve::event(&rec, &source)),
-                State::Stix => stix::event(text, &source),
+                State::Stix => match self.quiet.as_mut().and_then(|f| f(text)) {
+                    Some(quiet) => Ok(stix::quiet_event(quiet, &source)),
+                    None => stix::event(text, &source),
+                },
                 State::Mapped(m) => parse_object(text).and_then(|rec| m.event(&rec, &source)),
                 State::Undetected => Err("format not detected".to_owned()),
             };

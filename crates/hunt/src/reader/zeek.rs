@@ -349,6 +349,7 @@ pub fn event(
     Ok(Event {
         time,
         observation: b.finish(time, source),
+        quiet: None,
         source: source.clone(),
     })
 }

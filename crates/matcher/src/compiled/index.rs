@@ -133,6 +133,9 @@ struct PathInfo {
     /// The path is property steps only (no reference, no list step), so it can be walked on
     /// a raw SCO without the evaluator's model (see [`Index::quick`]).
     plain: bool,
+    /// The path is property steps and single references (`*_ref`) only, so it can be walked
+    /// over a scanned text (see [`Index::quick_text`]).
+    scanned: bool,
     mode: Mode,
     kinds: Kinds,
     eq: bool,
@@ -219,9 +222,19 @@ impl Builder {
                 }
             )
         });
+        let scanned = p.steps.iter().all(|s| {
+            matches!(
+                s,
+                Step::Key {
+                    deref: crate::path::Deref::No | crate::path::Deref::One,
+                    ..
+                }
+            )
+        });
         self.paths.push(PathInfo {
             path: p.clone(),
             plain,
+            scanned,
             mode: mode(p),
             kinds: Kinds::default(),
             eq: false,
@@ -453,6 +466,125 @@ impl Index {
         } else {
             Quick::Nothing(q.latest)
         }
+    }
+
+    /// [`Index::quick`] over a document's text, scanned by `raw::Scanner` instead of parsed:
+    /// the observation windows when nothing can match, `None` (load the document) when the
+    /// scan cannot vouch for the text (see the `raw` module) or any posting fires. Every object the scan found is walked as a possible SCO (a superset of
+    /// the model's), a `*_ref` step is followed to the first object of the document with that
+    /// id (the one the model would resolve it to, when it resolves at all), and values are
+    /// viewed exactly as the evaluator views them.
+    pub fn quick_text(
+        &self,
+        text: &str,
+        scan: &mut super::raw::Scanner,
+        out: &mut Vec<Posting>,
+        count: &mut ProbeCount,
+    ) -> Option<super::raw::Windows> {
+        let windows = scan.scan(text)?;
+        for i in 0..scan.items.len() {
+            let ty = scan.items[i].ty.of(text);
+            let Some(pids) = self.types.get(ty) else {
+                continue;
+            };
+            for &pid in pids {
+                let info = &self.paths[pid as usize];
+                if !info.scanned {
+                    return None;
+                }
+                self.walk_text(text, scan, i, pid, info, out, count).ok()?;
+            }
+        }
+        out.is_empty().then_some(windows)
+    }
+
+    /// Walks one scanned path from item `root` and looks its value up. `Err` when the value
+    /// needs the full model (a negative number, whose JSON reading has a corner at `-0`).
+    #[allow(clippy::too_many_arguments)]
+    fn walk_text(
+        &self,
+        text: &str,
+        scan: &super::raw::Scanner,
+        root: usize,
+        pid: u32,
+        info: &PathInfo,
+        out: &mut Vec<Posting>,
+        count: &mut ProbeCount,
+    ) -> Result<(), ()> {
+        use super::raw::{Span, member_of};
+        enum Node {
+            Item(usize),
+            Value(Span),
+        }
+        let mut node = Node::Item(root);
+        let mut bin = None;
+        for step in &info.path.steps {
+            let Step::Key {
+                name,
+                deref,
+                bin: b,
+            } = step
+            else {
+                return Err(());
+            };
+            let child = match node {
+                Node::Item(i) => scan.member(text, i, name),
+                // Only an object can be stepped into (a null or anything else reaches
+                // nothing, as in the evaluator's walk).
+                Node::Value(span) => member_of(text, span, name),
+            };
+            let Some(child) = child else {
+                return Ok(());
+            };
+            node = match deref {
+                crate::path::Deref::No => Node::Value(child),
+                crate::path::Deref::One => {
+                    let target = child.string(text).and_then(|id| scan.by_id(text, id));
+                    match target {
+                        Some(t) => Node::Item(t),
+                        None => return Ok(()),
+                    }
+                }
+                crate::path::Deref::Many => return Err(()),
+            };
+            // A followed reference starts afresh, as the evaluator's walk does.
+            bin = match deref {
+                crate::path::Deref::One => None,
+                _ => *b,
+            };
+        }
+        let val = match node {
+            // A path ending in a reference reaches an object.
+            Node::Item(_) => Val::Other,
+            Node::Value(span) => match text.as_bytes().get(span.start as usize) {
+                Some(b'"') => match span.string(text).map(|s| value::view_str(s, bin)) {
+                    Some(Ok(v)) => v,
+                    // Undecodable binary: the evaluator reports invalid input, nothing
+                    // matches through it.
+                    _ => return Ok(()),
+                },
+                Some(b't') => Val::Bool(true),
+                Some(b'f') => Val::Bool(false),
+                Some(b'0'..=b'9') => {
+                    let t = span.of(text);
+                    match t.parse::<u64>() {
+                        Ok(u) => Val::Num(value::Num::Int(i128::from(u))),
+                        Err(_) => {
+                            // serde_json reads integers past u64 and fractions as f64, and
+                            // with float_roundtrip exactly as `str::parse` does.
+                            match t.parse::<f64>() {
+                                Ok(f) => Val::Num(value::Num::Float(f)),
+                                Err(_) => return Err(()),
+                            }
+                        }
+                    }
+                }
+                Some(b'-') => return Err(()),
+                _ => Val::Other,
+            },
+        };
+        self.lookup(pid, info, &val, out, count);
+        Ok(())
     }
 
     /// Approximate heap bytes of the index (tables, keys, postings; automata by their own

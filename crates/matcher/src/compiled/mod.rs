@@ -120,6 +120,7 @@ mod index;
 mod indicator;
 mod key;
 mod literal;
+mod raw;
 mod stream;
 mod window;
 
@@ -231,11 +232,33 @@ pub struct Stats {
 #[derive(Debug, Default)]
 pub struct Scratch {
     cands: Vec<Posting>,
+    scan: raw::Scanner,
     cache: HashMap<u32, CompiledPattern>,
     /// Counters so far.
     pub stats: Stats,
     /// The last evaluation error, with its indicator.
     pub last_error: Option<(usize, Error)>,
+}
+
+/// A document that [`CompiledMatcher::quiet_text`] found nothing can match; only that
+/// function makes one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Quiet {
+    earliest: Timestamp,
+    latest: Timestamp,
+}
+
+impl Quiet {
+    /// The earliest `first_observed` of its observations (the event's time, as the STIX
+    /// reader takes it).
+    pub fn earliest(&self) -> Timestamp {
+        self.earliest
+    }
+
+    /// The latest `first_observed` (what the stream's expiry follows).
+    pub fn latest(&self) -> Timestamp {
+        self.latest
+    }
 }
 
 /// A public view of one compiled indicator.
@@ -521,6 +544,31 @@ impl CompiledMatcher {
             index::Quick::Nothing(latest) => Some(latest),
             index::Quick::Load => None,
         }
+    }
+
+    /// The quick pre-probe on a document's *text*, before it is parsed at all: `Some` when
+    /// the text is an observed-data document that loads (exactly as
+    /// [`Observations::from_json`] of `serde_json::from_str` would) and no indicator can match
+    /// it, with what a [`Stream`] needs of it ([`Stream::push_quiet`]); `None` when it must be
+    /// parsed and matched the ordinary way (something may match, or the scan cannot vouch for
+    /// the text: escapes, exponents, STIX 2.0 shapes, errors; see the `raw` module).
+    ///
+    /// Measured on the generated NDJSON (`scripts/bench-hunt.sh`): this is what lets the 99 %
+    /// of lines that match nothing skip JSON values and the evaluator's model.
+    pub fn quiet_text(&self, text: &str, scratch: &mut Scratch) -> Option<Quiet> {
+        if !self.always.is_empty() || !self.always_leaves.is_empty() {
+            return None;
+        }
+        scratch.cands.clear();
+        let mut count = index::ProbeCount::default();
+        let w = self
+            .index
+            .quick_text(text, &mut scratch.scan, &mut scratch.cands, &mut count);
+        scratch.stats.lookups += count.lookups;
+        w.map(|w| Quiet {
+            earliest: w.earliest,
+            latest: w.latest,
+        })
     }
 
     /// Matches one event on its own: every indicator whose pattern the evaluator finds true on

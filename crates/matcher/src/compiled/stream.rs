@@ -99,6 +99,22 @@ impl<S: Clone> Stream<S> {
         self.states.values().map(|s| s.ring.len()).sum()
     }
 
+    /// Counts the next event as one that [`CompiledMatcher::quiet_text`] found nothing can
+    /// match: it takes its place in the sequence and moves the high-water mark, as
+    /// [`Stream::push`] of its document would, without the document.
+    pub fn push_quiet(&mut self, quiet: &super::Quiet) {
+        self.seq += 1;
+        self.scratch.stats.events += 1;
+        self.high_water = self.high_water.max(Some(quiet.latest()));
+        self.maybe_sweep();
+    }
+
+    /// [`CompiledMatcher::quiet_text`] with this stream's scratch.
+    pub fn quiet_text(&mut self, text: &str) -> Option<super::Quiet> {
+        let m = Arc::clone(&self.matcher);
+        m.quiet_text(text, &mut self.scratch)
+    }
+
     /// Matches the next event; hits of single-event patterns on it, and of multi-event
     /// patterns whose retained events (this one included) bind anew.
     pub fn push(&mut self, event: &Event<'_, S>) -> Result<Vec<Hit<S>>, Error> {

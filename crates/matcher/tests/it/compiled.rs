@@ -461,6 +461,53 @@ fn run_stream(m: Arc<CompiledMatcher>, docs: &[Value], options: StreamOptions) -
         .collect()
 }
 
+/// [`run_stream`] as `entente hunt` feeds a stream: each document's text first through
+/// `quiet_text`, and only the documents it does not vouch for pushed whole. Also returns how
+/// many were quiet.
+fn run_stream_quiet(
+    m: Arc<CompiledMatcher>,
+    docs: &[Value],
+    options: StreamOptions,
+) -> (Vec<Vec<Flat>>, usize) {
+    let mut stream = Stream::new(m, options);
+    let mut quiet = 0;
+    let hits = docs
+        .iter()
+        .map(|doc| {
+            let time = Observations::from_json(doc)
+                .unwrap()
+                .iter()
+                .map(|o| o.first_observed)
+                .min()
+                .unwrap();
+            // Compact and pretty text: whitespace must not change the answer.
+            let compact = serde_json::to_string(doc).unwrap();
+            let pretty = serde_json::to_string_pretty(doc).unwrap();
+            let q = stream.quiet_text(&compact);
+            assert_eq!(q, stream.quiet_text(&pretty));
+            if let Some(q) = q {
+                assert_eq!(q.earliest(), time);
+                stream.push_quiet(&q);
+                quiet += 1;
+                return Vec::new();
+            }
+            let mut hits: Vec<Flat> = stream
+                .push(&Event {
+                    document: doc,
+                    time,
+                    source: (),
+                })
+                .unwrap()
+                .iter()
+                .map(flat)
+                .collect();
+            hits.sort();
+            hits
+        })
+        .collect();
+    (hits, quiet)
+}
+
 fn workload() -> impl Strategy<Value = (Vec<Indicator>, Vec<Ev>)> {
     (1usize..10)
         .prop_flat_map(|n| (0..n).map(indicator).collect::<Vec<_>>())
@@ -488,6 +535,17 @@ proptest! {
         let got = run_stream(Arc::new(m), &docs, options);
         let want = oracle(&mut oracle_inds, &docs, max_retained);
         prop_assert_eq!(got, want, "indicators: {:#?}", kept.iter().map(|i| &i.pattern).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn quiet_text_changes_no_hit((inds, evs) in workload(), max_retained in 1usize..5) {
+        let (m, _) = CompiledMatcher::compile(inds, &CompileOptions::default());
+        let m = Arc::new(m);
+        let docs: Vec<Value> = evs.iter().map(document).collect();
+        let options = StreamOptions { max_retained, sweep_every: 3 };
+        let want = run_stream(Arc::clone(&m), &docs, options);
+        let (got, _) = run_stream_quiet(m, &docs, options);
+        prop_assert_eq!(got, want);
     }
 
     #[test]
@@ -673,4 +731,47 @@ fn followedby_across_events_hits_once() {
     // evaluator picks the earliest candidates); the fourth is past the window.
     assert_eq!(hits, vec![0, 1, 0, 0]);
     assert!(s.retained() <= 2);
+}
+
+#[test]
+fn quiet_text_vouches_only_when_nothing_can_match() {
+    let (m, _) = CompiledMatcher::compile(
+        vec![
+            Indicator::new("indicator--1", "[domain-name:value = 'evil.example']"),
+            Indicator::new(
+                "indicator--2",
+                "[network-traffic:dst_ref.value = '10.0.0.9']",
+            ),
+            Indicator::new("indicator--3", "[file:hashes.'SHA-256' = 'aa']"),
+            Indicator::new("indicator--4", "[network-traffic:dst_port = 4444]"),
+        ],
+        &CompileOptions::default(),
+    );
+    let mut scratch = m.scratch();
+    let at = "2024-01-01T00:00:00Z";
+    let quiet = |doc: &Value, scratch: &mut _| m.quiet_text(&doc.to_string(), scratch);
+    let q = quiet(&one(&[("domain-name", "good.example")], at), &mut scratch).unwrap();
+    assert_eq!(q.earliest(), at.parse::<Timestamp>().unwrap());
+    assert!(quiet(&one(&[("domain-name", "evil.example")], at), &mut scratch).is_none());
+    let flow = |dst: &str, port: u64, hash: &str| {
+        json!({"type": "bundle", "id": "bundle--1", "objects": [
+            {"type": "observed-data", "id": "observed-data--1", "first_observed": at,
+             "last_observed": at, "number_observed": 1,
+             "object_refs": ["ipv4-addr--1", "network-traffic--1", "file--1"]},
+            {"type": "ipv4-addr", "id": "ipv4-addr--1", "value": dst},
+            {"type": "network-traffic", "id": "network-traffic--1", "dst_ref": "ipv4-addr--1",
+             "dst_port": port, "protocols": ["tcp"]},
+            {"type": "file", "id": "file--1", "hashes": {"SHA-256": hash, "MD5": "bb"}}
+        ]})
+    };
+    assert!(quiet(&flow("10.0.0.8", 80, "ab"), &mut scratch).is_some());
+    // Through the reference, the port and the nested hash key.
+    assert!(quiet(&flow("10.0.0.9", 80, "ab"), &mut scratch).is_none());
+    assert!(quiet(&flow("10.0.0.8", 4444, "ab"), &mut scratch).is_none());
+    assert!(quiet(&flow("10.0.0.8", 80, "AA"), &mut scratch).is_none());
+    // Text the scan does not vouch for goes the ordinary way.
+    assert!(
+        m.quiet_text("{\"type\": \"bundle\"", &mut scratch)
+            .is_none()
+    );
 }
