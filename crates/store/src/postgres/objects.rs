@@ -484,9 +484,20 @@ fn filter_clause(
         }
         None => {}
     }
-    if !query.types.is_empty() {
-        let p = sql.arg(query.types.clone());
-        sql.push(&format!(" AND o.type = ANY({p}::text[])"));
+    match query.types.as_slice() {
+        [] => {}
+        // One type (the usual `match[type]`) as an equality: the (collection, type,
+        // date_added) index then yields that type's rows in date_added order, so a page of
+        // a rare type stops after `limit` rows; with `= ANY(array)` PostgreSQL 15 cannot use
+        // that order and sorts every row of the type after the cursor.
+        [one] => {
+            let p = sql.arg(one.clone());
+            sql.push(&format!(" AND o.type = {p}"));
+        }
+        _ => {
+            let p = sql.arg(query.types.clone());
+            sql.push(&format!(" AND o.type = ANY({p}::text[])"));
+        }
     }
     let spec = (!query.spec_versions.is_empty()).then(|| sql.arg(query.spec_versions.clone()));
     if let Some(p) = &spec {
