@@ -6,6 +6,7 @@
 
 use super::accounts::CollectionRow;
 use super::log::LogAppender;
+use super::search::Added;
 use super::{backend, ts_from_us};
 use crate::keys::{
     encode_next, next_date_added, now_micros, page_start, tlp_from_int, tlp_to_int, version_key,
@@ -55,6 +56,8 @@ pub(super) fn add_objects(
         )
         .map_err(backend)?;
     let mut outcomes = Vec::with_capacity(objects.len());
+    // The rows this call inserts, indexed for the UI once at the end (`search::Added::index`).
+    let mut added = Added::new(c.seq);
     for obj in objects {
         let posted_version = obj.version.map(|v| v.to_string());
         if let Some(reason) = refusal(&obj, c) {
@@ -124,6 +127,7 @@ pub(super) fn add_objects(
             continue;
         }
         last = date_added;
+        added.push(conn.last_insert_rowid(), tlp_to_int(obj.tlp));
         if let Some(log) = log.as_mut() {
             log.append(
                 conn,
@@ -143,6 +147,7 @@ pub(super) fn add_objects(
             },
         });
     }
+    added.index(conn)?;
     conn.execute(
         "UPDATE collections SET last_date_added = ?1 WHERE seq = ?2",
         params![last, c.seq],

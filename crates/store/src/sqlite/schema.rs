@@ -216,6 +216,17 @@ INSERT INTO ui_counts (collection, tlp, n)
     r#"
 ALTER TABLE objects ADD COLUMN log_idx INTEGER;
 "#,
+    // 6: the full-text index, the references and the counts of *new* rows are written once
+    // per write transaction by `search::Added::index` (called by `objects::add_objects`, the
+    // only code that inserts objects), not by per-row triggers. A trigger made every object
+    // INSERT a multi-statement write: each one ran under a statement savepoint that
+    // journalled its pages, and at each savepoint FTS5 flushed its pending terms to disk,
+    // i.e. one FTS segment write per object (~40% of ingest time in `perf`). The delete
+    // triggers stay: deletions are rare and row by row anyway.
+    r#"
+DROP TRIGGER objects_index_insert;
+DROP TRIGGER objects_count_insert;
+"#,
 ];
 
 /// The schema version this build writes.

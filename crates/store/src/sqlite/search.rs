@@ -4,9 +4,13 @@
 //! The indexes behind them come from schema migration 3: a virtual `created_by` column with
 //! its index, `(collection, ui_type | ui_tlp, date_added)` indexes (over generated copies
 //! of `type` and `tlp`, so the TAXII queries' plans do not change), the FTS5 table `objects_fts`
-//! and the `object_refs` table. Triggers on `objects` maintain the last two, so they change
-//! in the same transaction as the objects, and the write path (`objects.rs`) does not know
-//! about them.
+//! and the `object_refs` table; migration 4 adds the counts `ui_counts`. All change in the
+//! same transaction as the objects. New rows are indexed by [`Added::index`], which the write
+//! path (`objects::add_objects`, the only code that inserts objects) calls once per
+//! transaction with the rows it inserted: one set-based statement per table instead of a
+//! trigger per row (migration 6 dropped the insert triggers; with them every object INSERT
+//! ran under a statement savepoint, at which FTS5 flushed its pending terms to disk — one
+//! FTS segment per object). Deleted rows still leave through the delete triggers.
 //!
 //! Lists page by keyset on date_added, newest first (`date_added < last`), never `OFFSET`:
 //! every page is one range scan of an index, however deep. Every query filters by the
@@ -97,6 +101,92 @@ pub fn fts_query(text: &str) -> Result<Option<String>> {
         })
         .collect();
     Ok((!words.is_empty()).then(|| words.join(" ")))
+}
+
+/// The object rows one write transaction inserted into one collection, to index at its end.
+pub(super) struct Added {
+    collection: i64,
+    /// Rowids in insertion order.
+    rowids: Vec<i64>,
+    /// New versions per TLP level (0 = CLEAR .. 4 = RED, `keys::tlp_to_int`).
+    per_tlp: [i64; 5],
+}
+
+/// The full-text columns of the rows `?1..=?2`: names (or an SCO's value), descriptions and
+/// patterns; a body that is not JSON has none. The same expressions as migration 3.
+const FTS_OF_ROWS: &str = "INSERT INTO objects_fts (rowid, name, description, pattern)
+    SELECT rowid,
+        coalesce(json_extract(raw, '$.name'), json_extract(raw, '$.value')),
+        json_extract(raw, '$.description'), json_extract(raw, '$.pattern')
+    FROM objects WHERE rowid BETWEEN ?1 AND ?2 AND json_valid(raw)";
+
+/// The STIX ids the rows `?1..=?2` refer to, from the same properties as migration 3.
+const REFS_OF_ROWS: &str = "INSERT OR IGNORE INTO object_refs (ref, obj)
+    SELECT p.value, o.rowid FROM objects AS o, json_each(o.raw) AS p
+    WHERE o.rowid BETWEEN ?1 AND ?2 AND json_valid(o.raw)
+      AND p.key IN ('source_ref', 'target_ref', 'sighting_of_ref') AND p.type = 'text'
+    UNION ALL
+    SELECT e.value, o.rowid FROM objects AS o, json_each(o.raw) AS p, json_each(p.value) AS e
+    WHERE o.rowid BETWEEN ?1 AND ?2 AND json_valid(o.raw)
+      AND p.key IN ('object_refs', 'where_sighted_refs', 'observed_data_refs')
+      AND p.type = 'array' AND e.type = 'text'";
+
+impl Added {
+    pub(super) fn new(collection: i64) -> Added {
+        Added {
+            collection,
+            rowids: Vec::new(),
+            per_tlp: [0; 5],
+        }
+    }
+
+    /// Records an inserted row and its TLP level (`keys::tlp_to_int`).
+    pub(super) fn push(&mut self, rowid: i64, tlp: i64) {
+        self.rowids.push(rowid);
+        if let Some(n) = usize::try_from(tlp)
+            .ok()
+            .and_then(|i| self.per_tlp.get_mut(i))
+        {
+            *n += 1;
+        }
+    }
+
+    /// Writes the full-text entries, references and counts of the recorded rows, inside the
+    /// caller's write transaction.
+    pub(super) fn index(self, conn: &Connection) -> Result<()> {
+        let (Some(&first), Some(&last)) = (self.rowids.first(), self.rowids.last()) else {
+            return Ok(());
+        };
+        // Rowids are assigned max + 1, so one call's rows are a dense range and the
+        // statements below each run once. Should they not be (SQLite picks random rowids
+        // once the largest possible one is taken), each row is its own range.
+        let dense = last.checked_sub(first) == i64::try_from(self.rowids.len() - 1).ok();
+        let ranges: Vec<(i64, i64)> = if dense {
+            vec![(first, last)]
+        } else {
+            self.rowids.iter().map(|&r| (r, r)).collect()
+        };
+        let mut fts = conn.prepare_cached(FTS_OF_ROWS).map_err(backend)?;
+        let mut refs = conn.prepare_cached(REFS_OF_ROWS).map_err(backend)?;
+        for (from, to) in ranges {
+            fts.execute(params![from, to]).map_err(backend)?;
+            refs.execute(params![from, to]).map_err(backend)?;
+        }
+        let mut count = conn
+            .prepare_cached(
+                "INSERT INTO ui_counts (collection, tlp, n) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (collection, tlp) DO UPDATE SET n = n + excluded.n",
+            )
+            .map_err(backend)?;
+        for (level, n) in self.per_tlp.iter().enumerate() {
+            if *n > 0 {
+                count
+                    .execute(params![self.collection, level as i64, n])
+                    .map_err(backend)?;
+            }
+        }
+        Ok(())
+    }
 }
 
 /// [`crate::Store::search_objects`].
@@ -534,6 +624,85 @@ mod tests {
                 .unwrap()
                 .is_empty()
         );
+    }
+
+    /// The UI's indexes of new rows are written once per envelope (`Added::index`), not
+    /// by triggers: several envelopes, duplicates that insert nothing, a deletion and the
+    /// same version posted again must leave the counts, the text index and the references
+    /// exactly as the rows are.
+    #[test]
+    fn envelopes_index_their_new_rows_once() {
+        let (_d, conn, c) = setup();
+        let text = |t: &str| {
+            let q = SearchQuery {
+                max_tlp: TlpLevel::Red,
+                text: Some(t.into()),
+                ..SearchQuery::default()
+            };
+            ids(&search_objects(&conn, &c, &q).unwrap())
+                .into_iter()
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        };
+        let count = |max| collection_stats(&conn, &c, max).unwrap().versions;
+        let refs = |id| {
+            objects_referencing(&conn, &c, id, TlpLevel::Red, 10)
+                .unwrap()
+                .len()
+        };
+        let first = vec![
+            obj("malware--1", T1, TlpLevel::Clear, r#","name":"alphaword""#),
+            obj(
+                "relationship--2",
+                T1,
+                TlpLevel::Green,
+                r#","source_ref":"malware--1","target_ref":"tool--9""#,
+            ),
+        ];
+        objects::add_objects(&conn, &c, first.clone(), true).unwrap();
+        let second = vec![
+            // Already stored: inserts nothing, indexes nothing, counts nothing.
+            first[0].clone(),
+            obj(
+                "malware--3",
+                T1,
+                TlpLevel::Red,
+                r#","name":"betaword alphaword""#,
+            ),
+            obj(
+                "report--4",
+                T1,
+                TlpLevel::Green,
+                r#","name":"r","object_refs":["malware--1","malware--3"]"#,
+            ),
+        ];
+        objects::add_objects(&conn, &c, second, true).unwrap();
+        assert_eq!(count(TlpLevel::Clear), 1);
+        assert_eq!(count(TlpLevel::Green), 3);
+        assert_eq!(count(TlpLevel::Red), 4);
+        assert_eq!(text("alphaword"), ["malware--3", "malware--1"]);
+        assert_eq!(text("betaword"), ["malware--3"]);
+        assert_eq!(refs("malware--1"), 2);
+        assert_eq!(refs("tool--9"), 1);
+        let all = ObjectQuery {
+            max_tlp: TlpLevel::Red,
+            ..ObjectQuery::default()
+        };
+        objects::delete_object(&conn, &c, "malware--1", &all).unwrap();
+        assert_eq!(count(TlpLevel::Red), 3);
+        assert_eq!(text("alphaword"), ["malware--3"]);
+        // Posted again after its deletion: a new row, indexed again.
+        objects::add_objects(&conn, &c, vec![first[0].clone()], true).unwrap();
+        assert_eq!(count(TlpLevel::Red), 4);
+        assert_eq!(text("alphaword"), ["malware--1", "malware--3"]);
+        let per_level: Vec<(i64, i64)> = conn
+            .prepare("SELECT tlp, n FROM ui_counts WHERE collection = ?1 ORDER BY tlp")
+            .unwrap()
+            .query_map([c.seq], |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(per_level, [(0, 1), (1, 2), (4, 1)]);
     }
 
     /// A list page is a backwards range scan of an index in date_added order, never a sort
