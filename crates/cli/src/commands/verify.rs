@@ -24,6 +24,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
+use futures_util::stream::{self, StreamExt as _, TryStreamExt as _};
 use sha2::{Digest, Sha256};
 use taxii::client::Filter;
 use tlog::{Checkpoint, Ed25519Verifier, NoteVerifier as _};
@@ -684,6 +685,11 @@ impl Log {
     /// with the `date_added` the manifest gave (`added`, by id and version; `versions_of`
     /// for objects with no version of their own), must be the one the log recorded, and
     /// its inclusion proof must verify against a checkpoint. Returns the versions checked.
+    ///
+    /// The look-ups and the proofs are independent requests, so up to
+    /// `CONCURRENT_REQUESTS` of each are in flight at once (in order, so the first failing
+    /// object is the one reported); one at a time, a page of 1,000 objects cost 2,000
+    /// round trips end to end.
     pub(crate) async fn check_entries(
         &mut self,
         token: Option<&str>,
@@ -692,105 +698,172 @@ impl Log {
         added: &HashMap<(String, String), String>,
         versions_of: &HashMap<String, Vec<String>>,
     ) -> Result<Vec<Held>> {
-        let log = self;
-        let (http, base) = (&log.http.clone(), log.base.clone());
-        let mut held_now = Vec::new();
-        for raw in objects {
-            let text = raw.get();
-            let v: serde_json::Value =
-                serde_json::from_str(text).context("an object is not JSON")?;
-            let id = v["id"]
-                .as_str()
-                .context("an object without an id")?
-                .to_owned();
-            // The version the log commits to: `modified`, else `created`, else (objects with
-            // neither) the one version the manifest lists.
-            let version = match v["modified"].as_str().or(v["created"].as_str()) {
-                Some(t) => t.to_owned(),
-                None => match versions_of.get(&id).map(Vec::as_slice) {
-                    Some([only]) => only.clone(),
-                    _ => {
-                        return fail(format!(
-                            "missing object: {id} has no single version in the manifest"
-                        ));
-                    }
-                },
-            };
-            let Some(date_added) = added.get(&(id.clone(), version.clone())) else {
+        let recomputed = objects
+            .iter()
+            .map(|raw| recompute_entry(collection_id, raw.get(), added, versions_of))
+            .collect::<Result<Vec<_>>>()?;
+
+        let (http, base) = (self.http.clone(), self.base.clone());
+        let logged: Vec<(u64, String)> = stream::iter(recomputed.iter())
+            .map(|r| look_up(&http, &base, token, collection_id, r))
+            .buffered(CONCURRENT_REQUESTS)
+            .try_collect()
+            .await?;
+
+        // One checkpoint for the whole page: wait (as `cover` does) until it holds the
+        // newest entry; every other entry then lies inside it too.
+        if let Some(newest) = logged.iter().map(|(index, _)| *index).max() {
+            if !self.cover(newest).await? {
+                let size = self.checkpoint.size;
+                let outside = recomputed.iter().zip(&logged).find(|(_, (i, _))| *i >= size);
+                let (what, index) = match outside {
+                    Some((r, (index, _))) => (format!("{} version {}", r.id, r.version), *index),
+                    None => ("an object".to_owned(), newest),
+                };
                 return fail(format!(
-                    "missing object: {id} version {version} is not in the manifest"
-                ));
-            };
-            let entry = tlog::entry_bytes(
-                tlog::LogOp::Add,
-                collection_id,
-                &id,
-                &version,
-                date_added,
-                text.as_bytes(),
-            );
-            let mut url =
-                reqwest::Url::parse(&format!("{base}/log/lookup")).context("server URL")?;
-            url.query_pairs_mut()
-                .append_pair("collection", collection_id)
-                .append_pair("id", &id)
-                .append_pair("version", &version);
-            let (status, body) = get(http, url.as_str(), token).await?;
-            if status == 404 {
-                return fail(format!(
-                    "missing object: {id} version {version} has no entry in the log"
+                    "missing object: {what} (index {index}) is not in the checkpoint of size {size}"
                 ));
             }
-            if status != 200 {
-                bail!("GET {url}: HTTP {status}");
-            }
-            let found: serde_json::Value =
-                serde_json::from_slice(&body).context("lookup answer is not JSON")?;
-            let index = found["index"]
-                .as_u64()
-                .context("lookup answer without an index")?;
-            let logged = found["entry"]
-                .as_str()
-                .context("lookup answer without an entry")?;
-            if logged.as_bytes() != entry.as_slice() {
-                return fail(format!(
-                    "altered object: {id} version {version} differs from what the log recorded at index {index}\n  logged:     {logged}\n  recomputed: {}",
-                    String::from_utf8_lossy(&entry)
-                ));
-            }
-            if !log.cover(index).await? {
-                return fail(format!(
-                    "missing object: {id} version {version} (index {index}) is not in the checkpoint of size {}",
-                    log.checkpoint.size
-                ));
-            }
-            let checkpoint = &log.checkpoint;
-            let url = format!(
-                "{base}/log/proof/inclusion?index={index}&size={}",
-                checkpoint.size
-            );
-            let proof = proof_hashes(&get_json(http, &url, None).await?)?;
-            if let Err(e) = tlog::verify_inclusion(
-                &tlog::leaf_hash(&entry),
-                index,
-                checkpoint.size,
-                &proof,
-                &checkpoint.root,
-            ) {
-                return fail(format!(
-                    "altered log: the entry of {id} version {version} at index {index} is not in the signed tree ({e})"
-                ));
-            }
-            held_now.push(Held {
-                collection: collection_id.to_owned(),
-                id,
-                version,
-                index,
-                entry: logged.to_owned(),
-            });
         }
-        Ok(held_now)
+        let checkpoint = &self.checkpoint;
+        stream::iter(recomputed.iter().zip(&logged))
+            .map(|(r, (index, _))| prove_inclusion(&http, &base, checkpoint, r, *index))
+            .buffered(CONCURRENT_REQUESTS)
+            .try_collect::<Vec<()>>()
+            .await?;
+
+        Ok(recomputed
+            .into_iter()
+            .zip(logged)
+            .map(|(r, (index, entry))| Held {
+                collection: collection_id.to_owned(),
+                id: r.id,
+                version: r.version,
+                index,
+                entry,
+            })
+            .collect())
     }
+}
+
+/// How many look-ups or proofs `Log::check_entries` keeps in flight: enough to hide the
+/// round trip, few enough not to flood a server.
+const CONCURRENT_REQUESTS: usize = 16;
+
+/// One object's log entry as the reader recomputes it from what it received.
+struct Recomputed {
+    id: String,
+    version: String,
+    entry: Vec<u8>,
+}
+
+fn recompute_entry(
+    collection_id: &str,
+    text: &str,
+    added: &HashMap<(String, String), String>,
+    versions_of: &HashMap<String, Vec<String>>,
+) -> Result<Recomputed> {
+    let v: serde_json::Value = serde_json::from_str(text).context("an object is not JSON")?;
+    let id = v["id"]
+        .as_str()
+        .context("an object without an id")?
+        .to_owned();
+    // The version the log commits to: `modified`, else `created`, else (objects with
+    // neither) the one version the manifest lists.
+    let version = match v["modified"].as_str().or(v["created"].as_str()) {
+        Some(t) => t.to_owned(),
+        None => match versions_of.get(&id).map(Vec::as_slice) {
+            Some([only]) => only.clone(),
+            _ => {
+                return fail(format!(
+                    "missing object: {id} has no single version in the manifest"
+                ));
+            }
+        },
+    };
+    let Some(date_added) = added.get(&(id.clone(), version.clone())) else {
+        return fail(format!(
+            "missing object: {id} version {version} is not in the manifest"
+        ));
+    };
+    let entry = tlog::entry_bytes(
+        tlog::LogOp::Add,
+        collection_id,
+        &id,
+        &version,
+        date_added,
+        text.as_bytes(),
+    );
+    Ok(Recomputed { id, version, entry })
+}
+
+/// The index and entry the log recorded for `r`'s version; fails unless the entry is the
+/// recomputed one.
+async fn look_up(
+    http: &reqwest::Client,
+    base: &str,
+    token: Option<&str>,
+    collection_id: &str,
+    r: &Recomputed,
+) -> Result<(u64, String)> {
+    let (id, version) = (&r.id, &r.version);
+    let mut url = reqwest::Url::parse(&format!("{base}/log/lookup")).context("server URL")?;
+    url.query_pairs_mut()
+        .append_pair("collection", collection_id)
+        .append_pair("id", id)
+        .append_pair("version", version);
+    let (status, body) = get(http, url.as_str(), token).await?;
+    if status == 404 {
+        return fail(format!(
+            "missing object: {id} version {version} has no entry in the log"
+        ));
+    }
+    if status != 200 {
+        bail!("GET {url}: HTTP {status}");
+    }
+    let found: serde_json::Value =
+        serde_json::from_slice(&body).context("lookup answer is not JSON")?;
+    let index = found["index"]
+        .as_u64()
+        .context("lookup answer without an index")?;
+    let logged = found["entry"]
+        .as_str()
+        .context("lookup answer without an entry")?;
+    if logged.as_bytes() != r.entry.as_slice() {
+        return fail(format!(
+            "altered object: {id} version {version} differs from what the log recorded at index {index}\n  logged:     {logged}\n  recomputed: {}",
+            String::from_utf8_lossy(&r.entry)
+        ));
+    }
+    Ok((index, logged.to_owned()))
+}
+
+/// Fails unless the inclusion proof of `r`'s entry at `index` verifies against `checkpoint`.
+async fn prove_inclusion(
+    http: &reqwest::Client,
+    base: &str,
+    checkpoint: &Checkpoint,
+    r: &Recomputed,
+    index: u64,
+) -> Result<()> {
+    let url = format!(
+        "{base}/log/proof/inclusion?index={index}&size={}",
+        checkpoint.size
+    );
+    let proof = proof_hashes(&get_json(http, &url, None).await?)?;
+    if let Err(e) = tlog::verify_inclusion(
+        &tlog::leaf_hash(&r.entry),
+        index,
+        checkpoint.size,
+        &proof,
+        &checkpoint.root,
+    ) {
+        return fail(format!(
+            "altered log: the entry of {} version {} at index {index} is not in the signed tree ({e})",
+            r.id, r.version
+        ));
+    }
+    Ok(())
 }
 
 /// An object version this reader verified once, remembered to catch a silent withdrawal.

@@ -6,8 +6,11 @@ use assert_cmd::Command;
 use serde_json::{Value, json};
 
 fn data(rel: &str) -> PathBuf {
-    let root = std::env::var("ENTENTE_SHARED").unwrap_or_else(|_| "/work/shared".into());
-    PathBuf::from(root).join("data").join(rel)
+    // `../shared` beside the repository root, as everywhere else; ENTENTE_SHARED overrides.
+    let root = std::env::var_os("ENTENTE_SHARED").map(PathBuf::from).unwrap_or_else(|| {
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
+    });
+    root.join("data").join(rel)
 }
 
 fn indicator(i: u32, name: &str, pattern: &str) -> Value {
