@@ -715,7 +715,10 @@ impl Log {
         if let Some(newest) = logged.iter().map(|(index, _)| *index).max() {
             if !self.cover(newest).await? {
                 let size = self.checkpoint.size;
-                let outside = recomputed.iter().zip(&logged).find(|(_, (i, _))| *i >= size);
+                let outside = recomputed
+                    .iter()
+                    .zip(&logged)
+                    .find(|(_, (i, _))| *i >= size);
                 let (what, index) = match outside {
                     Some((r, (index, _))) => (format!("{} version {}", r.id, r.version), *index),
                     None => ("an object".to_owned(), newest),
