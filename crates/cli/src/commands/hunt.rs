@@ -186,6 +186,9 @@ fn hunt_all(args: &Args) -> Result<()> {
     let mut inputs = Vec::new();
     for path in &args.inputs {
         let mut reader = Reader::open(path, args.format.into(), mapping.clone())?;
+        // STIX lines that no indicator can match are recognised on their text and never
+        // parsed into JSON (most lines of a hunt).
+        reader.set_quiet_filter(hunter.quiet_filter());
         loop {
             let item = reader.next_item()?;
             let Some(item) = item else { break };
