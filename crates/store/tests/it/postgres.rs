@@ -604,17 +604,23 @@ async fn pages_use_the_primary_key_in_order() {
     .await;
     assert!(one.contains("objects_by_version"), "{one}");
     // Migration 3: no (collection, tlp, date_added) index for the planner to sort from.
-    let tlp_indexes = raw
+    // Only this schema's table's indexes are described: `pg_indexes` describes every index
+    // of the database, and one of a schema that another test drops meanwhile failed the
+    // query ("cache lookup failed").
+    let tlp_indexes: Vec<String> = raw
         .query(
-            "SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() \
-             AND tablename = 'objects' AND indexdef LIKE '%(collection, tlp%'",
+            "SELECT pg_get_indexdef(indexrelid) FROM pg_index WHERE indrelid = 'objects'::regclass",
             &[],
         )
         .await
-        .unwrap();
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<_, String>(0))
+        .filter(|d| d.contains("(collection, tlp"))
+        .collect();
     assert!(
         tlp_indexes.is_empty(),
-        "an index leads with (collection, tlp)"
+        "an index leads with (collection, tlp): {tlp_indexes:?}"
     );
 }
 
