@@ -13,14 +13,17 @@ pub const IMPORT_NAMESPACE: Uuid = Uuid::from_u128(0xfb63f1f0_a0ab_4908_959d_879
 
 /// `type--uuid5(IMPORT_NAMESPACE, "type:key")`.
 pub fn derived(type_name: &str, key: &str) -> String {
+    format!("{type_name}--{}", derived_uuid(type_name, key))
+}
+
+/// The UUID part of [`derived`]: 16 bytes to remember an id by, where a run keeps a
+/// million of them.
+pub fn derived_uuid(type_name: &str, key: &str) -> Uuid {
     let mut name = String::with_capacity(type_name.len() + 1 + key.len());
     name.push_str(type_name);
     name.push(':');
     name.push_str(key);
-    format!(
-        "{type_name}--{}",
-        Uuid::new_v5(&IMPORT_NAMESPACE, name.as_bytes())
-    )
+    Uuid::new_v5(&IMPORT_NAMESPACE, name.as_bytes())
 }
 
 #[cfg(test)]

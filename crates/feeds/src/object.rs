@@ -120,12 +120,6 @@ pub fn stix_time(ts: jiff::Timestamp) -> String {
     Timestamp::from_instant(ts, 3).to_string()
 }
 
-/// The `object_marking_refs` value for a level; CLEAR data is left unmarked only when the
-/// source did not say CLEAR, so callers pass `None` for "no marking".
-pub(crate) fn marking_refs(tlp: Option<TlpLevel>) -> Option<Value> {
-    tlp.map(|l| Value::Array(vec![Value::String(l.tlp2_id().to_owned())]))
-}
-
 /// The TLP 2.0 marking-definition object of a level, to ship beside the objects it marks.
 pub(crate) fn marking_object(level: TlpLevel) -> Object {
     let json = level.tlp2_marking_definition_json();
@@ -148,6 +142,9 @@ const TIME_PROPERTIES: &[&str] = &["created", "modified", "valid_from"];
 /// the stored `created` (STIX 2.1 §3.6: `created` is the same in every version) and gets a
 /// `modified` later than the stored one, so it is the newest.
 pub fn next_version(new_json: &str, existing_json: &str) -> Option<String> {
+    if same_apart_from_time(new_json, existing_json) {
+        return None;
+    }
     let Ok(Value::Object(mut new)) = serde_json::from_str::<Value>(new_json) else {
         return Some(new_json.to_owned());
     };
@@ -188,6 +185,32 @@ pub fn next_version(new_json: &str, existing_json: &str) -> Option<String> {
     Some(serde_json::to_string(&new).unwrap_or_else(|_| new_json.to_owned()))
 }
 
+/// Whether two JSON objects have the same properties with the same text apart from
+/// [`TIME_PROPERTIES`]: the quick answer for a re-import, where the stored text is what the
+/// same mapping wrote before. It reads each object once without building values (a
+/// `serde_json::Value` of both, cloned and compared, was most of a re-import's time);
+/// `false` only means "not shown equal" (other spacing, escaped keys), and the caller then
+/// compares values.
+fn same_apart_from_time(a: &str, b: &str) -> bool {
+    type Props<'a> = std::collections::BTreeMap<&'a str, &'a serde_json::value::RawValue>;
+    let (Ok(x), Ok(y)) = (
+        serde_json::from_str::<Props<'_>>(a),
+        serde_json::from_str::<Props<'_>>(b),
+    ) else {
+        return false;
+    };
+    let kept = |(k, _): &(&&str, &&serde_json::value::RawValue)| !TIME_PROPERTIES.contains(*k);
+    let mut xs = x.iter().filter(kept);
+    let mut ys = y.iter().filter(kept);
+    loop {
+        match (xs.next(), ys.next()) {
+            (None, None) => return true,
+            (Some((kx, vx)), Some((ky, vy))) if kx == ky && vx.get() == vy.get() => {}
+            _ => return false,
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -217,6 +240,30 @@ mod tests {
         assert!(next.contains(r#""name":"b""#));
         // Same version: unchanged whatever the content.
         assert_eq!(next_version(old, old), None);
+    }
+
+    #[test]
+    fn quick_comparison_agrees_with_values() {
+        let old =
+            r#"{"id":"x","created":"2020-01-01T00:00:00.000Z","name":"a","labels":["p","q"]}"#;
+        // Same text apart from the time: equal at once.
+        let same =
+            r#"{"id":"x","created":"2021-01-01T00:00:00.000Z","name":"a","labels":["p","q"]}"#;
+        assert!(same_apart_from_time(same, old));
+        assert_eq!(next_version(same, old), None);
+        // Other spacing: not shown equal quickly, but equal as values.
+        let spaced = r#"{"id": "x", "name": "a", "labels": ["p", "q"], "created": "2021-01-01T00:00:00.000Z"}"#;
+        assert!(!same_apart_from_time(spaced, old));
+        assert_eq!(next_version(spaced, old), None);
+        // A changed, added or removed property is a change.
+        for changed in [
+            r#"{"id":"x","created":"2021-01-01T00:00:00.000Z","name":"b","labels":["p","q"]}"#,
+            r#"{"id":"x","created":"2021-01-01T00:00:00.000Z","name":"a","labels":["p","q"],"x_y":1}"#,
+            r#"{"id":"x","created":"2021-01-01T00:00:00.000Z","name":"a"}"#,
+        ] {
+            assert!(!same_apart_from_time(changed, old), "{changed}");
+            assert!(next_version(changed, old).is_some(), "{changed}");
+        }
     }
 
     #[test]
