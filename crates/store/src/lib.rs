@@ -259,6 +259,16 @@ pub trait Store: Send + Sync + 'static {
         max_tlp: TlpLevel,
     ) -> Result<CollectionStats>;
 
+    /// The newest stored version of each of `ids`, at every TLP level, in the order of
+    /// `ids`; ids the collection does not hold are left out. For importers comparing a
+    /// batch with what is stored (`entente import`): one index lookup per id, where
+    /// [`Store::query_objects`] filtered by ids pages the collection by date_added.
+    async fn latest_versions(
+        &self,
+        collection_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<StoredObject>>;
+
     // ----- status resources -----
 
     /// Stores a status resource (TAXII 2.1 §4.3); its id must be new.

@@ -45,6 +45,7 @@
 //! counts them for the tests.
 
 mod accounts;
+mod latest;
 mod log;
 mod objects;
 mod schema;
@@ -849,6 +850,17 @@ impl Store for PgStore {
         let db = &self.db(&c);
         let row = accounts::require_collection(db, collection_id).await?;
         search::collection_stats(db, &row, max_tlp).await
+    }
+
+    async fn latest_versions(
+        &self,
+        collection_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<StoredObject>> {
+        let c = self.client().await?;
+        let db = &self.db(&c);
+        let row = accounts::require_collection(db, collection_id).await?;
+        latest::latest_versions(db, &row, ids).await
     }
 
     async fn create_status(&self, status: &Status) -> Result<()> {

@@ -24,6 +24,7 @@
 //! benchmark (`benches/ingest.rs`) measures it.
 
 mod accounts;
+mod latest;
 mod log;
 mod objects;
 pub mod schema;
@@ -579,6 +580,19 @@ impl Store for SqliteStore {
         self.read(move |c| {
             let row = accounts::require_collection(c, &id)?;
             search::collection_stats(c, &row, max_tlp)
+        })
+        .await
+    }
+
+    async fn latest_versions(
+        &self,
+        collection_id: &str,
+        ids: &[String],
+    ) -> Result<Vec<StoredObject>> {
+        let (id, ids) = (collection_id.to_owned(), ids.to_vec());
+        self.read(move |c| {
+            let row = accounts::require_collection(c, &id)?;
+            latest::latest_versions(c, &row, &ids)
         })
         .await
     }

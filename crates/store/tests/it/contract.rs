@@ -34,6 +34,7 @@ macro_rules! contract_tests {
             log_entries_follow_writes,
             bad_next_token_is_invalid,
             unknown_collection_is_not_found,
+            latest_versions_of_many_ids,
         );
     };
     (@each $make:path; $($name:ident),* $(,)?) => {
@@ -1272,6 +1273,58 @@ pub async fn unknown_collection_is_not_found(store: S) {
     assert!(store.collection("nope").await.unwrap().is_none());
     assert!(matches!(
         store.grant_org("nope", "x", Grant::READ).await,
+        Err(StoreError::NotFound { .. })
+    ));
+}
+
+pub async fn latest_versions_of_many_ids(store: S) {
+    // Restricted, so that it may hold TLP:RED (DESIGN.md "Access").
+    let restricted = CollectionFlags {
+        public_read: false,
+        restricted: true,
+    };
+    let (c, _) = setup(&store, restricted, Grant::READ_WRITE).await;
+    let (other, _) = setup(&store, CollectionFlags::default(), Grant::READ_WRITE).await;
+    // Versions added out of order: the newest version wins, not the last added; a RED
+    // object is answered too (the importer holds the store).
+    for (n, t, tlp) in [
+        (1, T1, TlpLevel::Clear),
+        (1, T3, TlpLevel::Clear),
+        (1, T2, TlpLevel::Clear),
+        (2, T2, TlpLevel::Red),
+    ] {
+        let out = store
+            .add_objects(&c.id, vec![indicator(n, t, tlp)])
+            .await
+            .unwrap();
+        assert_eq!(added(&out), 1, "indicator {n} at {t} stored");
+    }
+    store
+        .add_objects(&other.id, vec![indicator(3, T1, TlpLevel::Clear)])
+        .await
+        .unwrap();
+    let ids = [2, 1, 9, 1, 3].map(indicator_id).to_vec();
+    let got = store.latest_versions(&c.id, &ids).await.unwrap();
+    let summary: Vec<(String, String, TlpLevel)> = got
+        .iter()
+        .map(|o| (o.id.clone(), o.version.clone(), o.tlp))
+        .collect();
+    assert_eq!(
+        summary,
+        vec![
+            (indicator_id(2), T2.to_owned(), TlpLevel::Red),
+            (indicator_id(1), T3.to_owned(), TlpLevel::Clear),
+        ],
+        "newest version of each id held, in the order asked, each once, none of another collection"
+    );
+    assert_eq!(got[1].raw_json, indicator_json(1, T3), "exact bytes");
+    assert_eq!(got[1].type_name, "indicator");
+    assert!(
+        store.latest_versions(&c.id, &[]).await.unwrap().is_empty(),
+        "no ids, no objects"
+    );
+    assert!(matches!(
+        store.latest_versions("no-such-collection", &ids).await,
         Err(StoreError::NotFound { .. })
     ));
 }
