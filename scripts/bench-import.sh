@@ -18,6 +18,19 @@
 # reference `entente validate` of the same 1,000,000 stored objects 9.2 s wall, 4.9 + 4.0 s
 # CPU. First import / validate = 10x in CPU: the issue's 10 s target is NOT met; the time is
 # in the store path (sys time: page writes and the log's node inserts), not yet profiled.
+#
+# Measured again 2026-11-26 19:35-19:54 UTC after the pipelined import (mapping on its own
+# thread one batch ahead, indicators written as JSON text, `Store::latest_versions` per
+# batch, no look-ups into an empty collection, a borrowed comparison of unchanged objects),
+# with storewrite's set-based FTS/refs/counts writes (928d4d1), N=1000000, load average
+# 10-14 on the 2 shared cores (so wall is 5-8x CPU): first import 544.4 s wall, 49.8 + 22.2
+# s CPU (72.0 s; was 89.9 s), peak RSS 335 MiB (was 1.16 GB), 1,000,000 created; re-import
+# 94.9 s wall, 15.2 + 5.2 s CPU (20.4 s; was 48.3 s), 344 MiB, 1,000,000 unchanged; the
+# reference `entente validate` of the 1,000,000 stored objects in the same run 170.4 s
+# wall, 9.6 + 9.2 s CPU (18.8 s). First import / validate = 3.8x in CPU, re-import / validate
+# 1.1x. The 10 s target is still NOT met: the first import's CPU is the store's add_objects
+# (SQLite inserts, indexes, the log), the re-import's is one SQLite point look-up per line
+# (reads through pread: a perf profile is flat over btree page reads, malloc, serde).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -10,6 +10,15 @@
 //! summary line `created N, updated N, unchanged N, refused N` on stdout. Each refused item
 //! goes to stderr with its file and line, or its MISP attribute uuid, and the reason.
 //!
+//! **Pipeline.** Every input is read first (an unreadable file stores nothing). Then one
+//! thread maps (an IOC list line by line, `feeds::ioc::ListImporter::import_each`) and hands
+//! batches over a channel of two; the other compares each batch with the collection — the
+//! latest version of its ids in one `Store::latest_versions` call, none at all when the
+//! collection was empty at the start — and writes it while the next batch is mapped and
+//! compared. Batches are written one at a time, in input order. Ids are distinct within a
+//! run (the mappers dedupe), except several versions of one id in `import stix`, which are
+//! each compared with the collection as it was before the run, as before batching.
+//!
 //! Counts are of STIX objects: an IOC line is one indicator (a repeated value counts as
 //! unchanged), a MISP attribute one or two objects, plus each event's report, identity,
 //! attack patterns and marking definitions.
@@ -19,9 +28,9 @@
 //!
 //! Tests: `crates/cli/tests/import.rs` (local store: counts, re-import unchanged, updated
 //! feed gives new versions, refusals on stderr); `interop/test_import.py` runs the OASIS
-//! validator over what an import stored.
+//! validator over what an import stored. Speed: `scripts/bench-import.sh`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{IsTerminal, Read};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -209,42 +218,67 @@ impl std::fmt::Display for Counts {
     }
 }
 
-/// Objects to write, with the refusals and duplicates found while making them.
-#[derive(Default)]
-struct Batch {
-    objects: Vec<NewObject>,
+/// What the mapping side counted: items refused, and items repeated within the run.
+#[derive(Debug, Default, Clone, Copy)]
+struct Mapped {
     refused: u64,
     duplicates: u64,
 }
 
-impl Batch {
-    /// Adds mapped objects, skipping ids already in the batch (the first one wins).
-    fn extend(
-        &mut self,
-        seen: &mut std::collections::HashSet<String>,
-        objects: Vec<feeds::Object>,
-    ) {
-        for o in objects {
-            if seen.insert(o.id.clone()) {
-                self.objects.push(NewObject {
-                    id: o.id,
-                    type_name: o.type_name.to_owned(),
-                    spec_version: "2.1".to_owned(),
-                    version: o.version,
-                    raw_json: o.json,
-                    tlp: o.tlp,
-                    revoked: false,
-                });
-            }
-        }
-    }
-
+impl Mapped {
     /// Prints the refusals of one input on stderr.
     fn refuse(&mut self, source: &str, refused: &[feeds::Refusal]) {
         for r in refused {
             eprintln!("refused: {source}: {r}");
         }
         self.refused += refused.len() as u64;
+    }
+}
+
+/// The mapping side of the pipeline: collects objects into chunks of the batch size and
+/// hands each full one to the writer, so a long list is stored while the rest is still
+/// being mapped (two cores: one maps, one commits).
+struct Emit {
+    tx: tokio::sync::mpsc::Sender<Vec<NewObject>>,
+    chunk: Vec<NewObject>,
+    size: usize,
+    /// The writer hung up (it failed): the rest is not worth mapping.
+    closed: bool,
+}
+
+impl Emit {
+    fn push(&mut self, o: NewObject) {
+        if self.closed {
+            return;
+        }
+        self.chunk.push(o);
+        if self.chunk.len() >= self.size {
+            self.flush();
+        }
+    }
+
+    fn flush(&mut self) {
+        if self.chunk.is_empty() || self.closed {
+            return;
+        }
+        let chunk = std::mem::replace(&mut self.chunk, Vec::with_capacity(self.size));
+        // Blocks while the writer is two chunks behind: memory stays at a few chunks.
+        if self.tx.blocking_send(chunk).is_err() {
+            self.closed = true;
+        }
+    }
+}
+
+/// A mapped object as the store takes it.
+fn new_object(o: feeds::Object) -> NewObject {
+    NewObject {
+        id: o.id,
+        type_name: o.type_name.to_owned(),
+        spec_version: "2.1".to_owned(),
+        version: o.version,
+        raw_json: o.json,
+        tlp: o.tlp,
+        revoked: false,
     }
 }
 
@@ -286,65 +320,80 @@ fn import_iocs(args: &IocArgs) -> Result<Counts> {
     };
     let tlp = args.tlp.as_deref().map(parse_tlp).transpose()?;
     let time = jiff::Timestamp::now();
-    let mut importer = feeds::ioc::ListImporter::new();
-    let mut batch = Batch::default();
-    let mut seen = std::collections::HashSet::new();
+    // Every input is read before anything is written: an unreadable file stores nothing.
+    let mut inputs = Vec::with_capacity(args.files.len());
     for path in &args.files {
-        let bytes = read_input(path)?;
-        let file_name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let stem = file_name
-            .trim_end_matches(".gz")
-            .rsplit_once('.')
-            .map_or(file_name.as_str(), |(s, _)| s)
-            .to_owned();
-        let options = feeds::ioc::Options {
-            ioc_type,
-            format,
-            name: args
-                .name
-                .clone()
-                .or_else(|| (!stem.is_empty() && stem != "-").then_some(stem)),
-            labels: args.labels.clone(),
-            tlp,
-            time,
-        };
-        let mapped = importer.import(&bytes, &file_name, &options);
-        tracing::info!(
-            file = %path.display(),
-            accepted = mapped.accepted,
-            duplicates = mapped.duplicates,
-            refused = mapped.refused.len(),
-            "list mapped"
-        );
-        batch.refuse(&path.display().to_string(), &mapped.refused);
-        batch.duplicates += mapped.duplicates;
-        batch.extend(&mut seen, mapped.objects);
+        inputs.push((path, read_input(path)?));
     }
-    write(&args.target, batch)
+    run_import(&args.target, HashSet::new(), move |emit| {
+        let mut importer = feeds::ioc::ListImporter::new();
+        let mut mapped = Mapped::default();
+        for (path, bytes) in inputs {
+            let file_name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let stem = file_name
+                .trim_end_matches(".gz")
+                .rsplit_once('.')
+                .map_or(file_name.as_str(), |(s, _)| s)
+                .to_owned();
+            let options = feeds::ioc::Options {
+                ioc_type,
+                format,
+                name: args
+                    .name
+                    .clone()
+                    .or_else(|| (!stem.is_empty() && stem != "-").then_some(stem)),
+                labels: args.labels.clone(),
+                tlp,
+                time,
+            };
+            // The importer gives each id once in a run (a repeated value is a duplicate),
+            // so the objects go to the writer as they are made.
+            let list = importer.import_each(&bytes, &file_name, &options, &mut |o| {
+                emit.push(new_object(o));
+            });
+            tracing::info!(
+                file = %path.display(),
+                accepted = list.accepted,
+                duplicates = list.duplicates,
+                refused = list.refused.len(),
+                "list mapped"
+            );
+            mapped.refuse(&path.display().to_string(), &list.refused);
+            mapped.duplicates += list.duplicates;
+        }
+        mapped
+    })
 }
 
 fn import_misp(args: &MispArgs) -> Result<Counts> {
-    let mut batch = Batch::default();
-    let mut seen = std::collections::HashSet::new();
     let events = read_feed(&args.source)?;
-    let mut mapper = feeds::misp::FeedMapper::new();
-    for (name, bytes) in events {
-        match mapper.map_event(&bytes) {
-            Ok(mapped) => {
-                batch.refuse(&name, &mapped.refused);
-                batch.duplicates += mapped.duplicates;
-                batch.extend(&mut seen, mapped.objects);
-            }
-            Err(e) => {
-                eprintln!("refused: {name}: {e}");
-                batch.refused += 1;
+    run_import(&args.target, HashSet::new(), move |emit| {
+        let mut mapped = Mapped::default();
+        // Events share identities and marking definitions: the first one made wins.
+        let mut seen = HashSet::new();
+        let mut mapper = feeds::misp::FeedMapper::new();
+        for (name, bytes) in events {
+            match mapper.map_event(&bytes) {
+                Ok(event) => {
+                    mapped.refuse(&name, &event.refused);
+                    mapped.duplicates += event.duplicates;
+                    for o in event.objects {
+                        if seen.insert(o.id.clone()) {
+                            emit.push(new_object(o));
+                        }
+                    }
+                }
+                Err(e) => {
+                    eprintln!("refused: {name}: {e}");
+                    mapped.refused += 1;
+                }
             }
         }
-    }
-    write(&args.target, batch)
+        mapped
+    })
 }
 
 /// The event files of a feed: `(name, bytes)` for each event listed in `manifest.json`, or
@@ -410,8 +459,9 @@ fn read_feed(source: &str) -> Result<Vec<(String, Vec<u8>)>> {
 }
 
 fn import_stix(args: &StixArgs) -> Result<Counts> {
-    let mut batch = Batch::default();
-    let mut seen = std::collections::HashSet::new();
+    let mut mapped = Mapped::default();
+    let mut objects_out = Vec::new();
+    let mut seen = HashSet::new();
     let checker = pattern_checker;
     let options = ValidateOptions {
         pattern_checker: Some(&checker),
@@ -443,13 +493,13 @@ fn import_stix(args: &StixArgs) -> Result<Counts> {
             let id = object.id().unwrap_or("(object without id)");
             if !errors.is_empty() {
                 eprintln!("refused: {shown}:{line}: {id}: {}", errors.join("; "));
-                batch.refused += 1;
+                mapped.refused += 1;
                 continue;
             }
             let level = server::ingest::tlp_level_with(object, &statements);
             let Some(new) = NewObject::from_stix(object, level) else {
                 eprintln!("refused: {shown}:{line}: the object has no id or no type");
-                batch.refused += 1;
+                mapped.refused += 1;
                 continue;
             };
             let key = format!(
@@ -458,18 +508,29 @@ fn import_stix(args: &StixArgs) -> Result<Counts> {
                 new.version.map(|v| v.to_string()).unwrap_or_default()
             );
             if seen.insert(key) {
-                batch.objects.push(new);
+                objects_out.push(new);
             } else {
-                batch.duplicates += 1;
+                mapped.duplicates += 1;
             }
         }
     }
     // Marking definitions first (stable), as `entente push` sends them: a server recognises
     // a statement marking only once it is defined.
-    batch
-        .objects
-        .sort_by_key(|o| o.type_name != "marking-definition");
-    write(&args.target, batch)
+    objects_out.sort_by_key(|o| o.type_name != "marking-definition");
+    // Several versions of one id may come in one run; each is compared with what the
+    // collection held before the run, wherever the batches split them.
+    let mut ids = HashSet::new();
+    let repeated: HashSet<String> = objects_out
+        .iter()
+        .filter(|o| !ids.insert(o.id.as_str()))
+        .map(|o| o.id.clone())
+        .collect();
+    run_import(&args.target, repeated, move |emit| {
+        for o in objects_out {
+            emit.push(o);
+        }
+        mapped
+    })
 }
 
 /// The `pattern` crate's validator in the shape `stix::ValidateOptions` asks for.
@@ -506,13 +567,34 @@ enum Fate {
     Refused(String),
 }
 
+/// The latest version of an id the collection holds.
+#[derive(Debug, Clone)]
+struct Latest {
+    /// Its version text, when the store says (a local store; a server is asked for the
+    /// objects only).
+    version: Option<String>,
+    /// Its JSON.
+    raw: String,
+}
+
 impl Sink {
-    /// The latest stored JSON of each of `ids` that the collection holds.
-    async fn latest(&self, ids: &[String]) -> Result<HashMap<String, String>> {
-        let mut out = HashMap::new();
+    /// The latest stored version of each of `ids` that the collection holds.
+    async fn latest(&self, ids: &[String]) -> Result<HashMap<String, Latest>> {
+        let mut out = HashMap::with_capacity(ids.len());
         match self {
-            // Read up front by `local_versions` and `local_contents`.
-            Sink::Local { .. } => {}
+            Sink::Local { store, collection } => {
+                let found = store
+                    .latest_versions(collection, ids)
+                    .await
+                    .context("cannot read the collection")?;
+                for o in found {
+                    let latest = Latest {
+                        version: Some(o.version),
+                        raw: o.raw_json,
+                    };
+                    out.insert(o.id, latest);
+                }
+            }
             Sink::Remote {
                 client, collection, ..
             } => {
@@ -533,7 +615,11 @@ impl Sink {
                             serde_json::from_str::<serde_json::Value>(raw.get())
                             && let Some(id) = m.get("id").and_then(|v| v.as_str())
                         {
-                            out.insert(id.to_owned(), raw.get().to_owned());
+                            let latest = Latest {
+                                version: None,
+                                raw: raw.get().to_owned(),
+                            };
+                            out.insert(id.to_owned(), latest);
                         }
                     }
                 }
@@ -542,25 +628,55 @@ impl Sink {
         Ok(out)
     }
 
+    /// Whether the collection holds no object at all (a first import compares nothing).
+    async fn is_empty(&self) -> Result<bool> {
+        match self {
+            Sink::Local { store, collection } => {
+                let query = ObjectQuery {
+                    versions: vec![VersionMatch::Last],
+                    limit: 1,
+                    max_tlp: TlpLevel::Red,
+                    ..ObjectQuery::default()
+                };
+                let page = store
+                    .manifest(collection, &query)
+                    .await
+                    .context("cannot read the collection's manifest")?;
+                Ok(page.items.is_empty())
+            }
+            // A server may hide objects from this reader: always ask.
+            Sink::Remote { .. } => Ok(false),
+        }
+    }
+
+    /// Writes objects to a local store; one fate per object, in order.
+    async fn write_local(
+        store: Arc<dyn Store>,
+        collection: String,
+        objects: Vec<NewObject>,
+    ) -> Result<Vec<(String, Fate)>> {
+        let outcomes = store
+            .add_objects(&collection, objects)
+            .await
+            .context("cannot write to the collection")?;
+        Ok(outcomes
+            .into_iter()
+            .map(|o| {
+                let fate = match o.result {
+                    AddResult::Added { .. } => Fate::Stored,
+                    AddResult::Duplicate { .. } => Fate::Unchanged,
+                    AddResult::Failed { reason } => Fate::Refused(reason),
+                };
+                (o.id, fate)
+            })
+            .collect())
+    }
+
     /// Writes objects; one fate per object, in order.
     async fn write(&self, objects: Vec<NewObject>) -> Result<Vec<(String, Fate)>> {
         match self {
             Sink::Local { store, collection } => {
-                let outcomes = store
-                    .add_objects(collection, objects)
-                    .await
-                    .context("cannot write to the collection")?;
-                Ok(outcomes
-                    .into_iter()
-                    .map(|o| {
-                        let fate = match o.result {
-                            AddResult::Added { .. } => Fate::Stored,
-                            AddResult::Duplicate { .. } => Fate::Unchanged,
-                            AddResult::Failed { reason } => Fate::Refused(reason),
-                        };
-                        (o.id, fate)
-                    })
-                    .collect())
+                Sink::write_local(store.clone(), collection.clone(), objects).await
             }
             Sink::Remote {
                 client,
@@ -609,244 +725,234 @@ impl Sink {
     }
 }
 
-/// Every id of a local collection with its latest version text, from the manifest paged by
-/// date_added (one index range scan; a query filtered by ids would scan the collection once
-/// per query).
-async fn local_versions(
-    store: &Arc<dyn Store>,
-    collection: &str,
-) -> Result<HashMap<String, String>> {
-    let mut out = HashMap::new();
-    let mut next = None;
-    loop {
-        let query = ObjectQuery {
-            versions: vec![VersionMatch::Last],
-            limit: 10_000,
-            next: next.take(),
-            max_tlp: TlpLevel::Red,
-            ..ObjectQuery::default()
-        };
-        let page = store
-            .manifest(collection, &query)
-            .await
-            .context("cannot read the collection's manifest")?;
-        for e in page.items {
-            out.insert(e.id, e.version);
-        }
-        match page.next {
-            Some(n) if page.more => next = Some(n),
-            _ => return Ok(out),
-        }
+/// The batch size asked for, or the target's default.
+fn batch_size(target: &Target) -> Result<usize> {
+    // One transaction (one fsync) per 50,000 objects on a local store: see
+    // scripts/bench-import.sh; an envelope of 500 to a server.
+    let default = if target.server.is_some() { 500 } else { 50_000 };
+    let size = target.batch.unwrap_or(default);
+    if size == 0 {
+        bail!("--batch must be at least 1");
     }
+    Ok(size)
 }
 
-/// The latest stored JSON of the `wanted` ids: by id for a few, else by paging the whole
-/// collection once.
-async fn local_contents(
-    store: &Arc<dyn Store>,
-    collection: &str,
-    wanted: &std::collections::HashSet<String>,
-) -> Result<HashMap<String, String>> {
-    let mut out = HashMap::new();
-    if wanted.is_empty() {
-        return Ok(out);
-    }
-    let mut next = None;
-    let few = wanted.len() <= 2_000;
-    let ids: Vec<String> = if few {
-        wanted.iter().cloned().collect()
-    } else {
-        Vec::new()
-    };
-    let mut chunks = ids.chunks(500);
-    loop {
-        let chunk = if few {
-            match chunks.next() {
-                Some(c) => c.to_vec(),
-                None => return Ok(out),
-            }
-        } else {
-            Vec::new()
-        };
-        let query = ObjectQuery {
-            limit: if few { chunk.len() + 1 } else { 10_000 },
-            ids: chunk,
-            versions: vec![VersionMatch::Last],
-            next: next.take(),
-            max_tlp: TlpLevel::Red,
-            ..ObjectQuery::default()
-        };
-        let page = store
-            .query_objects(collection, &query)
-            .await
-            .context("cannot read the collection")?;
-        for o in page.items {
-            if wanted.contains(&o.id) {
-                out.insert(o.id, o.raw_json);
-            }
-        }
-        if !few {
-            match page.next {
-                Some(n) if page.more => next = Some(n),
-                _ => return Ok(out),
-            }
-        }
-    }
-}
-
-/// Compares with the collection, writes what is new, and counts.
-fn write(target: &Target, batch: Batch) -> Result<Counts> {
-    let mut counts = Counts {
-        refused: batch.refused,
-        unchanged: batch.duplicates,
-        ..Counts::default()
-    };
-    let rt = if target.server.is_some() {
-        runtime()?
-    } else {
-        tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .enable_all()
-            .build()
-            .context("cannot start the async runtime")?
-    };
-    rt.block_on(async {
-        let (sink, default_batch) = match &target.server {
-            Some(server) => {
-                let remote = RemoteArgs {
-                    server: server.clone(),
-                    token: target.token.clone(),
-                    user: target.user.clone(),
-                    password: target.password.clone(),
-                    api_root: target.api_root.clone(),
-                    timeout: 120,
-                };
-                let client = remote.client()?;
-                let collection = remote.collection(&client, &target.collection).await?;
-                let info = client
-                    .collection(&collection)
-                    .await
-                    .with_context(|| format!("cannot open collection {}", target.collection))?;
-                if !info.can_write {
-                    bail!(
-                        "collection {} is not writable with these credentials",
-                        info.id
-                    );
-                }
-                let sink = Sink::Remote {
-                    client,
-                    collection,
-                    status_timeout: Duration::from_secs(300),
-                };
-                (sink, 500)
-            }
-            None => {
-                let store = target.store.open().await?;
-                if store.collection(&target.collection).await?.is_none() {
-                    bail!("no collection {} in the store", target.collection);
-                }
-                let sink = Sink::Local {
-                    store,
-                    collection: target.collection.clone(),
-                };
-                // One transaction (one fsync) per 50,000 objects: see scripts/bench-import.sh.
-                (sink, 50_000)
-            }
-        };
-        let size = target.batch.unwrap_or(default_batch);
-        if size == 0 {
-            bail!("--batch must be at least 1");
-        }
-        // A local store is read once up front: which ids exist at which version, and the
-        // stored JSON of those whose version differs from the one imported.
-        let local = match &sink {
-            Sink::Local { store, collection } => {
-                let known = local_versions(store, collection).await?;
-                let wanted: std::collections::HashSet<String> = batch
-                    .objects
-                    .iter()
-                    .filter(|o| {
-                        known.get(&o.id).is_some_and(|v| {
-                            o.version.map(|t| t.to_string()).as_deref() != Some(v.as_str())
-                        })
-                    })
-                    .map(|o| o.id.clone())
-                    .collect();
-                let contents = local_contents(store, collection, &wanted).await?;
-                Some((known, contents))
-            }
-            Sink::Remote { .. } => None,
-        };
-        let bar = progress_bar(batch.objects.len() as u64);
-        let mut objects = batch.objects.into_iter().peekable();
-        while objects.peek().is_some() {
-            let chunk: Vec<NewObject> = objects.by_ref().take(size).collect();
-            let ids: Vec<String> = chunk.iter().map(|o| o.id.clone()).collect();
-            let fetched;
-            let existing = match &local {
-                Some((_, contents)) => contents,
-                None => {
-                    fetched = sink.latest(&ids).await?;
-                    &fetched
-                }
+/// Runs an import: `produce` maps the input on its own thread and hands objects to
+/// [`Emit`] in batches; this thread compares each batch with the collection and writes
+/// it while the next one is mapped. `repeated` names the ids that occur more than once in
+/// the input (each occurrence is compared with the collection as it was before the run).
+fn run_import(
+    target: &Target,
+    repeated: HashSet<String>,
+    produce: impl FnOnce(&mut Emit) -> Mapped + Send,
+) -> Result<Counts> {
+    let size = batch_size(target)?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    // Two chunks in flight: one being written, one compared and ready.
+    let (tx, rx) = tokio::sync::mpsc::channel(2);
+    std::thread::scope(|scope| {
+        let producer = scope.spawn(move || {
+            let mut emit = Emit {
+                tx,
+                chunk: Vec::with_capacity(size),
+                size,
+                closed: false,
             };
-            let mut to_write = Vec::with_capacity(chunk.len());
-            let mut is_update = HashMap::new();
-            for mut o in chunk {
-                if let Some((known, _)) = &local
-                    && let Some(v) = known.get(&o.id)
-                    && o.version.map(|t| t.to_string()).as_deref() == Some(v.as_str())
-                {
-                    // The same (id, version) is stored: TAXII 2.1 §5.4 keeps one copy.
-                    counts.unchanged += 1;
-                    continue;
-                }
-                match existing.get(&o.id) {
-                    None => to_write.push(o),
-                    Some(old) => match feeds::object::next_version(&o.raw_json, old) {
-                        None => counts.unchanged += 1,
-                        Some(json) => {
-                            if json != o.raw_json {
-                                if let Ok(parsed) = StixObject::from_json_str(&json) {
-                                    o.version = parsed.version();
-                                }
-                                o.raw_json = json;
-                            }
-                            is_update.insert(o.id.clone(), ());
-                            to_write.push(o);
-                        }
-                    },
-                }
+            let mapped = produce(&mut emit);
+            emit.flush();
+            mapped
+        });
+        // On failure `rx` is dropped on return, which stops the producer at its next send.
+        let written = rt.block_on(write(target, repeated, rx));
+        let mapped = producer
+            .join()
+            .map_err(|_| anyhow::anyhow!("the mapping thread panicked"))?;
+        let written = written?;
+        Ok(Counts {
+            refused: mapped.refused + written.refused,
+            unchanged: mapped.duplicates + written.unchanged,
+            ..written
+        })
+    })
+}
+
+/// A batch's writes under way, with the ids of its updates.
+type Pending = (
+    tokio::task::JoinHandle<Result<Vec<(String, Fate)>>>,
+    HashSet<String>,
+);
+
+/// Compares each batch with the collection, writes what is new, and counts.
+async fn write(
+    target: &Target,
+    repeated: HashSet<String>,
+    mut rx: tokio::sync::mpsc::Receiver<Vec<NewObject>>,
+) -> Result<Counts> {
+    let sink = match &target.server {
+        Some(server) => {
+            let remote = RemoteArgs {
+                server: server.clone(),
+                token: target.token.clone(),
+                user: target.user.clone(),
+                password: target.password.clone(),
+                api_root: target.api_root.clone(),
+                timeout: 120,
+            };
+            let client = remote.client()?;
+            let collection = remote.collection(&client, &target.collection).await?;
+            let info = client
+                .collection(&collection)
+                .await
+                .with_context(|| format!("cannot open collection {}", target.collection))?;
+            if !info.can_write {
+                bail!(
+                    "collection {} is not writable with these credentials",
+                    info.id
+                );
             }
-            let n = ids.len() as u64;
-            if !to_write.is_empty() {
-                for (id, fate) in sink.write(to_write).await? {
-                    match fate {
-                        Fate::Stored if is_update.contains_key(&id) => counts.updated += 1,
-                        Fate::Stored => counts.created += 1,
-                        Fate::Unchanged => counts.unchanged += 1,
-                        Fate::Refused(why) => {
-                            bar.suspend(|| eprintln!("refused: {id}: {why}"));
-                            counts.refused += 1;
-                        }
-                    }
-                }
+            Sink::Remote {
+                client,
+                collection,
+                status_timeout: Duration::from_secs(300),
             }
-            bar.inc(n);
         }
-        bar.finish_and_clear();
-        Ok(())
-    })?;
+        None => {
+            let store = target.store.open().await?;
+            if store.collection(&target.collection).await?.is_none() {
+                bail!("no collection {} in the store", target.collection);
+            }
+            Sink::Local {
+                store,
+                collection: target.collection.clone(),
+            }
+        }
+    };
+    let mut counts = Counts::default();
+    // Ids within a run are distinct but for `repeated`, so an empty collection needs no
+    // look-ups at all (the first import of a list).
+    let fresh = sink.is_empty().await?;
+    // What the collection held before the run, for the repeated ids.
+    let mut before: HashMap<String, Option<Latest>> = HashMap::new();
+    let bar = progress_bar();
+    let mut pending: Option<Pending> = None;
+    while let Some(chunk) = rx.recv().await {
+        let n = chunk.len() as u64;
+        let mut stored = if fresh {
+            HashMap::new()
+        } else {
+            let ids: Vec<String> = chunk
+                .iter()
+                .filter(|o| !before.contains_key(&o.id))
+                .map(|o| o.id.clone())
+                .collect();
+            sink.latest(&ids).await?
+        };
+        for o in &chunk {
+            if repeated.contains(&o.id) && !before.contains_key(&o.id) {
+                before.insert(o.id.clone(), stored.remove(&o.id));
+            }
+        }
+        let mut to_write = Vec::with_capacity(chunk.len());
+        let mut updates = HashSet::new();
+        for mut o in chunk {
+            let latest = match before.get(&o.id) {
+                Some(b) => b.as_ref(),
+                None => stored.get(&o.id),
+            };
+            let Some(latest) = latest else {
+                to_write.push(o);
+                continue;
+            };
+            if latest.version.is_some() && o.version.map(|t| t.to_string()) == latest.version {
+                // The same (id, version) is stored: TAXII 2.1 §5.4 keeps one copy.
+                counts.unchanged += 1;
+                continue;
+            }
+            match feeds::object::next_version(&o.raw_json, &latest.raw) {
+                None => counts.unchanged += 1,
+                Some(json) => {
+                    if json != o.raw_json {
+                        if let Ok(parsed) = StixObject::from_json_str(&json) {
+                            o.version = parsed.version();
+                        }
+                        o.raw_json = json;
+                    }
+                    updates.insert(o.id.clone());
+                    to_write.push(o);
+                }
+            }
+        }
+        // One batch is written at a time, in input order, while the next is compared.
+        if let Some(p) = pending.take() {
+            tally(p, &mut counts, &bar).await?;
+        }
+        if !to_write.is_empty() {
+            match &sink {
+                Sink::Local { store, collection } => {
+                    let task = tokio::spawn(Sink::write_local(
+                        store.clone(),
+                        collection.clone(),
+                        to_write,
+                    ));
+                    pending = Some((task, updates));
+                }
+                // The TAXII client's push is not `Send`; a server's own latency dominates.
+                Sink::Remote { .. } => {
+                    let fates = sink.write(to_write).await?;
+                    count_fates(fates, &updates, &mut counts, &bar);
+                }
+            }
+        }
+        bar.inc(n);
+    }
+    if let Some(p) = pending.take() {
+        tally(p, &mut counts, &bar).await?;
+    }
+    bar.finish_and_clear();
     Ok(counts)
 }
 
-/// A bar on a terminal, nothing when stderr is piped.
-fn progress_bar(len: u64) -> ProgressBar {
+/// Waits for a batch's writes and counts their fates.
+async fn tally(pending: Pending, counts: &mut Counts, bar: &ProgressBar) -> Result<()> {
+    let (task, updates) = pending;
+    let fates = task
+        .await
+        .map_err(|e| anyhow::anyhow!("the write task failed: {e}"))??;
+    count_fates(fates, &updates, counts, bar);
+    Ok(())
+}
+
+/// Counts a batch's fates; refusals go to stderr.
+fn count_fates(
+    fates: Vec<(String, Fate)>,
+    updates: &HashSet<String>,
+    counts: &mut Counts,
+    bar: &ProgressBar,
+) {
+    for (id, fate) in fates {
+        match fate {
+            Fate::Stored if updates.contains(&id) => counts.updated += 1,
+            Fate::Stored => counts.created += 1,
+            Fate::Unchanged => counts.unchanged += 1,
+            Fate::Refused(why) => {
+                bar.suspend(|| eprintln!("refused: {id}: {why}"));
+                counts.refused += 1;
+            }
+        }
+    }
+}
+
+/// A count of objects on a terminal, nothing when stderr is piped.
+fn progress_bar() -> ProgressBar {
     if !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::with_draw_target(Some(len), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{bar:40} {pos}/{len} objects {elapsed}") {
+    let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {pos} objects {elapsed}") {
         bar.set_style(style);
     }
     bar
