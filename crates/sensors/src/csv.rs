@@ -27,7 +27,7 @@ use crate::select::Exported;
 pub const HEADER: &str = "type,value,indicator_id,indicator_name,producer,link,valid_until";
 
 /// Writes the header and one row per value of each exported indicator.
-pub fn write<W: Write>(exported: &[Exported], out: &mut W) -> io::Result<()> {
+pub fn write<W: Write>(exported: &[Exported<'_>], out: &mut W) -> io::Result<()> {
     writeln!(out, "{HEADER}")?;
     for e in exported {
         for o in &e.values {
@@ -36,11 +36,11 @@ pub fn write<W: Write>(exported: &[Exported], out: &mut W) -> io::Result<()> {
                 &[
                     o.kind.as_str(),
                     &o.value,
-                    &e.id,
-                    &e.name,
-                    &e.producer,
+                    e.id,
+                    e.name,
+                    e.producer,
                     &e.link,
-                    e.valid_until.as_deref().unwrap_or(""),
+                    e.valid_until.unwrap_or(""),
                 ],
             )?;
         }

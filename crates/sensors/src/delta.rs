@@ -60,15 +60,25 @@ impl State {
         created: String,
         values: impl IntoIterator<Item = &'a Observable>,
     ) -> State {
-        let mut map: BTreeMap<Kind, BTreeSet<String>> = BTreeMap::new();
+        // Gathered per kind and sorted once: inserting a million values one by one into
+        // ordered sets cost more than the rest of building the state.
+        let mut lists: BTreeMap<Kind, Vec<&str>> = BTreeMap::new();
         for o in values {
-            map.entry(o.kind).or_default().insert(o.value.clone());
+            lists.entry(o.kind).or_default().push(&o.value);
         }
+        let values = lists
+            .into_iter()
+            .map(|(kind, mut list)| {
+                list.sort_unstable();
+                list.dedup();
+                (kind, list.into_iter().map(str::to_owned).collect())
+            })
+            .collect();
         State {
             entente_export_state: STATE_VERSION,
             format: format.to_owned(),
             created,
-            values: map,
+            values,
         }
     }
 

@@ -166,6 +166,9 @@ pub enum RecordError {
     /// No JSON value at all.
     #[error("empty document")]
     Empty,
+    /// A bundle or an array where one object was expected ([`parse_record`]).
+    #[error("not one object (a bundle or an array)")]
+    NotOneObject,
 }
 
 /// The objects of a document — one object, a JSON array, a bundle, or a stream of objects
@@ -193,6 +196,22 @@ pub fn parse_records(bytes: &[u8]) -> Result<Vec<Record<'_>>, RecordError> {
         return Err(RecordError::Empty);
     }
     Ok(out)
+}
+
+/// One object's JSON text (as a store or a TAXII server hands it out) read as
+/// [`parse_records`] reads each object of a document; a bundle is refused, as no store
+/// holds one.
+pub fn parse_record(raw: &str) -> Result<Record<'_>, RecordError> {
+    // serde would read the fields of a struct from an array too.
+    if !raw.trim_start().starts_with('{') {
+        return Err(RecordError::NotOneObject);
+    }
+    let mut fields: Fields<'_> = serde_json::from_str(raw)?;
+    fields.objects = None;
+    if fields.type_name.as_deref() == Some("bundle") {
+        return Err(RecordError::NotOneObject);
+    }
+    Ok(Record { fields, raw })
 }
 
 fn push<'a>(raw: &'a str, out: &mut Vec<Record<'a>>) -> Result<(), RecordError> {
@@ -235,6 +254,11 @@ mod tests {
             assert_eq!(r[1].name(), Some("A \"B\""));
         }
         assert!(parse_records(b"  ").is_err());
+        let one = parse_record(b).expect("one object");
+        assert_eq!(one.name(), Some("A \"B\""));
+        assert_eq!(one.raw(), b);
+        assert!(parse_record(r#"{"type":"bundle","id":"bundle--3","objects":[]}"#).is_err());
+        assert!(parse_record("[]").is_err());
         assert!(parse_records(b"{\"type\":").is_err());
     }
 }

@@ -14,6 +14,7 @@
 //! identity's `name` when that identity is among the objects, else the reference itself.
 //! Other object types are counted and ignored.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use crate::record::Object;
@@ -34,29 +35,32 @@ pub enum LinkStyle {
 }
 
 impl LinkStyle {
-    fn link(&self, id: &str) -> String {
+    fn link<'a>(&self, id: &'a str) -> Cow<'a, str> {
         match self {
-            LinkStyle::StixId => id.to_owned(),
-            LinkStyle::Taxii { collection_url } => format!("{collection_url}objects/{id}/"),
+            LinkStyle::StixId => Cow::Borrowed(id),
+            LinkStyle::Taxii { collection_url } => {
+                Cow::Owned(format!("{collection_url}objects/{id}/"))
+            }
         }
     }
 }
 
-/// One exported indicator: what the formats write beside its values.
+/// One exported indicator: what the formats write beside its values, borrowed from the
+/// objects selected from (a million indicators meant five million small strings).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Exported {
+pub struct Exported<'a> {
     /// The indicator's id.
-    pub id: String,
+    pub id: &'a str,
     /// Its `name`, or empty.
-    pub name: String,
+    pub name: &'a str,
     /// The producer: the creator identity's name, else its id, else empty.
-    pub producer: String,
+    pub producer: &'a str,
     /// A link back to the indicator ([`LinkStyle`]).
-    pub link: String,
+    pub link: Cow<'a, str>,
     /// `valid_until` as written, when present.
-    pub valid_until: Option<String>,
+    pub valid_until: Option<&'a str>,
     /// The indicator's JSON exactly as it was received.
-    pub raw: String,
+    pub raw: &'a str,
     /// Its values, in pattern order, duplicates removed.
     pub values: Vec<Observable>,
 }
@@ -115,9 +119,9 @@ pub struct Counts {
 
 /// The outcome of [`select`].
 #[derive(Debug, Clone, Default)]
-pub struct Selection {
+pub struct Selection<'a> {
     /// The exported indicators, in the order their ids first appeared.
-    pub exported: Vec<Exported>,
+    pub exported: Vec<Exported<'a>>,
     /// The indicators not exported, in the same order.
     pub skipped: Vec<Skipped>,
     /// The counts.
@@ -125,11 +129,15 @@ pub struct Selection {
 }
 
 /// Selects the exportable indicators of `objects` at instant `now`.
-pub fn select<O: Object>(objects: &[O], now: jiff::Timestamp, links: &LinkStyle) -> Selection {
+pub fn select<'a, O: Object>(
+    objects: &'a [O],
+    now: jiff::Timestamp,
+    links: &LinkStyle,
+) -> Selection<'a> {
     let mut counts = Counts::default();
     let mut identities: HashMap<&str, &str> = HashMap::new();
     let mut order: Vec<&str> = Vec::new();
-    let mut latest: HashMap<&str, &O> = HashMap::new();
+    let mut latest: HashMap<&str, &O> = HashMap::with_capacity(objects.len());
     for o in objects {
         match o.type_name() {
             Some("indicator") => {}
@@ -171,17 +179,16 @@ pub fn select<O: Object>(objects: &[O], now: jiff::Timestamp, links: &LinkStyle)
                 let producer = o
                     .created_by_ref()
                     .map(|r| identities.get(r).copied().unwrap_or(r))
-                    .unwrap_or("")
-                    .to_owned();
+                    .unwrap_or("");
                 counts.exported += 1;
                 counts.values += values.len() as u64;
                 selection.exported.push(Exported {
-                    id: id.to_owned(),
-                    name: o.name().unwrap_or("").to_owned(),
+                    id,
+                    name: o.name().unwrap_or(""),
                     producer,
                     link: links.link(id),
-                    valid_until: o.valid_until().map(str::to_owned),
-                    raw: o.raw().to_owned(),
+                    valid_until: o.valid_until(),
+                    raw: o.raw(),
                     values,
                 });
             }

@@ -63,11 +63,11 @@ pub fn indicator(o: &Observable) -> &str {
 }
 
 /// Writes the header and one line per value of each exported indicator.
-pub fn write<W: Write>(exported: &[Exported], out: &mut W) -> io::Result<()> {
+pub fn write<W: Write>(exported: &[Exported<'_>], out: &mut W) -> io::Result<()> {
     writeln!(out, "{HEADER}")?;
     for e in exported {
         for o in &e.values {
-            write_line(out, o, &e.producer, &e.name, &e.link)?;
+            write_line(out, o, e.producer, e.name, &e.link)?;
         }
     }
     Ok(())

@@ -72,7 +72,7 @@ fn stix_bundle() {
     let back = stix::parse_document(text.as_bytes()).expect("the bundle parses");
     assert_eq!(back.len(), s.exported.len());
     for (o, e) in back.iter().zip(&s.exported) {
-        assert_eq!(o.id(), Some(e.id.as_str()));
+        assert_eq!(o.id(), Some(e.id));
     }
 }
 
