@@ -218,3 +218,50 @@ fn stix_import_takes_the_whole_attack_bundle() {
         "{err}"
     );
 }
+
+/// Two versions of one id in one STIX file are both compared with the collection as it was
+/// before the run, also when the batches split them (`--batch 1`): both are created, as in
+/// one batch, not the second taken for an update of the first.
+#[test]
+fn stix_versions_of_one_id_across_batches_are_each_new() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let id = collection(&data);
+    let indicator = |uuid: &str, modified: &str, name: &str| {
+        format!(
+            r#"{{"type":"indicator","spec_version":"2.1","id":"indicator--{uuid}","created":"2024-01-01T00:00:00.000Z","modified":"{modified}","name":"{name}","pattern":"[ipv4-addr:value = '198.51.100.1']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}}"#
+        )
+    };
+    // Something else first, so that the collection is not empty and is asked.
+    let other = dir.path().join("other.json");
+    std::fs::write(
+        &other,
+        indicator(
+            "1e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f",
+            "2024-01-01T00:00:00.000Z",
+            "x",
+        ),
+    )
+    .unwrap();
+    let (_, out, _) = import(&data, &id, "stix", &[other.to_str().unwrap()]);
+    assert_eq!(out, "created 1, updated 0, unchanged 0, refused 0\n");
+    let file = dir.path().join("versions.ndjson");
+    let uuid = "8e2e2d2b-17d4-4cbf-938f-98ee46b3cd3f";
+    std::fs::write(
+        &file,
+        format!(
+            "{}\n{}\n",
+            indicator(uuid, "2024-01-01T00:00:00.000Z", "a"),
+            indicator(uuid, "2024-02-01T00:00:00.000Z", "b")
+        ),
+    )
+    .unwrap();
+    let (code, out, err) = import(
+        &data,
+        &id,
+        "stix",
+        &["--batch", "1", file.to_str().unwrap()],
+    );
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(out, "created 2, updated 0, unchanged 0, refused 0\n");
+}
