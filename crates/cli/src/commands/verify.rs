@@ -712,21 +712,21 @@ impl Log {
 
         // One checkpoint for the whole page: wait (as `cover` does) until it holds the
         // newest entry; every other entry then lies inside it too.
-        if let Some(newest) = logged.iter().map(|(index, _)| *index).max() {
-            if !self.cover(newest).await? {
-                let size = self.checkpoint.size;
-                let outside = recomputed
-                    .iter()
-                    .zip(&logged)
-                    .find(|(_, (i, _))| *i >= size);
-                let (what, index) = match outside {
-                    Some((r, (index, _))) => (format!("{} version {}", r.id, r.version), *index),
-                    None => ("an object".to_owned(), newest),
-                };
-                return fail(format!(
-                    "missing object: {what} (index {index}) is not in the checkpoint of size {size}"
-                ));
-            }
+        if let Some(newest) = logged.iter().map(|(index, _)| *index).max()
+            && !self.cover(newest).await?
+        {
+            let size = self.checkpoint.size;
+            let outside = recomputed
+                .iter()
+                .zip(&logged)
+                .find(|(_, (i, _))| *i >= size);
+            let (what, index) = match outside {
+                Some((r, (index, _))) => (format!("{} version {}", r.id, r.version), *index),
+                None => ("an object".to_owned(), newest),
+            };
+            return fail(format!(
+                "missing object: {what} (index {index}) is not in the checkpoint of size {size}"
+            ));
         }
         let checkpoint = &self.checkpoint;
         stream::iter(recomputed.iter().zip(&logged))
