@@ -20,6 +20,19 @@
 #   medallion ingest   186 obj/s; paged GET: the first page did not come back within 600 s
 #   ingest ratio 65.8x (medallion's per-envelope time grows with the collection: 0.9 s for
 #   the first 4 envelopes, 21 s for the last 4, so the ratio grows with COUNT)
+# Re-measured 2026-11-26 after store migration 6 (UI indexes written once per envelope, not
+# by per-row triggers) and the statement-marking look-up through the type index (release
+# build of 1a39399, load generator on the same 2 cores; MEDALLION_TIMEOUT=30):
+#   COUNT=20000, load average 1.3:
+#     entente   ingest 9922 obj/s; paged GET p50 11.0 ms, p99 16.7 ms (18012 objects, 19 pages)
+#     medallion ingest  394 obj/s; paged GET: first page not back within 30 s
+#     ingest ratio 25.2x (the same run at load 6-8: entente 4586 obj/s, medallion 253, 18.2x)
+#   COUNT=100000 MEDALLION_COUNT=5000 (medallion at 100,000 takes hours), load 2.5-4.9:
+#     entente   ingest 7943 obj/s (20 envelopes 0.9 s at first, 1.5 s at the end); paged GET
+#               p50 13.6 ms, p99 24.8 ms (91 pages)
+#     medallion ingest 1636 obj/s at 5,000 objects (not comparable: its rate falls with size)
+#   Targets (>= 20,000 obj/s, >= 100x medallion) not met. Between the 65.8x above and now the
+#   web UI added FTS5, reference and count maintenance to every object write.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -61,6 +74,9 @@ free_port() { "$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)
 # -- entente: first start prints the admin token; the bench writes into the `shared`
 #    collection (readable and writable by the admin organization, so TLP:GREEN/AMBER allowed).
 eport="$(free_port)"
+# Created before the server starts: the token loop below reads it at once, and under
+# `set -o pipefail` a sed of a file the background shell has not created yet ends the run.
+: > "$work/entente.log"
 "$ENTENTE_BIN" serve --data "$work/entente" --listen "127.0.0.1:$eport" > "$work/entente.log" 2>&1 &
 pids+=($!)
 token=""
