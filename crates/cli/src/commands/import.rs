@@ -4,8 +4,9 @@
 //! Wiring only: the `feeds` crate maps MISP events and IOC lists to STIX objects (`import
 //! stix` parses with `stix::parse_document` and validates as `entente push` would be
 //! validated by an entente server); this module reads the inputs, asks the collection for the
-//! latest version of each id, decides created / updated / unchanged (`feeds::object::
-//! next_version`), writes what is new in large batches (one transaction each on a local
+//! latest version of each id, decides created / updated / unchanged (for MISP and IOC
+//! objects, which the import versions itself, `feeds::object::next_version`; STIX objects keep
+//! their producer's versions and are stored verbatim, see [`Versioning`]), writes what is new in large batches (one transaction each on a local
 //! store, envelopes through `taxii::client::Client::push` on a server) and prints the one
 //! summary line `created N, updated N, unchanged N, refused N` on stdout. Each refused item
 //! goes to stderr with its file and line, or its MISP attribute uuid, and the reason.
@@ -325,75 +326,85 @@ fn import_iocs(args: &IocArgs) -> Result<Counts> {
     for path in &args.files {
         inputs.push((path, read_input(path)?));
     }
-    run_import(&args.target, HashSet::new(), move |emit| {
-        let mut importer = feeds::ioc::ListImporter::new();
-        let mut mapped = Mapped::default();
-        for (path, bytes) in inputs {
-            let file_name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            let stem = file_name
-                .trim_end_matches(".gz")
-                .rsplit_once('.')
-                .map_or(file_name.as_str(), |(s, _)| s)
-                .to_owned();
-            let options = feeds::ioc::Options {
-                ioc_type,
-                format,
-                name: args
-                    .name
-                    .clone()
-                    .or_else(|| (!stem.is_empty() && stem != "-").then_some(stem)),
-                labels: args.labels.clone(),
-                tlp,
-                time,
-            };
-            // The importer gives each id once in a run (a repeated value is a duplicate),
-            // so the objects go to the writer as they are made.
-            let list = importer.import_each(&bytes, &file_name, &options, &mut |o| {
-                emit.push(new_object(o));
-            });
-            tracing::info!(
-                file = %path.display(),
-                accepted = list.accepted,
-                duplicates = list.duplicates,
-                refused = list.refused.len(),
-                "list mapped"
-            );
-            mapped.refuse(&path.display().to_string(), &list.refused);
-            mapped.duplicates += list.duplicates;
-        }
-        mapped
-    })
+    run_import(
+        &args.target,
+        Versioning::Derived,
+        HashSet::new(),
+        move |emit| {
+            let mut importer = feeds::ioc::ListImporter::new();
+            let mut mapped = Mapped::default();
+            for (path, bytes) in inputs {
+                let file_name = path
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default();
+                let stem = file_name
+                    .trim_end_matches(".gz")
+                    .rsplit_once('.')
+                    .map_or(file_name.as_str(), |(s, _)| s)
+                    .to_owned();
+                let options = feeds::ioc::Options {
+                    ioc_type,
+                    format,
+                    name: args
+                        .name
+                        .clone()
+                        .or_else(|| (!stem.is_empty() && stem != "-").then_some(stem)),
+                    labels: args.labels.clone(),
+                    tlp,
+                    time,
+                };
+                // The importer gives each id once in a run (a repeated value is a duplicate),
+                // so the objects go to the writer as they are made.
+                let list = importer.import_each(&bytes, &file_name, &options, &mut |o| {
+                    emit.push(new_object(o));
+                });
+                tracing::info!(
+                    file = %path.display(),
+                    accepted = list.accepted,
+                    duplicates = list.duplicates,
+                    refused = list.refused.len(),
+                    "list mapped"
+                );
+                mapped.refuse(&path.display().to_string(), &list.refused);
+                mapped.duplicates += list.duplicates;
+            }
+            mapped
+        },
+    )
 }
 
 fn import_misp(args: &MispArgs) -> Result<Counts> {
     let events = read_feed(&args.source)?;
-    run_import(&args.target, HashSet::new(), move |emit| {
-        let mut mapped = Mapped::default();
-        // Events share identities and marking definitions: the first one made wins.
-        let mut seen = HashSet::new();
-        let mut mapper = feeds::misp::FeedMapper::new();
-        for (name, bytes) in events {
-            match mapper.map_event(&bytes) {
-                Ok(event) => {
-                    mapped.refuse(&name, &event.refused);
-                    mapped.duplicates += event.duplicates;
-                    for o in event.objects {
-                        if seen.insert(o.id.clone()) {
-                            emit.push(new_object(o));
+    run_import(
+        &args.target,
+        Versioning::Derived,
+        HashSet::new(),
+        move |emit| {
+            let mut mapped = Mapped::default();
+            // Events share identities and marking definitions: the first one made wins.
+            let mut seen = HashSet::new();
+            let mut mapper = feeds::misp::FeedMapper::new();
+            for (name, bytes) in events {
+                match mapper.map_event(&bytes) {
+                    Ok(event) => {
+                        mapped.refuse(&name, &event.refused);
+                        mapped.duplicates += event.duplicates;
+                        for o in event.objects {
+                            if seen.insert(o.id.clone()) {
+                                emit.push(new_object(o));
+                            }
                         }
                     }
-                }
-                Err(e) => {
-                    eprintln!("refused: {name}: {e}");
-                    mapped.refused += 1;
+                    Err(e) => {
+                        eprintln!("refused: {name}: {e}");
+                        mapped.refused += 1;
+                    }
                 }
             }
-        }
-        mapped
-    })
+            mapped
+        },
+    )
 }
 
 /// The event files of a feed: `(name, bytes)` for each event listed in `manifest.json`, or
@@ -525,7 +536,7 @@ fn import_stix(args: &StixArgs) -> Result<Counts> {
         .filter(|o| !ids.insert(o.id.as_str()))
         .map(|o| o.id.clone())
         .collect();
-    run_import(&args.target, repeated, move |emit| {
+    run_import(&args.target, Versioning::Producer, repeated, move |emit| {
         for o in objects_out {
             emit.push(o);
         }
@@ -743,6 +754,7 @@ fn batch_size(target: &Target) -> Result<usize> {
 /// the input (each occurrence is compared with the collection as it was before the run).
 fn run_import(
     target: &Target,
+    versioning: Versioning,
     repeated: HashSet<String>,
     produce: impl FnOnce(&mut Emit) -> Mapped + Send,
 ) -> Result<Counts> {
@@ -767,7 +779,7 @@ fn run_import(
             mapped
         });
         // On failure `rx` is dropped on return, which stops the producer at its next send.
-        let written = rt.block_on(write(target, repeated, rx));
+        let written = rt.block_on(write(target, versioning, repeated, rx));
         let mapped = producer
             .join()
             .map_err(|_| anyhow::anyhow!("the mapping thread panicked"))?;
@@ -780,6 +792,20 @@ fn run_import(
     })
 }
 
+/// Who versions the imported objects, which decides what an object that differs from the
+/// collection's latest version of its id becomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Versioning {
+    /// The import derives objects from another format (MISP, IOC lists) and owns their
+    /// versions: a changed object becomes the next version (`feeds::object::next_version`),
+    /// one that differs only in its timestamps is unchanged.
+    Derived,
+    /// The objects are STIX as their producer wrote them (`import stix`): each (id,
+    /// `modified`) is a version of its own, stored verbatim — never re-stamped, which
+    /// would alter what the producer said and when.
+    Producer,
+}
+
 /// A batch's writes under way, with the ids of its updates.
 type Pending = (
     tokio::task::JoinHandle<Result<Vec<(String, Fate)>>>,
@@ -789,6 +815,7 @@ type Pending = (
 /// Compares each batch with the collection, writes what is new, and counts.
 async fn write(
     target: &Target,
+    versioning: Versioning,
     repeated: HashSet<String>,
     mut rx: tokio::sync::mpsc::Receiver<Vec<NewObject>>,
 ) -> Result<Counts> {
@@ -870,6 +897,13 @@ async fn write(
             if latest.version.is_some() && o.version.map(|t| t.to_string()) == latest.version {
                 // The same (id, version) is stored: TAXII 2.1 §5.4 keeps one copy.
                 counts.unchanged += 1;
+                continue;
+            }
+            if versioning == Versioning::Producer {
+                // The producer's own version, byte for byte: stored beside the others (an
+                // older one too; the store answers `unchanged` for a version it holds).
+                updates.insert(o.id.clone());
+                to_write.push(o);
                 continue;
             }
             match feeds::object::next_version(&o.raw_json, &latest.raw) {

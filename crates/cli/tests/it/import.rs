@@ -265,3 +265,68 @@ fn stix_versions_of_one_id_across_batches_are_each_new() {
     assert_eq!(code, 0, "{err}");
     assert_eq!(out, "created 2, updated 0, unchanged 0, refused 0\n");
 }
+
+/// `import stix` stores a producer's versions verbatim: an older version than the stored one
+/// arrives as itself (not re-stamped as a newer version with old content), a newer one that
+/// differs only in `modified` is a version too, and each re-import of either is unchanged.
+#[test]
+fn stix_import_keeps_the_producers_versions_verbatim() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let id = collection(&data);
+    let uuid = "4f0b1a9e-6c1e-4a55-9d0e-3b8f5d6e7a21";
+    let indicator = |modified: &str, name: &str| {
+        format!(
+            r#"{{"type":"indicator","spec_version":"2.1","id":"indicator--{uuid}","created":"2024-01-01T00:00:00.000Z","modified":"{modified}","name":"{name}","pattern":"[domain-name:value = 'example.org']","pattern_type":"stix","valid_from":"2024-01-01T00:00:00Z"}}"#
+        )
+    };
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path.to_str().unwrap().to_owned()
+    };
+    let newer = write(
+        "newer.json",
+        &indicator("2024-03-01T00:00:00.000Z", "march"),
+    );
+    let older = write(
+        "older.json",
+        &indicator("2024-02-01T00:00:00.000Z", "february"),
+    );
+    let retimed = write(
+        "retimed.json",
+        &indicator("2024-04-01T00:00:00.000Z", "march"),
+    );
+
+    let runs = [
+        (&newer, "created 1, updated 0, unchanged 0, refused 0\n"),
+        (&older, "created 0, updated 1, unchanged 0, refused 0\n"),
+        (&older, "created 0, updated 0, unchanged 1, refused 0\n"),
+        (&retimed, "created 0, updated 1, unchanged 0, refused 0\n"),
+        (&newer, "created 0, updated 0, unchanged 1, refused 0\n"),
+    ];
+    for (file, want) in runs {
+        let (code, out, err) = import(&data, &id, "stix", &[file]);
+        assert_eq!(code, 0, "{err}");
+        assert_eq!(out, want, "importing {file}");
+    }
+    let db = rusqlite::Connection::open(data.join("entente.sqlite3")).unwrap();
+    let mut stmt = db
+        .prepare("SELECT raw FROM objects WHERE stix_id = ?1 ORDER BY raw")
+        .unwrap();
+    let stored: Vec<String> = stmt
+        .query_map([format!("indicator--{uuid}")], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    let mut want = vec![
+        indicator("2024-03-01T00:00:00.000Z", "march"),
+        indicator("2024-02-01T00:00:00.000Z", "february"),
+        indicator("2024-04-01T00:00:00.000Z", "march"),
+    ];
+    want.sort();
+    assert_eq!(
+        stored, want,
+        "every version byte for byte as its producer wrote it"
+    );
+}
