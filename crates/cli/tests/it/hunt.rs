@@ -7,9 +7,9 @@ use serde_json::{Value, json};
 
 fn data(rel: &str) -> PathBuf {
     // `../shared` beside the repository root, as everywhere else; ENTENTE_SHARED overrides.
-    let root = std::env::var_os("ENTENTE_SHARED").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared")
-    });
+    let root = std::env::var_os("ENTENTE_SHARED")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared"));
     root.join("data").join(rel)
 }
 
