@@ -7,9 +7,8 @@
 //! objects costs a scan per page.
 
 use super::accounts::CollectionRow;
-use super::{backend, ts_from_us};
+use super::{backend, search};
 use crate::Result;
-use crate::keys::tlp_from_int;
 use crate::types::StoredObject;
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -35,31 +34,11 @@ pub(super) fn latest_versions(
             continue;
         }
         let row = stmt
-            .query_row(params![c.seq, id], |r| {
-                Ok((
-                    r.get::<_, String>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, String>(2)?,
-                    r.get::<_, i64>(3)?,
-                    r.get::<_, String>(4)?,
-                    r.get::<_, String>(5)?,
-                    r.get::<_, i64>(6)?,
-                    r.get::<_, bool>(7)?,
-                ))
-            })
+            .query_row(params![c.seq, id], search::row)
             .optional()
             .map_err(backend)?;
-        if let Some((id, type_name, version, added, spec_version, raw, tlp, revoked)) = row {
-            out.push(StoredObject {
-                id,
-                type_name,
-                version,
-                date_added: ts_from_us(added)?,
-                spec_version,
-                raw_json: raw,
-                tlp: tlp_from_int(tlp)?,
-                revoked,
-            });
+        if let Some(row) = row {
+            out.push(search::stored(row)?);
         }
     }
     Ok(out)

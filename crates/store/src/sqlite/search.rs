@@ -41,9 +41,9 @@ const COLUMNS: &str =
 const NEWEST_VISIBLE: &str = " AND NOT EXISTS (SELECT 1 FROM objects n WHERE n.collection = o.collection AND n.stix_id = o.stix_id AND n.version_key > o.version_key AND n.tlp <= ?)";
 
 /// One selected row: id, type, version, date_added, spec_version, raw, tlp, revoked.
-type RowTuple = (String, String, String, i64, String, String, i64, bool);
+pub(super) type RowTuple = (String, String, String, i64, String, String, i64, bool);
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowTuple> {
+pub(super) fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowTuple> {
     Ok((
         r.get(0)?,
         r.get(1)?,
@@ -56,7 +56,7 @@ fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<RowTuple> {
     ))
 }
 
-fn stored(
+pub(super) fn stored(
     (id, type_name, version, date_added, spec_version, raw, tlp, revoked): RowTuple,
 ) -> Result<StoredObject> {
     Ok(StoredObject {
