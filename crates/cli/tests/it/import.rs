@@ -193,21 +193,8 @@ fn stix_import_refuses_invalid_objects_with_their_line() {
 /// nobody), so the whole bundle lands in an ordinary collection.
 #[test]
 fn stix_import_takes_the_whole_attack_bundle() {
-    use std::io::Read as _;
-    let mut json = Vec::new();
-    flate2::read::GzDecoder::new(
-        std::fs::File::open(shared().join("attack-stix21/mobile-attack-17.1.json.gz"))
-            .expect("ATT&CK bundle in ../shared"),
-    )
-    .read_to_end(&mut json)
-    .unwrap();
-    let total = serde_json::from_slice::<serde_json::Value>(&json).unwrap()["objects"]
-        .as_array()
-        .unwrap()
-        .len();
     let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("mobile-attack.json");
-    std::fs::write(&file, &json).unwrap();
+    let (file, total) = crate::push::mobile_attack_bundle(dir.path());
     let data = dir.path().join("data");
     let id = collection(&data);
     let (code, out, err) = import(&data, &id, "stix", &[file.to_str().unwrap()]);

@@ -4,13 +4,14 @@
 //! arrive and stores all of them in an ordinary (non-restricted) collection.
 
 use std::io::Read as _;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::verify::{shared_collection, start, stop};
 
-#[test]
-fn pushes_the_whole_attack_bundle_into_the_shared_collection() {
+/// MITRE's Mobile ATT&CK bundle from `../shared`, decompressed into `dir`: its path and the
+/// number of objects it holds.
+pub(crate) fn mobile_attack_bundle(dir: &Path) -> (PathBuf, usize) {
     let bundle = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../../shared/data/attack-stix21/mobile-attack-17.1.json.gz");
     let mut json = Vec::new();
@@ -21,9 +22,15 @@ fn pushes_the_whole_attack_bundle_into_the_shared_collection() {
         .as_array()
         .unwrap()
         .len();
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("mobile-attack.json");
+    let file = dir.join("mobile-attack.json");
     std::fs::write(&file, &json).unwrap();
+    (file, total)
+}
+
+#[test]
+fn pushes_the_whole_attack_bundle_into_the_shared_collection() {
+    let dir = tempfile::tempdir().unwrap();
+    let (file, total) = mobile_attack_bundle(dir.path());
     let data = dir.path().join("data");
     let (child, token, _, base) = start(&data);
     let shared: String = shared_collection(&data);
