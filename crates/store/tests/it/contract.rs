@@ -1331,11 +1331,11 @@ pub async fn latest_versions_of_many_ids(store: S) {
 }
 
 /// `newer_tlp` (SQLite migration 8, PostgreSQL migration 4) is what a page of latest
-/// versions filters on; the writers keep it. Versions of a few ids arrive in random order across envelopes, at
-/// random TLPs, some twice, and some are deleted: after every step the latest versions a
-/// reader of each audience gets are the ones computed from all the versions they may see,
-/// and the same as the `NOT EXISTS` form of the query (which a `spec_version` filter
-/// still uses) answers; the UI's counts follow too.
+/// versions filters on; the writers keep it. Versions of a few ids arrive in random order
+/// across envelopes, at random TLPs, some twice, and some are deleted: after every step the
+/// latest versions a reader of each audience gets are the ones computed from all the
+/// versions they may see, and the same as the `NOT EXISTS` form of the query (which a
+/// `spec_version` filter still uses) answers; the UI's counts follow too.
 pub async fn latest_version_marks_follow_every_write(store: S) {
     let (c, _) = setup(&store, CollectionFlags::default(), Grant::READ_WRITE).await;
     let c = c.id;
