@@ -26,6 +26,7 @@
 mod accounts;
 mod latest;
 mod log;
+mod newer;
 mod objects;
 pub mod schema;
 pub mod search;

@@ -55,6 +55,7 @@ pub(super) fn add_objects(
             "SELECT date_added, version FROM objects WHERE collection = ?1 AND stix_id = ?2 AND sha256 = ?3",
         )
         .map_err(backend)?;
+    let rowid_mark = super::newer::rowid_mark(conn)?;
     let mut outcomes = Vec::with_capacity(objects.len());
     // The rows this call inserts, indexed for the UI once at the end (`search::Added::index`).
     let mut added = Added::new(c.seq);
@@ -148,6 +149,7 @@ pub(super) fn add_objects(
         });
     }
     added.index(conn)?;
+    super::newer::after_insert(conn, c.seq, rowid_mark)?;
     conn.execute(
         "UPDATE collections SET last_date_added = ?1 WHERE seq = ?2",
         params![last, c.seq],
@@ -243,6 +245,12 @@ fn filter_clause(
             VersionMatch::At(ts) => {
                 sql.push_str("o.version_key = ?");
                 args.push(Value::Text(version_key(ts)));
+            }
+            VersionMatch::Last if query.spec_versions.is_empty() => {
+                // The newest version this reader may see: no newer version at or below
+                // its TLP (`newer.rs`), a test on the row, not a probe per row.
+                sql.push_str(super::newer::LATEST_VISIBLE);
+                args.push(Value::Integer(tlp_to_int(query.max_tlp)));
             }
             VersionMatch::First | VersionMatch::Last => {
                 // First/last among the versions this reader may see and that match the
@@ -464,6 +472,9 @@ pub(super) fn delete_object(
             *date_added,
             sha,
         )?;
+    }
+    if !victims.is_empty() {
+        super::newer::after_delete(conn, c.seq, object_id)?;
     }
     Ok(victims.len() as u64)
 }

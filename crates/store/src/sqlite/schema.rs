@@ -227,6 +227,18 @@ ALTER TABLE objects ADD COLUMN log_idx INTEGER;
 DROP TRIGGER objects_index_insert;
 DROP TRIGGER objects_count_insert;
 "#,
+    // 7: `newer_tlp`, the lowest TLP (0 CLEAR .. 4 RED) among the newer versions of the
+    // row's object, NULL while it is the newest (`sqlite/newer.rs`, as PostgreSQL's
+    // migration 4): a page of latest versions tests the row instead of probing the version
+    // index once per row. Existing rows get it from their object's other versions.
+    r#"
+ALTER TABLE objects ADD COLUMN newer_tlp INTEGER;
+UPDATE objects SET newer_tlp = (SELECT min(v.tlp) FROM objects v
+        WHERE v.collection = objects.collection AND v.stix_id = objects.stix_id
+          AND v.version_key > objects.version_key)
+    WHERE rowid IN (SELECT o.rowid FROM objects o JOIN objects v
+        ON v.collection = o.collection AND v.stix_id = o.stix_id AND v.version_key > o.version_key);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -37,8 +37,9 @@ const COLUMNS: &str =
     "o.stix_id, o.type, o.version, o.date_added, o.spec_version, o.raw, o.tlp, o.revoked";
 
 /// "No newer version of this object is visible to the reader": the newest visible
-/// version stands for the object. `?` is the reader's TLP level.
-const NEWEST_VISIBLE: &str = " AND NOT EXISTS (SELECT 1 FROM objects n WHERE n.collection = o.collection AND n.stix_id = o.stix_id AND n.version_key > o.version_key AND n.tlp <= ?)";
+/// version stands for the object. `?` is the reader's TLP level; the column test is
+/// `newer.rs`'s.
+const NEWEST_VISIBLE: &str = " AND (o.newer_tlp IS NULL OR o.newer_tlp > ?)";
 
 /// One selected row: id, type, version, date_added, spec_version, raw, tlp, revoked.
 pub(super) type RowTuple = (String, String, String, i64, String, String, i64, bool);
