@@ -24,7 +24,8 @@ use crate::Result;
 pub(super) const LATEST_VISIBLE: &str = "(o.newer_tlp IS NULL OR o.newer_tlp > ?)";
 
 /// The lowest TLP among the newer versions of the row `objects` (the UPDATE's target).
-const RECOMPUTE: &str = "newer_tlp = (SELECT min(v.tlp) FROM objects v INDEXED BY objects_by_version
+const RECOMPUTE: &str =
+    "newer_tlp = (SELECT min(v.tlp) FROM objects v INDEXED BY objects_by_version
      WHERE v.collection = objects.collection AND v.stix_id = objects.stix_id
        AND v.version_key > objects.version_key)";
 
