@@ -320,9 +320,10 @@ fn rewritten_log_and_restored_backup_are_caught() {
         [],
     )
     .unwrap();
-    // A stored node hash rewritten: proofs no longer lead to the signed root.
+    // A stored node hash rewritten: proofs no longer lead to the signed root. (Level 1:
+    // a leaf's own hash, level 0, is read from `log_leaves`.)
     db.execute(
-        "UPDATE log_nodes SET hash = zeroblob(32) WHERE level = 0 AND idx = 1",
+        "UPDATE log_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 0",
         [],
     )
     .unwrap();

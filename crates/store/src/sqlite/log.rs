@@ -1,12 +1,14 @@
 //! The transparency log on SQLite: leaves, stored node hashes, lookups and checkpoints.
 //!
 //! **Tables** (migration 2 in `schema.rs`): `log_leaves` holds each entry and its leaf hash
-//! (since migration 1) and, for `add` entries, the 32-byte object commitment they record
-//! (`add_object`, no longer indexed); since migration 5 each `objects` row carries the index
+//! (since migration 1) and, for `add` entries written before migration 5, the 32-byte object
+//! commitment they record (`add_object`, no longer indexed, read only by [`link_objects`]);
+//! since migration 5 each `objects` row carries the index
 //! of its own `add` entry (`log_idx`), so [`lookup`] is a probe of the objects' version index
 //! and a primary-key read (a second index on the random commitments cost more on ingest than
 //! the rest of the log: benches/log_overhead.rs). `log_nodes` holds the hash
-//! of every *complete* subtree `(level, idx)` — about two rows per leaf — written by
+//! of every *complete* subtree `(level, idx)` above the leaves — about one row per leaf; a
+//! leaf's own hash (level 0) is read from `log_leaves`, where it is stored anyway — written by
 //! [`LogAppender`] in the same transaction as the leaf, as `tlog::tree` prescribes. With
 //! them a tree head, an inclusion or a consistency proof (RFC 9162 §2.1.3, §2.1.4) and a
 //! C2SP tlog-tiles hash tile are O(log n) primary-key reads, never a rehash of the leaves.
@@ -42,14 +44,21 @@ impl HashStore for ConnNodes<'_> {
         let Ok(index) = i64::try_from(id.index) else {
             return Err(missing());
         };
-        let found: Option<Vec<u8>> = self
-            .0
-            .prepare_cached("SELECT hash FROM log_nodes WHERE level = ?1 AND idx = ?2")
-            .and_then(|mut s| {
-                s.query_row(params![id.level, index], |r| r.get(0))
-                    .optional()
-            })
-            .map_err(|_| missing())?;
+        // A leaf's hash is kept once, with its entry; files written before that also have
+        // it in `log_nodes`, where it is no longer read.
+        let found: Option<Vec<u8>> = if id.level == 0 {
+            self.0
+                .prepare_cached("SELECT leaf_hash FROM log_leaves WHERE idx = ?1")
+                .and_then(|mut s| s.query_row([index], |r| r.get(0)).optional())
+        } else {
+            self.0
+                .prepare_cached("SELECT hash FROM log_nodes WHERE level = ?1 AND idx = ?2")
+                .and_then(|mut s| {
+                    s.query_row(params![id.level, index], |r| r.get(0))
+                        .optional()
+                })
+        }
+        .map_err(|_| missing())?;
         found.and_then(|h| h.try_into().ok()).ok_or_else(missing)
     }
 }
@@ -111,26 +120,17 @@ impl LogAppender {
             stix_id,
             version,
             &date_added,
-            &hex::encode(content_sha256),
+            &hex_lower(content_sha256),
         );
         let leaf = log_entry::leaf_hash(&entry);
         let index = i64::try_from(self.frontier.size())
             .map_err(|_| StoreError::Invalid("the log is full".into()))?;
-        // Only additions are looked up: a holder of an object proves its addition.
-        let add_object: Option<Vec<u8>> = (op == LogOp::Add).then(|| {
-            hex::decode(log_entry::object_commitment(
-                collection_id,
-                stix_id,
-                version,
-            ))
-            .unwrap_or_default()
-        });
-        conn.prepare_cached(
-            "INSERT INTO log_leaves (idx, entry, leaf_hash, add_object) VALUES (?1, ?2, ?3, ?4)",
-        )
-        .map_err(backend)?
-        .execute(params![index, entry, &leaf[..], add_object])
-        .map_err(backend)?;
+        // `add_object` is left empty: since migration 5 the object's row holds its leaf
+        // index, and the commitment column is read only to link rows from before that.
+        conn.prepare_cached("INSERT INTO log_leaves (idx, entry, leaf_hash) VALUES (?1, ?2, ?3)")
+            .map_err(backend)?
+            .execute(params![index, entry, &leaf[..]])
+            .map_err(backend)?;
         self.nodes.clear();
         self.frontier
             .append_into(leaf, &mut self.nodes)
@@ -138,7 +138,8 @@ impl LogAppender {
         let mut insert = conn
             .prepare_cached("INSERT INTO log_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")
             .map_err(backend)?;
-        for (id, hash) in &self.nodes {
+        // Level 0 is the leaf hash just stored with the entry (see `ConnNodes`).
+        for (id, hash) in self.nodes.iter().filter(|(id, _)| id.level > 0) {
             // Indices of nodes above level 0 are smaller than the leaf index, so they fit.
             insert
                 .execute(params![id.level, id.index as i64, &hash[..]])
@@ -146,6 +147,15 @@ impl LogAppender {
         }
         Ok(())
     }
+}
+
+/// Lowercase hex of `bytes`, written straight into the string's buffer (the `hex` crate's
+/// `encode` collects an iterator of chars: a visible share of an append in `perf`).
+fn hex_lower(bytes: &[u8]) -> String {
+    let mut out = vec![0u8; bytes.len() * 2];
+    // The buffer is exactly twice the input, the one length `encode_to_slice` refuses not.
+    let _ = hex::encode_to_slice(bytes, &mut out);
+    String::from_utf8(out).unwrap_or_default()
 }
 
 /// Number of leaves in the committed log.
@@ -305,16 +315,19 @@ pub(crate) fn latest_checkpoint(conn: &Connection) -> Result<Option<(u64, String
 /// stored leaf hashes, through a [`Frontier`]) and the commitments of `add` entries (from
 /// the entries' own `object` field). The caller holds a write transaction; a log whose
 /// nodes are complete is left as it is, so this costs one query on every later open.
+/// Completeness is read from level 1: level 0 is not stored in `log_nodes` any more.
 pub(crate) fn backfill(conn: &Connection) -> Result<()> {
     let leaves = size(conn)?;
-    let with_nodes: i64 = conn
+    // Every pair of leaves completes a level-1 node; level 0 is read from the leaves.
+    let pairs: i64 = conn
         .query_row(
-            "SELECT coalesce(max(idx) + 1, 0) FROM log_nodes WHERE level = 0",
+            "SELECT coalesce(max(idx) + 1, 0) FROM log_nodes WHERE level = 1",
             [],
             |r| r.get(0),
         )
         .map_err(backend)?;
-    if with_nodes as u64 >= leaves {
+    // A log of one leaf has no node to tell; refilling it costs nothing.
+    if leaves >= 2 && pairs as u64 >= leaves / 2 {
         return Ok(());
     }
     conn.execute("DELETE FROM log_nodes", []).map_err(backend)?;
@@ -351,7 +364,7 @@ pub(crate) fn backfill(conn: &Connection) -> Result<()> {
             .map_err(|_| StoreError::Corrupt(format!("log leaf {idx}: hash is not 32 bytes")))?;
         out.clear();
         frontier.append_into(leaf, &mut out).map_err(tlog_err)?;
-        for (id, h) in &out {
+        for (id, h) in out.iter().filter(|(id, _)| id.level > 0) {
             insert
                 .execute(params![id.level, id.index as i64, &h[..]])
                 .map_err(backend)?;

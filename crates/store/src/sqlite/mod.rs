@@ -24,6 +24,7 @@
 //! benchmark (`benches/ingest.rs`) measures it.
 
 mod accounts;
+mod fields;
 mod latest;
 mod log;
 mod newer;

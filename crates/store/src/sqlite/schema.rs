@@ -239,6 +239,19 @@ UPDATE objects SET newer_tlp = (SELECT min(v.tlp) FROM objects v
     WHERE rowid IN (SELECT o.rowid FROM objects o JOIN objects v
         ON v.collection = o.collection AND v.stix_id = o.stix_id AND v.version_key > o.version_key);
 "#,
+    // 8: `created_by` becomes a plain column written by `objects::add_objects` from the one
+    // parse of the body it makes anyway (`sqlite/fields.rs`). As a generated column it cost
+    // a `json_valid` and a `json_extract` of the whole body on every insert, for the
+    // producer index. Existing rows are filled with the expression migration 3 used.
+    r#"
+DROP INDEX objects_by_producer;
+ALTER TABLE objects DROP COLUMN created_by;
+ALTER TABLE objects ADD COLUMN created_by TEXT;
+UPDATE objects SET created_by = json_extract(raw, '$.created_by_ref')
+    WHERE json_valid(raw) AND json_extract(raw, '$.created_by_ref') IS NOT NULL;
+CREATE INDEX objects_by_producer ON objects(collection, created_by, date_added)
+    WHERE created_by IS NOT NULL;
+"#,
 ];
 
 /// The schema version this build writes.
@@ -277,4 +290,74 @@ pub enum MigrateError {
     /// The file was written by a newer entente.
     #[error("database schema version {0} is newer than this entente understands")]
     TooNew(i64),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A file at schema 7 (producer as a generated column) keeps its producers when
+    /// migration 8 makes the column a plain one, and the producer index is back.
+    #[test]
+    fn migration_8_fills_created_by_of_existing_rows() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+            .unwrap();
+        for sql in &MIGRATIONS[..7] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO schema_version (version) VALUES (7);
+             INSERT INTO api_roots (name, title, created_us) VALUES ('r', 't', 0);
+             INSERT INTO collections (seq, id, api_root, title, public_read, restricted, media_types, created_us)
+                 VALUES (1, 'c', 'r', 't', 0, 0, '', 0);",
+        )
+        .unwrap();
+        for (n, raw) in [
+            r#"{"type":"malware","created_by_ref":"identity--a"}"#,
+            r#"{"type":"malware","name":"no producer"}"#,
+            "not json",
+        ]
+        .iter()
+        .enumerate()
+        {
+            conn.execute(
+                "INSERT INTO objects (collection, stix_id, type, version_key, version, spec_version, date_added, tlp, revoked, sha256, raw)
+                 VALUES (1, ?1, 'malware', 'k', 'v', '2.1', ?2, 0, 0, x'00', ?3)",
+                rusqlite::params![format!("malware--{n}"), n as i64, raw],
+            )
+            .unwrap();
+        }
+        let before: Vec<Option<String>> = conn
+            .prepare("SELECT created_by FROM objects ORDER BY rowid")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        migrate(&mut conn).unwrap();
+        let after: Vec<Option<String>> = conn
+            .prepare("SELECT created_by FROM objects ORDER BY rowid")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(before, [Some("identity--a".to_owned()), None, None]);
+        assert_eq!(after, before);
+        let plan: String = conn
+            .query_row(
+                "EXPLAIN QUERY PLAN SELECT rowid FROM objects WHERE collection = 1 AND created_by = 'identity--a' ORDER BY date_added",
+                [],
+                |r| r.get(3),
+            )
+            .unwrap();
+        assert!(plan.contains("objects_by_producer"), "{plan}");
+        // A plain column now: written, not computed.
+        conn.execute(
+            "UPDATE objects SET created_by = 'identity--b' WHERE rowid = 2",
+            [],
+        )
+        .unwrap();
+    }
 }

@@ -1,16 +1,16 @@
 //! What the web UI reads on SQLite: filtered and full-text object lists, references between
 //! objects, and per-collection counts.
 //!
-//! The indexes behind them come from schema migration 3: a virtual `created_by` column with
-//! its index, `(collection, ui_type | ui_tlp, date_added)` indexes (over generated copies
-//! of `type` and `tlp`, so the TAXII queries' plans do not change), the FTS5 table `objects_fts`
+//! The indexes behind them come from schema migration 3: a `created_by` column with its
+//! index, `(collection, ui_type | ui_tlp, date_added)` indexes (over generated copies of
+//! `type` and `tlp`, so the TAXII queries' plans do not change), the FTS5 table `objects_fts`
 //! and the `object_refs` table; migration 4 adds the counts `ui_counts`. All change in the
-//! same transaction as the objects. New rows are indexed by [`Added::index`], which the write
-//! path (`objects::add_objects`, the only code that inserts objects) calls once per
-//! transaction with the rows it inserted: one set-based statement per table instead of a
-//! trigger per row (migration 6 dropped the insert triggers; with them every object INSERT
-//! ran under a statement savepoint, at which FTS5 flushed its pending terms to disk — one
-//! FTS segment per object). Deleted rows still leave through the delete triggers.
+//! same transaction as the objects. New rows are indexed by [`Added`], which the write path
+//! (`objects::add_objects`, the only code that inserts objects) feeds with what it read from
+//! each body in one parse (`sqlite/fields.rs`; migration 8 made `created_by` a plain column
+//! it writes). Neither is a trigger any more (migration 6): with a trigger every object
+//! INSERT ran under a statement savepoint, at which FTS5 flushed its pending terms to disk —
+//! one FTS segment per object. Deleted rows still leave through the delete triggers.
 //!
 //! Lists page by keyset on date_added, newest first (`date_added < last`), never `OFFSET`:
 //! every page is one range scan of an index, however deep. Every query filters by the
@@ -21,6 +21,7 @@ use rusqlite::types::Value;
 use rusqlite::{Connection, params, params_from_iter};
 
 use super::accounts::CollectionRow;
+use super::fields::Fields;
 use super::{backend, ts_from_us};
 use crate::keys::{decode_next, encode_next, floor_micros, tlp_from_int, tlp_to_int};
 use crate::types::*;
@@ -104,75 +105,63 @@ pub fn fts_query(text: &str) -> Result<Option<String>> {
     Ok((!words.is_empty()).then(|| words.join(" ")))
 }
 
-/// The object rows one write transaction inserted into one collection, to index at its end.
+/// The UI's indexes of the object rows one write transaction inserts into one collection:
+/// each row's full-text entry and references as it is inserted, the counts once at the end.
 pub(super) struct Added {
     collection: i64,
-    /// Rowids in insertion order.
-    rowids: Vec<i64>,
     /// New versions per TLP level (0 = CLEAR .. 4 = RED, `keys::tlp_to_int`).
     per_tlp: [i64; 5],
 }
-
-/// The full-text columns of the rows `?1..=?2`: names (or an SCO's value), descriptions and
-/// patterns; a body that is not JSON has none. The same expressions as migration 3.
-const FTS_OF_ROWS: &str = "INSERT INTO objects_fts (rowid, name, description, pattern)
-    SELECT rowid,
-        coalesce(json_extract(raw, '$.name'), json_extract(raw, '$.value')),
-        json_extract(raw, '$.description'), json_extract(raw, '$.pattern')
-    FROM objects WHERE rowid BETWEEN ?1 AND ?2 AND json_valid(raw)";
-
-/// The STIX ids the rows `?1..=?2` refer to, from the same properties as migration 3.
-const REFS_OF_ROWS: &str = "INSERT OR IGNORE INTO object_refs (ref, obj)
-    SELECT p.value, o.rowid FROM objects AS o, json_each(o.raw) AS p
-    WHERE o.rowid BETWEEN ?1 AND ?2 AND json_valid(o.raw)
-      AND p.key IN ('source_ref', 'target_ref', 'sighting_of_ref') AND p.type = 'text'
-    UNION ALL
-    SELECT e.value, o.rowid FROM objects AS o, json_each(o.raw) AS p, json_each(p.value) AS e
-    WHERE o.rowid BETWEEN ?1 AND ?2 AND json_valid(o.raw)
-      AND p.key IN ('object_refs', 'where_sighted_refs', 'observed_data_refs')
-      AND p.type = 'array' AND e.type = 'text'";
 
 impl Added {
     pub(super) fn new(collection: i64) -> Added {
         Added {
             collection,
-            rowids: Vec::new(),
             per_tlp: [0; 5],
         }
     }
 
-    /// Records an inserted row and its TLP level (`keys::tlp_to_int`).
-    pub(super) fn push(&mut self, rowid: i64, tlp: i64) {
-        self.rowids.push(rowid);
+    /// Indexes an inserted row: its full-text entry and references from `fields` (read from
+    /// its body, `sqlite/fields.rs`), and its TLP level (`keys::tlp_to_int`) for the counts.
+    ///
+    /// One single-row statement each. Such a statement runs without a statement journal,
+    /// so FTS5 keeps the terms in memory until the commit (or its pending-data limit)
+    /// instead of writing a segment per statement: an `INSERT … SELECT` or a multi-row
+    /// `VALUES` would open a statement savepoint, at which FTS5 flushes.
+    pub(super) fn push(
+        &mut self,
+        conn: &Connection,
+        rowid: i64,
+        tlp: i64,
+        fields: &Fields,
+    ) -> Result<()> {
         if let Some(n) = usize::try_from(tlp)
             .ok()
             .and_then(|i| self.per_tlp.get_mut(i))
         {
             *n += 1;
         }
+        if let Some(t) = &fields.text {
+            conn.prepare_cached(
+                "INSERT INTO objects_fts (rowid, name, description, pattern) VALUES (?1, ?2, ?3, ?4)",
+            )
+            .map_err(backend)?
+            .execute(params![rowid, t.name, t.description, t.pattern])
+            .map_err(backend)?;
+        }
+        if !fields.refs.is_empty() {
+            let mut insert = conn
+                .prepare_cached("INSERT OR IGNORE INTO object_refs (ref, obj) VALUES (?1, ?2)")
+                .map_err(backend)?;
+            for r in &fields.refs {
+                insert.execute(params![r, rowid]).map_err(backend)?;
+            }
+        }
+        Ok(())
     }
 
-    /// Writes the full-text entries, references and counts of the recorded rows, inside the
-    /// caller's write transaction.
-    pub(super) fn index(self, conn: &Connection) -> Result<()> {
-        let (Some(&first), Some(&last)) = (self.rowids.first(), self.rowids.last()) else {
-            return Ok(());
-        };
-        // Rowids are assigned max + 1, so one call's rows are a dense range and the
-        // statements below each run once. Should they not be (SQLite picks random rowids
-        // once the largest possible one is taken), each row is its own range.
-        let dense = last.checked_sub(first) == i64::try_from(self.rowids.len() - 1).ok();
-        let ranges: Vec<(i64, i64)> = if dense {
-            vec![(first, last)]
-        } else {
-            self.rowids.iter().map(|&r| (r, r)).collect()
-        };
-        let mut fts = conn.prepare_cached(FTS_OF_ROWS).map_err(backend)?;
-        let mut refs = conn.prepare_cached(REFS_OF_ROWS).map_err(backend)?;
-        for (from, to) in ranges {
-            fts.execute(params![from, to]).map_err(backend)?;
-            refs.execute(params![from, to]).map_err(backend)?;
-        }
+    /// Adds the recorded rows to the counts, inside the caller's write transaction.
+    pub(super) fn finish(self, conn: &Connection) -> Result<()> {
         let mut count = conn
             .prepare_cached(
                 "INSERT INTO ui_counts (collection, tlp, n) VALUES (?1, ?2, ?3)
