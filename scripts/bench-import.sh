@@ -31,6 +31,22 @@
 # 1.1x. The 10 s target is still NOT met: the first import's CPU is the store's add_objects
 # (SQLite inserts, indexes, the log), the re-import's is one SQLite point look-up per line
 # (reads through pread: a perf profile is flat over btree page reads, malloc, serde).
+#
+# Measured 2026-11-26 23:10-23:16 UTC after aef2125 (each body parsed once in Rust for the
+# UI's indexes instead of ~8 JSON parses in SQLite, created_by a plain column, no second copy
+# of leaf hashes in log_nodes, cheaper log entries), old (055da67) and new release binaries
+# in the same session, load average 5-7 on the 2 shared cores (a debug build beside):
+#   N=300000, alternated twice: first import CPU 15.23+3.27 / 14.77+3.53 s -> 10.44+2.48 /
+#     9.60+2.52 s (-32%), wall 20.4 / 20.6 -> 15.0 / 13.8 s.
+#   N=1000000: first import 59.25+15.98 s CPU (75.2 s), wall 91.7 s -> 37.01+10.89 s CPU
+#     (47.9 s, -36%), wall 60.6 s, peak RSS 1.13 GB both (the writer's mapped file pages);
+#     re-import (all unchanged) 18.68+1.46 s CPU, wall 15.8 s. BATCH=200000 instead of the
+#     default 50,000: 39.72+11.46 s CPU (no gain), 1.58 GB.
+#   The 10 s target is still NOT met (about 5x off in CPU). What is left, from `perf` of the
+#   new binary's share: the objects INSERT with its five indexes (the version index's random
+#   UUIDs dirty a different page per object, rewritten at every commit), FTS5 (tokenising
+#   and flushing ~10 tokens per indicator), the log's leaf and node rows, and the WAL writes
+#   and checkpoints of ~1.1 KB per object, all on the one writer thread.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

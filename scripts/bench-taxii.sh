@@ -33,6 +33,13 @@
 #     medallion ingest 1636 obj/s at 5,000 objects (not comparable: its rate falls with size)
 #   Targets (>= 20,000 obj/s, >= 100x medallion) not met. Between the 65.8x above and now the
 #   web UI added FTS5, reference and count maintenance to every object write.
+# Entente side only, 2026-11-26 23:15 UTC (medallion not installed in this session), old
+# (055da67) and new (aef2125: one JSON parse per stored object, see bench-import.sh) release
+# binaries alternated twice, taxii_load.py COUNT=20000 BATCH=500 PAGE=1000 SEED=1, load 6.7-7.2:
+#   ingest 5268 / 5561 obj/s -> 7189 / 6649 obj/s; server CPU for the ingest and the paged
+#   read 2.11 / 2.08 s -> 1.47 / 1.56 s (-27%, ~75 us per object); page p99 34.4 / 33.0 ms
+#   -> 22.6 / 28.2 ms. Still well under 20,000 obj/s: the server's parse and validation come
+#   on top of the store's writes (~40 us per object of CPU in `entente import`).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
