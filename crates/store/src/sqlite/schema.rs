@@ -296,6 +296,53 @@ pub enum MigrateError {
 mod tests {
     use super::*;
 
+    /// A file at schema 6 gets `newer_tlp` from its objects' other versions when migration
+    /// 7 adds the column: the lowest TLP among the newer versions, NULL for the newest, in
+    /// each collection separately.
+    #[test]
+    fn migration_7_marks_the_versions_that_have_newer_ones() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+            .unwrap();
+        for sql in &MIGRATIONS[..6] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO schema_version (version) VALUES (6);
+             INSERT INTO api_roots (name, title, created_us) VALUES ('r', 't', 0);
+             INSERT INTO collections (seq, id, api_root, title, public_read, restricted, media_types, created_us)
+                 VALUES (1, 'c', 'r', 't', 0, 0, '', 0), (2, 'd', 'r', 't', 0, 0, '', 0);",
+        )
+        .unwrap();
+        // (collection, id, version key, tlp), inserted out of version order.
+        let rows = [
+            (1, "a", "3", 1),
+            (1, "a", "1", 0),
+            (1, "a", "2", 3),
+            (1, "b", "1", 2),
+            (2, "a", "9", 0),
+        ];
+        for (n, (collection, id, key, tlp)) in rows.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO objects (collection, stix_id, type, version_key, version, spec_version, date_added, tlp, revoked, sha256, raw)
+                 VALUES (?1, ?2, 'malware', ?3, 'v', '2.1', ?4, ?5, 0, x'00', '{}')",
+                rusqlite::params![collection, id, key, n as i64, tlp],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let marks: Vec<Option<i64>> = conn
+            .prepare("SELECT newer_tlp FROM objects ORDER BY rowid")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        // a@1 has a@2 (3) and a@3 (1) above it; a@2 has a@3; the newest and the single
+        // versions have none, and collection 2's `a` is another object.
+        assert_eq!(marks, [None, Some(1), Some(1), None, None]);
+    }
+
     /// A file at schema 7 (producer as a generated column) keeps its producers when
     /// migration 8 makes the column a plain one, and the producer index is back.
     #[test]

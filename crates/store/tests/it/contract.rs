@@ -1330,7 +1330,7 @@ pub async fn latest_versions_of_many_ids(store: S) {
     ));
 }
 
-/// `newer_tlp` (SQLite migration 8, PostgreSQL migration 4) is what a page of latest
+/// `newer_tlp` (SQLite migration 7, PostgreSQL migration 4) is what a page of latest
 /// versions filters on; the writers keep it. Versions of a few ids arrive in random order
 /// across envelopes, at random TLPs, some twice, and some are deleted: after every step the
 /// latest versions a reader of each audience gets are the ones computed from all the
