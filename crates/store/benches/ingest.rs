@@ -39,6 +39,12 @@
 //! | process CPU                      | 49.3-54.4 ms     | 20.7-22.1 ms      |
 //! | objects per CPU-second           | 9,200-10,200     | 22,600-24,200     |
 //!
+//! Since aef2125 the UI's indexes take their values from one serde parse per body
+//! (`sqlite::fields`) and `search::Added` writes each new row's text entry as it is inserted
+//! (`Added::index` above is gone); a leaf's hash is no longer stored a second time in
+//! `log_nodes`, so the log writes ~2 rows per object, not ~3. Its effect was measured on
+//! `entente import iocs` (scripts/bench-import.sh: -32 to -36% CPU), not with this bench.
+//!
 //! The ids here are sequential, so the `(collection, stix_id, version_key)` index grows at
 //! its end; random UUIDs (any real producer, `taxii_load.py`) touch a random leaf each.
 
