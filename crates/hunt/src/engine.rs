@@ -185,6 +185,30 @@ pub struct Compiled {
 }
 
 impl Compiled {
+    /// Loads the indicators of a STIX document (see [`crate::indicators::load_each`]) and
+    /// compiles each straight into the index as it is read, its pattern parsed and compiled
+    /// once: nothing of an indicator stays but what the compiled matcher keeps.
+    pub fn load(
+        bytes: &[u8],
+        source_name: &str,
+        warninglists: Option<&crate::warninglist::Warninglists>,
+    ) -> Result<(Self, crate::indicators::LoadReport), crate::Error> {
+        let mut builder = matcher::compiled::Builder::new(&CompileOptions::default());
+        let report = crate::indicators::load_each(bytes, source_name, warninglists, |l| {
+            let parsed = matcher::compiled::Parsed {
+                id: l.id,
+                name: l.name,
+                pattern: l.pattern,
+                version: l.version,
+                valid_from: l.window.0,
+                valid_until: l.window.1,
+            };
+            // Refused only past 2^32 indicators; the report lists it.
+            let _ = builder.add_compiled(&parsed, &l.compiled);
+        })?;
+        Ok((Self::from_builder(builder), report))
+    }
+
     /// Compiles `indicators` into the index.
     pub fn new(indicators: Vec<Indicator>) -> Self {
         let items = indicators.into_iter().map(|ind| {
@@ -195,7 +219,15 @@ impl Compiled {
             m.valid_until = ind.valid_until;
             m
         });
-        let (m, report) = CompiledMatcher::compile(items, &CompileOptions::default());
+        let mut builder = matcher::compiled::Builder::new(&CompileOptions::default());
+        for ind in items {
+            let _ = builder.add(ind);
+        }
+        Self::from_builder(builder)
+    }
+
+    fn from_builder(builder: matcher::compiled::Builder) -> Self {
+        let (m, report) = builder.finish();
         let skipped = report
             .skipped
             .iter()

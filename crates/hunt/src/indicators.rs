@@ -12,16 +12,31 @@
 //! * an indicator whose equality constants are on a MISP warninglist is suppressed and
 //!   counted (see [`crate::warninglist`]);
 //! * `valid_from` / `valid_until` are kept and applied per event by [`Indicator::valid_at`].
+//!
+//! The document is read in two borrowing passes, never as `stix::StixObject`s: the first
+//! reads of each object only the properties below (strings borrowed from the input unless
+//! escaped) to pick the latest version of each id; the second reads the chosen ones again and
+//! hands each, with its parsed and compiled pattern, to the caller ([`load_each`]), which
+//! compiles it straight into its index (`engine::Compiled::load`). Whole objects were 4.7 KB
+//! per indicator resident at 500,000 indicators and most of a 35 s start
+//! (`scripts/bench-hunt.sh`). A document this reader refuses goes through
+//! `stix::parse_document`, which either explains where it is wrong or reads it (then the
+//! objects it made are selected the same way). The reader is laxer than that parser on one
+//! point: a property name repeated inside an object that loading does not read (STIX objects
+//! must not repeat names, I-JSON RFC 7493 §2.3) is not looked for.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
+
+use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
+use serde_json::value::RawValue;
 
 use crate::Error;
 use crate::warninglist::Warninglists;
 use pattern::ast::{ComparisonExpr, Literal, ObservationExpr, Op, Rhs};
 
 /// One indicator ready to hunt with: what an engine needs to compile it and an alert needs
-/// to name it. The compiled form lives in the engine, so that a million loaded indicators
-/// cost their text only.
+/// to name it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Indicator {
     /// The indicator's id.
@@ -48,12 +63,57 @@ impl Indicator {
 
     /// The validity window as instants (unparseable bounds were refused at loading).
     pub fn window(&self) -> (Option<jiff::Timestamp>, Option<jiff::Timestamp>) {
-        let t = |s: &Option<String>| {
-            s.as_deref()
-                .and_then(|v| stix::Timestamp::parse(v).ok())
-                .map(|t| t.instant())
-        };
+        let t = |s: &Option<String>| s.as_deref().and_then(instant);
         (t(&self.valid_from), t(&self.valid_until))
+    }
+
+    /// Whether the indicator is valid at `t` (STIX 2.1 §4.7: from `valid_from` inclusive
+    /// until `valid_until` exclusive).
+    pub fn valid_at(&self, t: jiff::Timestamp) -> bool {
+        let (from, until) = self.window();
+        from.is_none_or(|f| f <= t) && until.is_none_or(|u| t < u)
+    }
+}
+
+fn instant(s: &str) -> Option<jiff::Timestamp> {
+    stix::Timestamp::parse(s).ok().map(|t| t.instant())
+}
+
+/// One indicator loading kept, borrowed from the document, with its pattern compiled: what
+/// [`load_each`] hands over.
+#[derive(Debug)]
+pub struct Loaded<'a> {
+    /// The id.
+    pub id: &'a str,
+    /// `name`.
+    pub name: Option<&'a str>,
+    /// The pattern text.
+    pub pattern: &'a str,
+    /// `pattern_version` as written.
+    pub pattern_version: Option<&'a str>,
+    /// The grammar the pattern was parsed with.
+    pub version: pattern::StixVersion,
+    /// `valid_from` as written.
+    pub valid_from: Option<&'a str>,
+    /// `valid_until` as written.
+    pub valid_until: Option<&'a str>,
+    /// `valid_from` and `valid_until` as instants.
+    pub window: (Option<jiff::Timestamp>, Option<jiff::Timestamp>),
+    /// The pattern, compiled by the evaluator.
+    pub compiled: matcher::CompiledPattern,
+}
+
+impl Loaded<'_> {
+    /// An owned copy of what an engine needs.
+    pub fn to_indicator(&self) -> Indicator {
+        Indicator {
+            id: self.id.to_owned(),
+            name: self.name.map(str::to_owned),
+            pattern: self.pattern.to_owned(),
+            pattern_version: self.pattern_version.map(str::to_owned),
+            valid_from: self.valid_from.map(str::to_owned),
+            valid_until: self.valid_until.map(str::to_owned),
+        }
     }
 }
 
@@ -84,110 +144,547 @@ pub fn load(
     source_name: &str,
     warninglists: Option<&Warninglists>,
 ) -> Result<(Vec<Indicator>, LoadReport), Error> {
-    let objects = stix::parse_document(bytes).map_err(|e| Error::Indicators {
-        source_name: source_name.to_owned(),
-        message: e.to_string(),
+    let mut out = Vec::new();
+    let report = load_each(bytes, source_name, warninglists, |l| {
+        out.push(l.to_indicator());
     })?;
-    let mut report = LoadReport::default();
-    // Latest version per id, keeping first-seen order for deterministic output.
-    let mut order: Vec<String> = Vec::new();
-    let mut latest: HashMap<String, stix::StixObject> = HashMap::new();
-    for o in objects {
-        if o.type_name() != Some("indicator") {
-            report.other_objects += 1;
-            continue;
-        }
-        let Some(id) = o.id().map(str::to_owned) else {
-            report.invalid += 1;
-            continue;
-        };
-        match latest.get(&id) {
-            None => {
-                order.push(id.clone());
-                latest.insert(id, o);
+    Ok((out, report))
+}
+
+/// Loads the indicators of a STIX document and hands each one kept to `keep`, in the order
+/// their ids first appear (see the module docs).
+pub fn load_each(
+    bytes: &[u8],
+    source_name: &str,
+    warninglists: Option<&Warninglists>,
+    mut keep: impl FnMut(Loaded<'_>),
+) -> Result<LoadReport, Error> {
+    let read = std::str::from_utf8(bytes)
+        .ok()
+        .map(|t| t.strip_prefix('\u{feff}').unwrap_or(t))
+        .ok_or(NotRead)
+        .and_then(|text| match first_pass(text, true)? {
+            Some(latest) => Ok(latest),
+            None => first_pass(text, false)?.ok_or(NotRead),
+        });
+    match read {
+        Ok(latest) => Ok(latest.select(warninglists, &mut keep)),
+        Err(NotRead) => {
+            // The located message, or the objects of a document only the full parser reads.
+            let objects = stix::parse_document(bytes).map_err(|e| Error::Indicators {
+                source_name: source_name.to_owned(),
+                message: e.to_string(),
+            })?;
+            let mut full = Latest::default();
+            for o in &objects {
+                full.offer(Fields::of_object(o), Ok(()));
             }
-            Some(prev) => {
-                report.superseded += 1;
-                let newer = match (o.modified(), prev.modified()) {
-                    (Some(a), Some(b)) => a.cmp_instant(&b).is_gt(),
+            Ok(full.select(warninglists, &mut keep))
+        }
+    }
+}
+
+/// Pass 1 over the document's text, as one value (`single`) or as a stream; `None` when
+/// `single` and the text holds several values.
+fn first_pass<'a>(text: &'a str, single: bool) -> Result<Option<Latest<'a>>, NotRead> {
+    let mut latest = Latest::default();
+    let mut sink = |raw: &'a str| -> Result<(), NotRead> {
+        if !raw.starts_with('{') {
+            return Err(NotRead);
+        }
+        let f = Fields::parse(raw).ok_or(NotRead)?;
+        latest.offer(f, Err(raw));
+        Ok(())
+    };
+    if single {
+        if !read_single(text, &mut sink)? {
+            return Ok(None);
+        }
+    } else {
+        read_stream(text, &mut sink)?;
+    }
+    Ok(Some(latest))
+}
+
+/// An indicator's latest version so far: its fields as read (`Ok`) or its text, to be read
+/// again in the second pass (`Err`) rather than holding every object's fields meanwhile.
+type Item<'a> = Result<Fields<'a>, &'a str>;
+
+/// Pass 1: the latest version of each id, in first-seen order of the ids.
+#[derive(Default)]
+struct Latest<'a> {
+    order: Vec<(Item<'a>, Option<jiff::Timestamp>)>,
+    position: HashMap<Cow<'a, str>, usize>,
+    report: LoadReport,
+}
+
+impl<'a> Latest<'a> {
+    /// Takes one object, read as `f`; `text` is its text when it is to be read again later.
+    fn offer(&mut self, f: Fields<'a>, text: Result<(), &'a str>) {
+        if f.type_name.as_str() != Some("indicator") {
+            self.report.other_objects += 1;
+            return;
+        }
+        let Text::Str(id) = &f.id else {
+            self.report.invalid += 1;
+            return;
+        };
+        let modified = f.modified.as_str().and_then(instant);
+        match self.position.get(id.as_ref()) {
+            None => {
+                self.position.insert(id.clone(), self.order.len());
+                let item = match text {
+                    Ok(()) => Ok(f),
+                    Err(raw) => Err(raw),
+                };
+                self.order.push((item, modified));
+            }
+            Some(&at) => {
+                self.report.superseded += 1;
+                let prev = &mut self.order[at];
+                let newer = match (modified, prev.1) {
+                    (Some(a), Some(b)) => a > b,
                     (Some(_), None) => true,
                     _ => false,
                 };
                 if newer {
-                    latest.insert(id, o);
+                    prev.0 = match text {
+                        Ok(()) => Ok(f),
+                        Err(raw) => Err(raw),
+                    };
+                    prev.1 = modified;
                 }
             }
         }
     }
-    let mut out = Vec::with_capacity(order.len());
-    for id in order {
-        let Some(o) = latest.remove(&id) else {
-            continue;
-        };
-        if o.revoked() {
-            report.revoked += 1;
-            continue;
+
+    /// Pass 2: the rules, in the module docs' order, on each id's latest version.
+    fn select(
+        self,
+        warninglists: Option<&Warninglists>,
+        keep: &mut dyn FnMut(Loaded<'_>),
+    ) -> LoadReport {
+        let Latest {
+            order,
+            position,
+            mut report,
+        } = self;
+        drop(position);
+        for (item, _) in order {
+            // A text was read once already: it reads again.
+            let f = item.unwrap_or_else(|raw| Fields::parse(raw).unwrap_or_default());
+            select_one(&f, warninglists, &mut report, keep);
         }
-        if o.str_prop("pattern_type") != Some("stix") {
-            report.not_stix += 1;
-            tracing::warn!(indicator = %id, "pattern_type is not stix; skipped");
-            continue;
-        }
-        let Some(text) = o.str_prop("pattern") else {
-            report.invalid += 1;
-            continue;
-        };
-        let Some(version) =
-            pattern::StixVersion::from_pattern_version(o.str_prop("pattern_version"))
-        else {
-            report.invalid += 1;
-            tracing::warn!(indicator = %id, "pattern_version is not 2.0 or 2.1; skipped");
-            continue;
-        };
-        // Compiled here only to refuse what no engine could evaluate; engines compile again
-        // in their own form.
-        let checked = pattern::parse(text, version)
-            .map_err(|e| e.to_string())
-            .and_then(|ast| {
-                matcher::compile(&ast)
-                    .map(|_| ast)
-                    .map_err(|e| e.to_string())
-            });
-        let bad_time = ["valid_from", "valid_until"]
-            .into_iter()
-            .find(|k| o.get(k).is_some() && o.timestamp(k).is_none());
-        let checked = match bad_time {
-            Some(k) => Err(format!("{k} is not a STIX timestamp")),
-            None => checked,
-        };
-        let ast = match checked {
-            Ok(x) => x,
-            Err(why) => {
-                report.invalid += 1;
-                tracing::warn!(indicator = %id, "pattern not usable: {why}");
-                continue;
-            }
-        };
-        if let Some(w) = warninglists
-            && let Some(list) = constants(&ast).iter().find_map(|c| w.lookup(c))
-        {
-            report.suppressed += 1;
-            *report.suppressed_by.entry(list.to_owned()).or_default() += 1;
-            tracing::debug!(indicator = %id, list, "on a warninglist; suppressed");
-            continue;
-        }
-        let raw = |name: &str| o.str_prop(name).map(str::to_owned);
-        out.push(Indicator {
-            name: raw("name"),
-            pattern: text.to_owned(),
-            pattern_version: raw("pattern_version"),
-            valid_from: raw("valid_from"),
-            valid_until: raw("valid_until"),
-            id,
-        });
-        report.loaded += 1;
+        report
     }
-    Ok((out, report))
+}
+
+fn select_one(
+    f: &Fields<'_>,
+    warninglists: Option<&Warninglists>,
+    report: &mut LoadReport,
+    keep: &mut dyn FnMut(Loaded<'_>),
+) {
+    let id = f.id.as_str().unwrap_or_default();
+    if f.revoked {
+        report.revoked += 1;
+        return;
+    }
+    if f.pattern_type.as_str() != Some("stix") {
+        report.not_stix += 1;
+        tracing::warn!(indicator = %id, "pattern_type is not stix; skipped");
+        return;
+    }
+    let Some(text) = f.pattern.as_str() else {
+        report.invalid += 1;
+        return;
+    };
+    let Some(version) = pattern::StixVersion::from_pattern_version(f.pattern_version.as_str())
+    else {
+        report.invalid += 1;
+        tracing::warn!(indicator = %id, "pattern_version is not 2.0 or 2.1; skipped");
+        return;
+    };
+    let checked = pattern::parse(text, version)
+        .map_err(|e| e.to_string())
+        .and_then(|ast| {
+            matcher::compile(&ast)
+                .map(|c| (ast, c))
+                .map_err(|e| e.to_string())
+        });
+    let time = |t: &Text<'_>| match t {
+        Text::Absent => Ok(None),
+        Text::Str(s) => instant(s).map(Some).ok_or(()),
+        Text::Other => Err(()),
+    };
+    let window = match (time(&f.valid_from), time(&f.valid_until)) {
+        (Ok(from), Ok(until)) => Ok((from, until)),
+        (Err(()), _) => Err("valid_from is not a STIX timestamp".to_owned()),
+        (_, Err(())) => Err("valid_until is not a STIX timestamp".to_owned()),
+    };
+    let ((ast, compiled), window) = match (checked, window) {
+        (Ok(c), Ok(w)) => (c, w),
+        (_, Err(why)) | (Err(why), _) => {
+            report.invalid += 1;
+            tracing::warn!(indicator = %id, "pattern not usable: {why}");
+            return;
+        }
+    };
+    if let Some(w) = warninglists
+        && let Some(list) = constants(&ast).iter().find_map(|c| w.lookup(c))
+    {
+        report.suppressed += 1;
+        *report.suppressed_by.entry(list.to_owned()).or_default() += 1;
+        tracing::debug!(indicator = %id, list, "on a warninglist; suppressed");
+        return;
+    }
+    drop(ast);
+    report.loaded += 1;
+    keep(Loaded {
+        id,
+        name: f.name.as_str(),
+        pattern: text,
+        pattern_version: f.pattern_version.as_str(),
+        version,
+        valid_from: f.valid_from.as_str(),
+        valid_until: f.valid_until.as_str(),
+        window,
+        compiled,
+    });
+}
+
+/// A property as loading reads it: absent, a string (borrowed unless escaped), or another
+/// JSON value (which `str_prop` of a `StixObject` would answer `None` for).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+enum Text<'a> {
+    #[default]
+    Absent,
+    Str(Cow<'a, str>),
+    Other,
+}
+
+impl<'a> Text<'a> {
+    fn as_str(&self) -> Option<&str> {
+        match self {
+            Text::Str(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    fn of(v: Option<&serde_json::Value>) -> Text<'a> {
+        match v {
+            None => Text::Absent,
+            Some(serde_json::Value::String(s)) => Text::Str(Cow::Owned(s.clone())),
+            Some(_) => Text::Other,
+        }
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for Text<'de> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("any JSON value")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text::Str(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Text<'de>, E> {
+                Ok(Text::Str(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Text<'de>, E> {
+                Ok(Text::Str(Cow::Owned(v)))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Text<'de>, E> {
+                Ok(Text::Other)
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Text<'de>, E> {
+                Ok(Text::Other)
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Text<'de>, E> {
+                Ok(Text::Other)
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Text<'de>, E> {
+                Ok(Text::Other)
+            }
+            fn visit_unit<E>(self) -> Result<Text<'de>, E> {
+                Ok(Text::Other)
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(
+                self,
+                mut a: A,
+            ) -> Result<Text<'de>, A::Error> {
+                while a.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Text::Other)
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut a: A) -> Result<Text<'de>, A::Error> {
+                while a.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Text::Other)
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// The properties of an object that loading reads (STIX 2.1 §3.2, §4.7).
+#[derive(Debug, Clone, Default)]
+struct Fields<'a> {
+    type_name: Text<'a>,
+    id: Text<'a>,
+    name: Text<'a>,
+    modified: Text<'a>,
+    /// `revoked: true` (anything else is not revoked, as `StixObject::revoked` reads it).
+    revoked: bool,
+    pattern: Text<'a>,
+    pattern_type: Text<'a>,
+    pattern_version: Text<'a>,
+    valid_from: Text<'a>,
+    valid_until: Text<'a>,
+    /// A bundle's `objects` (any object's, unread).
+    objects: Option<&'a RawValue>,
+}
+
+impl<'a> Fields<'a> {
+    /// Reads one object's text: `None` when it is not one JSON object, or names one of the
+    /// properties read here twice.
+    fn parse(raw: &'a str) -> Option<Fields<'a>> {
+        let mut de = serde_json::Deserializer::from_str(raw);
+        let f = de.deserialize_map(FieldsVisitor).ok()?;
+        de.end().ok()?;
+        Some(f)
+    }
+
+    fn of_object(o: &stix::StixObject) -> Fields<'static> {
+        let t = |k: &str| Text::of(o.get(k));
+        Fields {
+            type_name: t("type"),
+            id: t("id"),
+            name: t("name"),
+            modified: t("modified"),
+            revoked: o.revoked(),
+            pattern: t("pattern"),
+            pattern_type: t("pattern_type"),
+            pattern_version: t("pattern_version"),
+            valid_from: t("valid_from"),
+            valid_until: t("valid_until"),
+            objects: None,
+        }
+    }
+}
+
+struct FieldsVisitor;
+
+impl<'de> Visitor<'de> for FieldsVisitor {
+    type Value = Fields<'de>;
+
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a STIX object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Fields<'de>, A::Error> {
+        let mut f = Fields::default();
+        let mut seen = 0u16;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            let (bit, slot) = match key.as_ref() {
+                "type" => (0, &mut f.type_name),
+                "id" => (1, &mut f.id),
+                "name" => (2, &mut f.name),
+                "modified" => (3, &mut f.modified),
+                "pattern" => (4, &mut f.pattern),
+                "pattern_type" => (5, &mut f.pattern_type),
+                "pattern_version" => (6, &mut f.pattern_version),
+                "valid_from" => (7, &mut f.valid_from),
+                "valid_until" => (8, &mut f.valid_until),
+                "revoked" | "objects" => {
+                    let bit = if key == "revoked" { 9 } else { 10 };
+                    if seen & (1 << bit) != 0 {
+                        return Err(serde::de::Error::custom("duplicate property"));
+                    }
+                    seen |= 1 << bit;
+                    if bit == 9 {
+                        f.revoked = map.next_value::<serde_json::Value>()?.as_bool() == Some(true);
+                    } else {
+                        f.objects = Some(map.next_value::<&'de RawValue>()?);
+                    }
+                    continue;
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                    continue;
+                }
+            };
+            if seen & (1 << bit) != 0 {
+                return Err(serde::de::Error::custom("duplicate property"));
+            }
+            seen |= 1 << bit;
+            *slot = map.next_value::<Text<'de>>()?;
+        }
+        Ok(f)
+    }
+}
+
+/// Why the fast document reader gave up (the full parser then explains or reads it).
+#[derive(Debug)]
+struct NotRead;
+
+/// Where objects go as the document is read.
+type Sink<'s, 'a> = &'s mut dyn FnMut(&'a str) -> Result<(), NotRead>;
+
+/// Hands the text of each object of a document to `sink`, in document order, bundles
+/// flattened, for the shapes `stix::parse_document` accepts: one object, a JSON array of
+/// objects, a bundle, or a stream of these (NDJSON). `Ok(false)` when the document holds
+/// more than one value: nothing may then have been handed over but the first value's
+/// objects, and [`read_stream`] must read it instead.
+///
+/// A single value (the usual bundle) is read in one pass, its objects handed over while it
+/// is read (when its `type` comes before its `objects`, as writers put it).
+fn read_single<'a>(text: &'a str, sink: Sink<'_, 'a>) -> Result<bool, NotRead> {
+    use serde::de::DeserializeSeed;
+    let trimmed = text.trim_matches([' ', '\t', '\n', '\r']);
+    let mut de = serde_json::Deserializer::from_str(text);
+    match trimmed.as_bytes().first() {
+        Some(b'[') => ObjectsSeed { sink: &mut *sink }
+            .deserialize(&mut de)
+            .map_err(|_| NotRead)?,
+        Some(b'{') => {
+            let top = TopSeed { sink: &mut *sink }
+                .deserialize(&mut de)
+                .map_err(|_| NotRead)?;
+            if de.end().is_err() {
+                return Ok(false);
+            }
+            return top.finish(trimmed, sink).map(|()| true);
+        }
+        _ => return Err(NotRead),
+    }
+    Ok(de.end().is_ok())
+}
+
+/// [`read_single`] for a stream of values: each is found first, then read.
+fn read_stream<'a>(text: &'a str, sink: Sink<'_, 'a>) -> Result<(), NotRead> {
+    use serde::de::DeserializeSeed;
+    for value in serde_json::Deserializer::from_str(text).into_iter::<&RawValue>() {
+        let raw = value.map_err(|_| NotRead)?.get();
+        let mut de = serde_json::Deserializer::from_str(raw);
+        match raw.as_bytes().first() {
+            Some(b'[') => ObjectsSeed { sink: &mut *sink }
+                .deserialize(&mut de)
+                .map_err(|_| NotRead)?,
+            Some(b'{') => TopSeed { sink: &mut *sink }
+                .deserialize(&mut de)
+                .map_err(|_| NotRead)?
+                .finish(raw, sink)?,
+            _ => return Err(NotRead),
+        }
+    }
+    Ok(())
+}
+
+/// A top-level object as [`TopSeed`] read it.
+enum Top<'a> {
+    /// A bundle whose objects were handed over as they were read.
+    Done,
+    /// An object (not a bundle).
+    Object,
+    /// A bundle whose `objects` came before its `type`, unread.
+    Bundle(Option<&'a RawValue>),
+}
+
+impl<'a> Top<'a> {
+    /// Hands over what reading left: the object itself (its text is `raw`), or a bundle's
+    /// objects.
+    fn finish(self, raw: &'a str, sink: Sink<'_, 'a>) -> Result<(), NotRead> {
+        use serde::de::DeserializeSeed;
+        match self {
+            Top::Done | Top::Bundle(None) => Ok(()),
+            Top::Object => sink(raw),
+            Top::Bundle(Some(objects)) => {
+                let mut de = serde_json::Deserializer::from_str(objects.get());
+                ObjectsSeed { sink }
+                    .deserialize(&mut de)
+                    .map_err(|_| NotRead)
+            }
+        }
+    }
+}
+
+/// Reads a JSON array of objects, handing each object's text over.
+struct ObjectsSeed<'s, 'a> {
+    sink: Sink<'s, 'a>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for ObjectsSeed<'_, 'de> {
+    type Value = ();
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectsSeed<'_, 'de> {
+    type Value = ();
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a JSON array of objects")
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+            (self.sink)(raw.get()).map_err(|_| serde::de::Error::custom("not read"))?;
+        }
+        Ok(())
+    }
+}
+
+/// Reads a top-level object: a bundle's objects are handed over as they are read.
+struct TopSeed<'s, 'a> {
+    sink: Sink<'s, 'a>,
+}
+
+impl<'de> serde::de::DeserializeSeed<'de> for TopSeed<'_, 'de> {
+    type Value = Top<'de>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Top<'de>, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for TopSeed<'_, 'de> {
+    type Value = Top<'de>;
+    fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("a STIX object or bundle")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top<'de>, A::Error> {
+        let mut is_bundle = false;
+        let mut seen_type = false;
+        let mut streamed = false;
+        let mut objects = None;
+        while let Some(key) = map.next_key::<Cow<'de, str>>()? {
+            match key.as_ref() {
+                "type" if seen_type => return Err(serde::de::Error::custom("duplicate type")),
+                "type" => {
+                    seen_type = true;
+                    is_bundle = map.next_value::<Text<'de>>()?.as_str() == Some("bundle");
+                }
+                "objects" if streamed || objects.is_some() => {
+                    return Err(serde::de::Error::custom("duplicate objects"));
+                }
+                "objects" if is_bundle => {
+                    map.next_value_seed(ObjectsSeed {
+                        sink: &mut *self.sink,
+                    })?;
+                    streamed = true;
+                }
+                "objects" => objects = Some(map.next_value::<&'de RawValue>()?),
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(match (is_bundle, streamed) {
+            (true, true) => Top::Done,
+            (true, false) => Top::Bundle(objects),
+            (false, _) => Top::Object,
+        })
+    }
 }
 
 /// The string constants a pattern compares for equality (`=` and `IN`, not negated): the
@@ -225,4 +722,158 @@ pub fn constants(p: &pattern::Pattern) -> Vec<&str> {
     let mut out = Vec::new();
     obs(&p.root, &mut out);
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ind(id: &str, modified: &str, pattern: &str) -> String {
+        serde_json::json!({
+            "type": "indicator", "spec_version": "2.1", "id": id,
+            "created": "2020-01-01T00:00:00.000Z", "modified": modified,
+            "name": format!("name of {id}"), "pattern": pattern, "pattern_type": "stix",
+            "valid_from": "2020-01-01T00:00:00Z"
+        })
+        .to_string()
+    }
+
+    fn ids(bytes: &[u8]) -> (Vec<String>, LoadReport) {
+        let (kept, report) = load(bytes, "t", None).expect("loads");
+        (kept.into_iter().map(|i| i.id).collect(), report)
+    }
+
+    #[test]
+    fn every_document_shape_gives_the_same_indicators() {
+        let a = ind("indicator--a", "2020-01-01T00:00:00.000Z", "[x:y = 'a']");
+        let b = ind(
+            "indicator--b",
+            "2020-01-01T00:00:00.000Z",
+            "[x:y = 'it\\'s é']",
+        );
+        let other = r#"{"type":"identity","id":"identity--1","name":"I"}"#;
+        let shapes = [
+            format!("{a}\n{b}\n{other}\n"),
+            format!("{a} [{b}, {other}]"),
+            format!("[{a},{b},{other}]"),
+            format!(r#"{{"type":"bundle","id":"bundle--1","objects":[{a},{b},{other}]}}"#),
+            // objects before type: read after the bundle
+            format!(r#"{{"objects":[{a},{b},{other}],"id":"bundle--1","type":"bundle"}}"#),
+            format!("\u{feff}{a}\n{{\"type\":\"bundle\",\"objects\":[{b},{other}]}}"),
+        ];
+        for doc in shapes {
+            let (got, report) = ids(doc.as_bytes());
+            assert_eq!(got, ["indicator--a", "indicator--b"], "{doc}");
+            assert_eq!(report.other_objects, 1, "{doc}");
+            assert_eq!(report.loaded, 2, "{doc}");
+        }
+        // Escaped JSON text (the backslash) is read into an owned string.
+        let (kept, _) = load(b.as_bytes(), "t", None).unwrap();
+        assert_eq!(kept[0].pattern, "[x:y = 'it\\'s é']");
+        assert_eq!(kept[0].name.as_deref(), Some("name of indicator--b"));
+    }
+
+    #[test]
+    fn latest_version_wins_and_a_revoked_latest_is_dropped() {
+        let v1 = ind("indicator--a", "2020-01-01T00:00:00.000Z", "[x:y = 'old']");
+        let v2 = ind("indicator--a", "2021-01-01T00:00:00.000Z", "[x:y = 'new']");
+        let v0 = ind(
+            "indicator--a",
+            "2019-01-01T00:00:00.000Z",
+            "[x:y = 'older']",
+        );
+        let b = ind("indicator--b", "2020-01-01T00:00:00.000Z", "[x:y = 'b']");
+        let mut revoked: serde_json::Value = serde_json::from_str(&ind(
+            "indicator--b",
+            "2022-01-01T00:00:00.000Z",
+            "[x:y = 'b']",
+        ))
+        .unwrap();
+        revoked["revoked"] = true.into();
+        let doc = format!("{b}\n{v1}\n{v2}\n{v0}\n{revoked}\n");
+        let (kept, report) = load(doc.as_bytes(), "t", None).unwrap();
+        assert_eq!(kept.len(), 1);
+        assert_eq!(kept[0].id, "indicator--a");
+        assert_eq!(kept[0].pattern, "[x:y = 'new']");
+        assert_eq!(report.superseded, 3);
+        assert_eq!(report.revoked, 1);
+    }
+
+    #[test]
+    fn properties_of_other_types_read_as_stix_objects_read_them() {
+        let base = |extra: serde_json::Value| {
+            let mut v: serde_json::Value = serde_json::from_str(&ind(
+                "indicator--a",
+                "2020-01-01T00:00:00.000Z",
+                "[x:y = 'a']",
+            ))
+            .unwrap();
+            for (k, x) in extra.as_object().unwrap() {
+                v[k] = x.clone();
+            }
+            v.to_string()
+        };
+        // A name that is not a string is no name; revoked that is not true is not revoked;
+        // a pattern_version that is not a string is the default.
+        let doc = base(serde_json::json!({"name": 7, "revoked": "yes", "pattern_version": 2.1}));
+        let (kept, report) = load(doc.as_bytes(), "t", None).unwrap();
+        assert_eq!(report.loaded, 1, "{report:?}");
+        assert_eq!(kept[0].name, None);
+        // A validity bound that is not a timestamp makes the indicator unusable.
+        for bad in [
+            serde_json::json!({"valid_from": 5}),
+            serde_json::json!({"valid_until": "soon"}),
+        ] {
+            let (kept, report) = load(base(bad).as_bytes(), "t", None).unwrap();
+            assert!(kept.is_empty());
+            assert_eq!(report.invalid, 1);
+        }
+        let doc = base(serde_json::json!({"pattern_type": "sigma"}));
+        assert_eq!(load(doc.as_bytes(), "t", None).unwrap().1.not_stix, 1);
+        let doc = base(serde_json::json!({"pattern": "[x:y = "}));
+        assert_eq!(load(doc.as_bytes(), "t", None).unwrap().1.invalid, 1);
+    }
+
+    #[test]
+    fn a_document_that_is_not_stix_is_explained_with_its_place() {
+        for doc in [
+            "",
+            "  ",
+            "{\"type\":",
+            "[1, 2]",
+            "42",
+            "{\"type\":\"bundle\",\"objects\":{}}",
+        ] {
+            let e = load(doc.as_bytes(), "src.json", None).expect_err(doc);
+            assert!(e.to_string().starts_with("indicators src.json: "), "{e}");
+        }
+        // A repeated property is refused, as the full parser refuses it.
+        let dup = r#"{"type":"indicator","id":"indicator--a","id":"indicator--b"}"#;
+        assert!(load(dup.as_bytes(), "t", None).is_err());
+    }
+
+    #[test]
+    fn the_compiled_engine_loads_what_load_returns() {
+        let doc: String = (0..50)
+            .map(|i| {
+                ind(
+                    &format!("indicator--{i}"),
+                    "2020-01-01T00:00:00.000Z",
+                    &format!("[domain-name:value = 'd{i}.example']"),
+                ) + "\n"
+            })
+            .collect();
+        let (kept, report) = load(doc.as_bytes(), "t", None).unwrap();
+        let (engine, report2) = crate::engine::Compiled::load(doc.as_bytes(), "t", None).unwrap();
+        assert_eq!(report, report2);
+        use crate::engine::Engine;
+        assert_eq!(engine.len(), kept.len());
+        for (i, k) in kept.iter().enumerate() {
+            let info = engine.indicator(i);
+            assert_eq!(
+                (info.id, info.name, info.pattern),
+                (k.id.as_str(), k.name.as_deref(), k.pattern.as_str())
+            );
+        }
+    }
 }

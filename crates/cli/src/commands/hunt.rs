@@ -163,12 +163,14 @@ fn hunt_all(args: &Args) -> Result<()> {
         None => None,
     };
     let source_bytes = read_indicator_source(args)?;
-    let (indicators, report) =
-        hunt::indicators::load(&source_bytes, &args.indicators, warninglists.as_ref())?;
-    drop(source_bytes);
     let compile_started = Instant::now();
-    let mut engine = Compiled::new(indicators);
-    tracing::info!("indicators compiled in {:.2?}", compile_started.elapsed());
+    let (mut engine, report) =
+        Compiled::load(&source_bytes, &args.indicators, warninglists.as_ref())?;
+    drop(source_bytes);
+    tracing::info!(
+        "indicators loaded and compiled in {:.2?}",
+        compile_started.elapsed()
+    );
     for why in engine.skipped.iter().take(20) {
         tracing::warn!("indicator not compiled: {why}");
     }

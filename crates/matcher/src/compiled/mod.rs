@@ -31,7 +31,8 @@
 //! ```
 //!
 //! [`CompiledMatcher::compile`] takes [`Indicator`]s (or [`CompiledMatcher::compile_json`]
-//! STIX objects) and returns the matcher and a [`CompileReport`] that counts and lists what
+//! STIX objects; or one at a time through a [`Builder`], which also takes patterns the
+//! caller parsed and compiled itself) and returns the matcher and a [`CompileReport`] that counts and lists what
 //! was skipped and why (not an indicator, `pattern_type` other than `stix`, revoked, bad
 //! timestamps, a pattern that does not parse or cannot be evaluated). An [`Event`] is the
 //! evaluator's own input — an observed-data document as
@@ -57,8 +58,9 @@
 //! indicators are evaluated, by the evaluator itself, so **hits are exactly the evaluator's**;
 //! the index only decides how few indicators it has to ask.
 //!
-//! Memory per indicator: the id, name, pattern text and validity are kept, plus the index
-//! entries; the compiled pattern is not. Confirming a candidate re-parses and re-compiles its
+//! Memory per indicator: the id, name, pattern text and validity are kept (the three texts
+//! back to back in one arena, see `indicator::Entries`), plus the index entries; the
+//! compiled pattern is not. Confirming a candidate re-parses and re-compiles its
 //! pattern (a few microseconds for an equality) and keeps it in a bounded cache in the
 //! [`Scratch`] ([`CompileOptions::cache`] patterns): keeping every compiled pattern cost
 //! several hundred bytes per equality indicator and kilobytes per regex
@@ -131,8 +133,8 @@ use serde_json::Value;
 
 use crate::{Binding, CompiledPattern, Error, EvalOptions, Observations};
 use index::Posting;
-use indicator::Entry;
-pub use indicator::{Indicator, SkipReason};
+use indicator::Entries;
+pub use indicator::{Indicator, Parsed, SkipReason};
 pub use stream::{Stream, StreamOptions};
 
 /// How to compile.
@@ -168,6 +170,8 @@ pub struct CompileReport {
     pub paths: usize,
     /// Approximate heap bytes of the index structures.
     pub index_bytes: usize,
+    /// Approximate heap bytes of what is kept per indicator (id, name, pattern, validity).
+    pub entry_bytes: usize,
 }
 
 /// One event: an observed-data document as [`Observations::from_json`] reads it, the time of
@@ -276,7 +280,7 @@ pub struct IndicatorRef<'a> {
 
 /// Very many indicators compiled into one index; see the module docs.
 pub struct CompiledMatcher {
-    entries: Vec<Entry>,
+    entries: Entries,
     index: index::Index,
     /// Stateless indicators without anchors: evaluated on every event.
     always: Vec<u32>,
@@ -331,134 +335,16 @@ impl CompiledMatcher {
         items: impl Iterator<Item = Result<Indicator, SkipReason>>,
         options: &CompileOptions,
     ) -> (CompiledMatcher, CompileReport) {
-        let mut report = CompileReport::default();
-        let mut builder = index::Builder::new();
-        let mut entries = Vec::new();
-        let mut always = Vec::new();
-        let mut always_leaves = Vec::new();
-        for (pos, item) in items.enumerate() {
-            let mut id = None;
-            let r = item.and_then(|ind| {
-                id = Some(ind.id.clone());
-                Self::prepare(ind)
-            });
-            let (entry, compiled) = match r {
-                Ok(x) => x,
-                Err(why) => {
-                    report.skipped.push((pos, id, why));
-                    continue;
+        let mut b = Builder::new(options);
+        for item in items {
+            match item {
+                Ok(ind) => {
+                    let _ = b.add(ind);
                 }
-            };
-            let Ok(ind) = u32::try_from(entries.len()) else {
-                report
-                    .skipped
-                    .push((pos, id, SkipReason::Missing("room (over 2^32 indicators)")));
-                continue;
-            };
-            let leaves: Vec<_> = compiled
-                .inner
-                .leaves
-                .iter()
-                .map(|l| anchor::of_expr(&l.expr))
-                .collect();
-            if entry.stateful {
-                report.stateful += 1;
-                for (l, a) in leaves.into_iter().enumerate() {
-                    let posting = Posting {
-                        ind,
-                        leaf: l as u32,
-                    };
-                    match a {
-                        Some(a) => {
-                            for (path, probe) in a {
-                                builder.add(path, probe, posting);
-                            }
-                        }
-                        None => always_leaves.push(posting),
-                    }
-                }
-            } else if leaves.iter().all(Option::is_some) {
-                for (l, a) in leaves.into_iter().enumerate() {
-                    for (path, probe) in a.unwrap_or_default() {
-                        builder.add(
-                            path,
-                            probe,
-                            Posting {
-                                ind,
-                                leaf: l as u32,
-                            },
-                        );
-                    }
-                }
-            } else {
-                always.push(ind);
-            }
-            entries.push(entry);
-        }
-        report.compiled = entries.len();
-        let (index, unindexed) = builder.finish();
-        // Postings whose automaton could not be built (past its size limits): evaluated on
-        // every event instead, which is slower but still exact.
-        for p in unindexed {
-            if entries[p.ind as usize].stateful {
-                always_leaves.push(p);
-            } else {
-                always.push(p.ind);
+                Err(why) => b.skip(None, why),
             }
         }
-        always.sort_unstable();
-        always.dedup();
-        always_leaves.sort_unstable();
-        always_leaves.dedup();
-        report.always = always.len() + {
-            let mut inds: Vec<u32> = always_leaves.iter().map(|p| p.ind).collect();
-            inds.dedup();
-            inds.len()
-        };
-        report.paths = index.paths();
-        report.index_bytes = index.heap_bytes();
-        let m = CompiledMatcher {
-            entries,
-            index,
-            always,
-            always_leaves,
-            options: options.clone(),
-        };
-        (m, report)
-    }
-
-    fn prepare(ind: Indicator) -> Result<(Entry, CompiledPattern), SkipReason> {
-        if ind.pattern_type != "stix" {
-            return Err(SkipReason::PatternType(ind.pattern_type));
-        }
-        if ind.revoked {
-            return Err(SkipReason::Revoked);
-        }
-        let version =
-            pattern::ast::StixVersion::from_pattern_version(ind.pattern_version.as_deref())
-                .ok_or_else(|| {
-                    SkipReason::PatternVersion(ind.pattern_version.clone().unwrap_or_default())
-                })?;
-        let valid_from = timestamp("valid_from", ind.valid_from.as_deref())?;
-        let valid_until = timestamp("valid_until", ind.valid_until.as_deref())?;
-        let compiled = parse(&ind.pattern, version)?;
-        let stateful = anchor::needs_state(&compiled.inner.root);
-        let horizon = if stateful {
-            anchor::horizon(&compiled.inner.root)
-        } else {
-            None
-        };
-        let entry = Entry {
-            id: ind.id.into(),
-            name: ind.name.map(Into::into),
-            pattern: ind.pattern.into(),
-            version,
-            valid_from,
-            valid_until,
-            stateful,
-            horizon,
-        };
-        Ok((entry, compiled))
+        b.finish()
     }
 
     /// How many indicators were compiled.
@@ -477,11 +363,11 @@ impl CompiledMatcher {
     ///
     /// When `i` is out of range.
     pub fn indicator(&self, i: usize) -> IndicatorRef<'_> {
-        let e = &self.entries[i];
+        let e = self.entries.get(i);
         IndicatorRef {
-            id: &e.id,
-            name: e.name.as_deref(),
-            pattern: &e.pattern,
+            id: self.entries.id(e),
+            name: self.entries.name(e),
+            pattern: self.entries.pattern(e),
             stateful: e.stateful,
         }
     }
@@ -504,8 +390,8 @@ impl CompiledMatcher {
                 // and a working set larger than the cache gains little from LRU order.
                 cache.clear();
             }
-            let e = &self.entries[i as usize];
-            let c = parse(&e.pattern, e.version).ok()?;
+            let e = self.entries.get(i as usize);
+            let c = parse(self.entries.pattern(e), e.version).ok()?;
             stats.recompiled += 1;
             cache.insert(i, c);
         }
@@ -595,7 +481,7 @@ impl CompiledMatcher {
                 continue;
             }
             last = Some(p.ind);
-            let e = &self.entries[p.ind as usize];
+            let e = self.entries.get(p.ind as usize);
             if !e.valid_at(event.time) {
                 continue;
             }
@@ -626,5 +512,236 @@ impl CompiledMatcher {
         }
         scratch.cands = cands;
         Ok(hits)
+    }
+}
+
+/// Compiles indicators one at a time into the index structures (what
+/// [`CompiledMatcher::compile`] does over an iterator), for a caller that reads and checks
+/// indicators its own way: nothing of an indicator is kept but what [`Entries`] holds and
+/// its index entries.
+pub struct Builder {
+    options: CompileOptions,
+    report: CompileReport,
+    index: index::Builder,
+    entries: Entries,
+    always: Vec<u32>,
+    always_leaves: Vec<Posting>,
+    /// Indicators offered so far (the positions of [`CompileReport::skipped`]).
+    offered: usize,
+}
+
+impl std::fmt::Debug for Builder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Builder")
+            .field("offered", &self.offered)
+            .field("compiled", &self.entries.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Builder {
+    /// An empty builder.
+    pub fn new(options: &CompileOptions) -> Self {
+        Builder {
+            options: options.clone(),
+            report: CompileReport::default(),
+            index: index::Builder::new(),
+            entries: Entries::default(),
+            always: Vec::new(),
+            always_leaves: Vec::new(),
+            offered: 0,
+        }
+    }
+
+    /// Records an indicator the caller could not even read as skipped.
+    pub fn skip(&mut self, id: Option<String>, why: SkipReason) {
+        self.report.skipped.push((self.offered, id, why));
+        self.offered += 1;
+    }
+
+    /// Adds one indicator: its number (as hits give it), or why it was skipped (also listed
+    /// in the report).
+    pub fn add(&mut self, ind: Indicator) -> Result<usize, SkipReason> {
+        let r = Self::prepare(&ind).and_then(|(version, valid_from, valid_until, compiled)| {
+            let parsed = Parsed {
+                id: &ind.id,
+                name: ind.name.as_deref(),
+                pattern: &ind.pattern,
+                version,
+                valid_from,
+                valid_until,
+            };
+            self.insert(&parsed, &compiled)
+        });
+        match r {
+            Ok(n) => {
+                self.offered += 1;
+                Ok(n)
+            }
+            Err(why) => {
+                self.skip(Some(ind.id), why.clone());
+                Err(why)
+            }
+        }
+    }
+
+    /// Adds an indicator whose pattern the caller parsed (with `parsed.version`) and
+    /// compiled already; fails only when there is no room left (2^32 indicators).
+    pub fn add_compiled(
+        &mut self,
+        parsed: &Parsed<'_>,
+        compiled: &CompiledPattern,
+    ) -> Result<usize, SkipReason> {
+        match self.insert(parsed, compiled) {
+            Ok(n) => {
+                self.offered += 1;
+                Ok(n)
+            }
+            Err(why) => {
+                self.skip(Some(parsed.id.to_owned()), why.clone());
+                Err(why)
+            }
+        }
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn prepare(
+        ind: &Indicator,
+    ) -> Result<
+        (
+            pattern::ast::StixVersion,
+            Option<Timestamp>,
+            Option<Timestamp>,
+            CompiledPattern,
+        ),
+        SkipReason,
+    > {
+        if ind.pattern_type != "stix" {
+            return Err(SkipReason::PatternType(ind.pattern_type.clone()));
+        }
+        if ind.revoked {
+            return Err(SkipReason::Revoked);
+        }
+        let version =
+            pattern::ast::StixVersion::from_pattern_version(ind.pattern_version.as_deref())
+                .ok_or_else(|| {
+                    SkipReason::PatternVersion(ind.pattern_version.clone().unwrap_or_default())
+                })?;
+        let valid_from = timestamp("valid_from", ind.valid_from.as_deref())?;
+        let valid_until = timestamp("valid_until", ind.valid_until.as_deref())?;
+        let compiled = parse(&ind.pattern, version)?;
+        Ok((version, valid_from, valid_until, compiled))
+    }
+
+    fn insert(
+        &mut self,
+        parsed: &Parsed<'_>,
+        compiled: &CompiledPattern,
+    ) -> Result<usize, SkipReason> {
+        let stateful = anchor::needs_state(&compiled.inner.root);
+        let horizon = if stateful {
+            anchor::horizon(&compiled.inner.root)
+        } else {
+            None
+        };
+        let Some(ind) = self.entries.push(parsed, stateful, horizon) else {
+            return Err(SkipReason::Missing(
+                "room (over 2^32 indicators or 4 GiB of text)",
+            ));
+        };
+        let leaves: Vec<_> = compiled
+            .inner
+            .leaves
+            .iter()
+            .map(|l| anchor::of_expr(&l.expr))
+            .collect();
+        if stateful {
+            self.report.stateful += 1;
+            for (l, a) in leaves.into_iter().enumerate() {
+                let posting = Posting {
+                    ind,
+                    leaf: l as u32,
+                };
+                match a {
+                    Some(a) => {
+                        for (path, probe) in a {
+                            self.index.add(path, probe, posting);
+                        }
+                    }
+                    None => self.always_leaves.push(posting),
+                }
+            }
+        } else if leaves.iter().all(Option::is_some) {
+            for (l, a) in leaves.into_iter().enumerate() {
+                for (path, probe) in a.unwrap_or_default() {
+                    self.index.add(
+                        path,
+                        probe,
+                        Posting {
+                            ind,
+                            leaf: l as u32,
+                        },
+                    );
+                }
+            }
+        } else {
+            self.always.push(ind);
+        }
+        Ok(ind as usize)
+    }
+
+    /// How many indicators were compiled so far.
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether none was compiled yet.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    /// Builds the automata and freezes the tables.
+    pub fn finish(self) -> (CompiledMatcher, CompileReport) {
+        let Builder {
+            options,
+            mut report,
+            index,
+            mut entries,
+            mut always,
+            mut always_leaves,
+            offered: _,
+        } = self;
+        entries.shrink();
+        report.compiled = entries.len();
+        let (index, unindexed) = index.finish();
+        // Postings whose automaton could not be built (past its size limits): evaluated on
+        // every event instead, which is slower but still exact.
+        for p in unindexed {
+            if entries.get(p.ind as usize).stateful {
+                always_leaves.push(p);
+            } else {
+                always.push(p.ind);
+            }
+        }
+        always.sort_unstable();
+        always.dedup();
+        always_leaves.sort_unstable();
+        always_leaves.dedup();
+        report.always = always.len() + {
+            let mut inds: Vec<u32> = always_leaves.iter().map(|p| p.ind).collect();
+            inds.dedup();
+            inds.len()
+        };
+        report.paths = index.paths();
+        report.index_bytes = index.heap_bytes();
+        report.entry_bytes = entries.heap_bytes();
+        let m = CompiledMatcher {
+            entries,
+            index,
+            always,
+            always_leaves,
+            options,
+        };
+        (m, report)
     }
 }

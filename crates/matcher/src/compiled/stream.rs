@@ -151,7 +151,7 @@ impl<S: Clone> Stream<S> {
             }
             let leaves = &cands[i..j];
             i = j;
-            let e = &m.entries[ind as usize];
+            let e = m.entries.get(ind as usize);
             if !e.valid_at(event.time) {
                 continue;
             }
@@ -201,7 +201,12 @@ impl<S: Clone> Stream<S> {
                 last: None,
             });
             state.ring.push_back(r);
-            expire(state, e.horizon, self.high_water, self.options.max_retained);
+            expire(
+                state,
+                m.entries.horizon(ind),
+                self.high_water,
+                self.options.max_retained,
+            );
             if state.ring.is_empty() {
                 continue;
             }
@@ -247,7 +252,7 @@ impl<S: Clone> Stream<S> {
         let m = Arc::clone(&self.matcher);
         let (hw, max) = (self.high_water, self.options.max_retained);
         self.states.retain(|&ind, s| {
-            expire(s, m.entries[ind as usize].horizon, hw, max);
+            expire(s, m.entries.horizon(ind), hw, max);
             !s.ring.is_empty()
         });
     }
