@@ -28,5 +28,5 @@ pub mod suricata;
 pub mod zeek;
 
 pub use observable::{Kind, NotExportable, Observable, extract};
-pub use record::{Object, Record, parse_record, parse_records};
-pub use select::{Exported, LinkStyle, Selection, Skip, Skipped, select};
+pub use record::{Object, Record, each_record, parse_record, parse_records};
+pub use select::{Exported, LinkStyle, Selected, Selection, Selector, Skip, Skipped, select};

@@ -175,9 +175,17 @@ pub enum RecordError {
 /// and bundles (NDJSON) — in document order, bundles flattened, as `stix::parse_document`
 /// accepts them, reading only what [`Object`] needs.
 pub fn parse_records(bytes: &[u8]) -> Result<Vec<Record<'_>>, RecordError> {
+    let mut out = Vec::new();
+    each_record(bytes, |r| out.push(r))?;
+    Ok(out)
+}
+
+/// [`parse_records`] handing each record to `f` as it is read instead of collecting them,
+/// so that a caller keeping only a little of each never holds them all. On an error, `f`
+/// has seen the records before it.
+pub fn each_record<'a>(bytes: &'a [u8], mut f: impl FnMut(Record<'a>)) -> Result<(), RecordError> {
     let text = std::str::from_utf8(bytes).map_err(|_| RecordError::Utf8)?;
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    let mut out = Vec::new();
     let mut any = false;
     for value in serde_json::Deserializer::from_str(text).into_iter::<&RawValue>() {
         let value = value?;
@@ -186,16 +194,16 @@ pub fn parse_records(bytes: &[u8]) -> Result<Vec<Record<'_>>, RecordError> {
         if raw.starts_with('[') {
             let items: Vec<&RawValue> = serde_json::from_str(raw)?;
             for item in items {
-                push(item.get(), &mut out)?;
+                push(item.get(), &mut f)?;
             }
         } else {
-            push(raw, &mut out)?;
+            push(raw, &mut f)?;
         }
     }
     if !any {
         return Err(RecordError::Empty);
     }
-    Ok(out)
+    Ok(())
 }
 
 /// One object's JSON text (as a store or a TAXII server hands it out) read as
@@ -214,21 +222,24 @@ pub fn parse_record(raw: &str) -> Result<Record<'_>, RecordError> {
     Ok(Record { fields, raw })
 }
 
-fn push<'a>(raw: &'a str, out: &mut Vec<Record<'a>>) -> Result<(), RecordError> {
+fn push<'a>(raw: &'a str, f: &mut impl FnMut(Record<'a>)) -> Result<(), RecordError> {
     let mut fields: Fields<'a> = serde_json::from_str(raw)?;
     if fields.type_name.as_deref() == Some("bundle") {
         // STIX 2.1 §8: a bundle's objects; a bundle without objects yields none.
         for item in fields.objects.take().unwrap_or_default() {
-            let f: Fields<'a> = serde_json::from_str(item.get())?;
-            out.push(Record {
-                fields: Fields { objects: None, ..f },
+            let f2: Fields<'a> = serde_json::from_str(item.get())?;
+            f(Record {
+                fields: Fields {
+                    objects: None,
+                    ..f2
+                },
                 raw: item.get(),
             });
         }
         return Ok(());
     }
     fields.objects = None;
-    out.push(Record { fields, raw });
+    f(Record { fields, raw });
     Ok(())
 }
 

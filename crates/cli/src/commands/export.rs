@@ -12,20 +12,22 @@
 //! `interop/test_export.py` loads the Suricata output in Suricata itself.
 
 use std::io::{BufWriter, IsTerminal, Read, Write};
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
+use std::sync::mpsc;
 
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use sensors::delta::{Delta, State, delta};
-use sensors::select::{LinkStyle, Selection, Skip, select};
+use sensors::select::{LinkStyle, Selected, Selection, Selector, Skip};
 use sensors::suricata::{Datasets, Set};
 use sensors::{Observable, bundle, csv, zeek};
 use stix::TlpLevel;
 use store::{ObjectQuery, VersionMatch};
 use taxii::client::{CollectionRef, Filter};
 
-use super::local::StoreArgs;
+use super::local::{StoreArgs, StoreLocation};
 use super::remote::{RemoteArgs, runtime};
 
 const AFTER_HELP: &str = "\
@@ -185,41 +187,31 @@ fn export(args: &Args) -> Result<()> {
         None => None,
     };
     let now = jiff::Timestamp::now();
-    // The selection borrows from what was read, so each source finishes in its own arm.
-    match &args.file {
+    // Only the STIX bundle writes the indicators' JSON; the other formats need not keep it.
+    let keep_raw = args.format == Format::Stix;
+    let (mut selected, links) = match &args.file {
         Some(path) => {
             let bytes = read_input(path)?;
-            // The fast reader first; a document it refuses gets the stix parser's located
-            // error (or, should that parser accept it, its objects).
-            match sensors::parse_records(&bytes) {
-                Ok(records) => write_outputs(
-                    args,
-                    previous.as_ref(),
-                    &select(&records, now, &LinkStyle::StixId),
-                ),
+            // The fast reader first, each record decided and dropped as it is read; a
+            // document it refuses gets the stix parser's located error (or, should that
+            // parser accept it, its objects).
+            let mut selector = Selector::new(now, keep_raw);
+            match sensors::each_record(&bytes, |r| selector.add(&r)) {
+                Ok(()) => (selector.finish(), LinkStyle::StixId),
                 Err(_) => {
                     let objects = stix::parse_document(&bytes)
                         .map_err(|e| anyhow::anyhow!("{}:{e}", path.display()))?;
-                    write_outputs(
-                        args,
-                        previous.as_ref(),
-                        &select(&objects, now, &LinkStyle::StixId),
-                    )
+                    let mut selector = Selector::new(now, keep_raw);
+                    for o in &objects {
+                        selector.add(o);
+                    }
+                    (selector.finish(), LinkStyle::StixId)
                 }
             }
         }
-        None => {
-            let (texts, links) = read_collection(args)?;
-            // The same borrowing reader as for a file: a full `StixObject` per stored
-            // object was most of an export's time and memory.
-            let records = texts
-                .iter()
-                .map(|t| sensors::parse_record(t))
-                .collect::<Result<Vec<_>, _>>()
-                .context("a stored object is not a STIX object")?;
-            write_outputs(args, previous.as_ref(), &select(&records, now, &links))
-        }
-    }
+        None => read_collection(args, now, keep_raw)?,
+    };
+    write_outputs(args, previous.as_ref(), &selected.selection(&links))
 }
 
 /// Writes the export, its state and delta, and the summary line.
@@ -294,41 +286,149 @@ fn write_outputs(args: &Args, previous: Option<&State>, selection: &Selection<'_
     Ok(())
 }
 
-/// The JSON texts of the objects of the collection to export from, and how their links
-/// look.
-fn read_collection(args: &Args) -> Result<(Vec<String>, LinkStyle)> {
+/// The selection over the collection to export from, and how its links look.
+fn read_collection(
+    args: &Args,
+    now: jiff::Timestamp,
+    keep_raw: bool,
+) -> Result<(Selected, LinkStyle)> {
     let Some(collection) = args.collection.as_deref() else {
         bail!("give --collection ID (with --data, --database or --server) or --file PATH");
     };
     let bar = spinner();
-    let result = match &args.server {
-        Some(server) => {
-            runtime()?.block_on(async { read_remote(args, server, collection, &bar).await })
+    let mut selector = Selector::new(now, keep_raw);
+    let result = match (&args.server, args.store.location()) {
+        (None, StoreLocation::DataDir(dir)) => {
+            scan_data_dir(&dir, collection, &mut selector, &bar).map(|()| LinkStyle::StixId)
         }
-        None => {
+        (Some(server), _) => runtime()?
+            .block_on(async { read_remote(args, server, collection, &mut selector, &bar).await }),
+        (None, StoreLocation::Database(_)) => {
             // Two workers: the store reads the next page while this thread takes the last.
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .worker_threads(2)
                 .enable_all()
                 .build()
                 .context("cannot start the async runtime")?;
-            rt.block_on(async { read_local(args, collection, &bar).await })
+            rt.block_on(async { read_local(args, collection, &mut selector, &bar).await })
+                .map(|()| LinkStyle::StixId)
         }
     };
     bar.finish_and_clear();
-    result
+    Ok((selector.finish(), result?))
 }
 
-/// Objects read from a local store per query: large pages, since each is one statement.
+/// A run of stored objects' JSON texts, back to back in one buffer: the reader thread
+/// fills it, the selecting thread reads it and hands it back to be refilled, so a million
+/// objects cost a few buffers instead of a million strings.
+#[derive(Default)]
+struct Batch {
+    text: String,
+    ends: Vec<usize>,
+}
+
+impl Batch {
+    /// Bytes of JSON per batch: large enough that the channel is rarely touched, small
+    /// enough that the buffers in flight stay in the cache's neighbourhood.
+    const BYTES: usize = 1 << 20;
+
+    fn texts(&self) -> impl Iterator<Item = &str> {
+        let mut start = 0;
+        self.ends.iter().map(move |&end| {
+            let t = &self.text[start..end];
+            start = end;
+            t
+        })
+    }
+
+    fn clear(&mut self) {
+        self.text.clear();
+        self.ends.clear();
+    }
+}
+
+/// Reads the indicators and identities of a collection of a data directory (latest
+/// versions, every TLP level: the caller holds the data directory) into `selector`. A
+/// thread of its own reads the SQLite file in one transaction (`SqliteStore::scan_latest`)
+/// while this one parses and selects: the two halves of an export take about as long.
+fn scan_data_dir(
+    dir: &Path,
+    collection: &str,
+    selector: &mut Selector,
+    bar: &ProgressBar,
+) -> Result<()> {
+    let store = store::bootstrap::open_data_dir(dir)
+        .with_context(|| format!("opening the store in {}", dir.display()))?;
+    let (full, filled) = mpsc::sync_channel::<Batch>(2);
+    let (empty, emptied) = mpsc::channel::<Batch>();
+    std::thread::scope(|scope| {
+        let reader = scope.spawn(move || {
+            let mut batch = Batch::default();
+            let scanned = store.scan_latest(collection, &["indicator", "identity"], |raw| {
+                batch.text.push_str(raw);
+                batch.ends.push(batch.text.len());
+                if batch.text.len() >= Batch::BYTES {
+                    let next = emptied.try_recv().unwrap_or_default();
+                    if full.send(std::mem::replace(&mut batch, next)).is_err() {
+                        // The selecting side has stopped (and says why).
+                        return ControlFlow::Break(());
+                    }
+                }
+                ControlFlow::Continue(())
+            });
+            if !batch.ends.is_empty() {
+                let _ = full.send(batch);
+            }
+            scanned
+        });
+        let mut read = 0usize;
+        let mut selected = Ok(());
+        for mut batch in filled.iter() {
+            for text in batch.texts() {
+                match sensors::parse_record(text) {
+                    Ok(r) => selector.add(&r),
+                    Err(e) => {
+                        selected = Err(e).context("a stored object is not a STIX object");
+                        break;
+                    }
+                }
+            }
+            if selected.is_err() {
+                break;
+            }
+            read += batch.ends.len();
+            bar.set_message(format!("{read} objects read"));
+            batch.clear();
+            let _ = empty.send(batch);
+        }
+        // Ends the reader's sends, should this side have stopped early.
+        drop(filled);
+        let scanned = match reader.join() {
+            Ok(r) => r,
+            Err(_) => bail!("the store reader thread panicked"),
+        };
+        selected?;
+        match scanned {
+            Err(store::StoreError::NotFound { .. }) => {
+                bail!("no collection {collection} in the store")
+            }
+            r => r.with_context(|| format!("cannot read collection {collection}")),
+        }
+    })
+}
+
+/// Objects read from a PostgreSQL store per query: large pages, since each is one
+/// statement.
 const LOCAL_PAGE: usize = 10_000;
 
-/// Indicators and identities of a local collection (latest versions, every TLP level: the
-/// caller holds the data directory), as stored.
+/// Indicators and identities of a collection of a PostgreSQL store (latest versions, every
+/// TLP level: the caller holds the database) into `selector`.
 async fn read_local(
     args: &Args,
     collection: &str,
+    selector: &mut Selector,
     bar: &ProgressBar,
-) -> Result<(Vec<String>, LinkStyle)> {
+) -> Result<()> {
     let store = args.store.open().await?;
     if store
         .collection(collection)
@@ -346,21 +446,26 @@ async fn read_local(
         max_tlp: TlpLevel::Red,
         ..ObjectQuery::default()
     };
-    let mut texts = Vec::new();
+    let mut read = 0usize;
     let mut next = None;
     loop {
         let page = store
             .query_objects(collection, &page_query(next.take()))
             .await
             .with_context(|| format!("cannot read collection {collection}"))?;
-        texts.extend(page.items.into_iter().map(|o| o.raw_json));
-        bar.set_message(format!("{} objects read", texts.len()));
+        for o in &page.items {
+            let r = sensors::parse_record(&o.raw_json)
+                .context("a stored object is not a STIX object")?;
+            selector.add(&r);
+        }
+        read += page.items.len();
+        bar.set_message(format!("{read} objects read"));
         match page.next {
             Some(n) if page.more => next = Some(n),
             _ => break,
         }
     }
-    Ok((texts, LinkStyle::StixId))
+    Ok(())
 }
 
 /// Indicators and identities of a TAXII collection (latest versions); links are the
@@ -369,8 +474,9 @@ async fn read_remote(
     args: &Args,
     server: &str,
     collection: &str,
+    selector: &mut Selector,
     bar: &ProgressBar,
-) -> Result<(Vec<String>, LinkStyle)> {
+) -> Result<LinkStyle> {
     let remote = RemoteArgs {
         server: server.to_owned(),
         token: args.token.clone(),
@@ -388,17 +494,22 @@ async fn read_remote(
         ..Filter::default()
     };
     let mut pager = client.objects(&target, filter);
-    let mut texts = Vec::new();
+    let mut read = 0usize;
     while let Some(page) = pager
         .next_page()
         .await
         .with_context(|| format!("cannot read collection {collection}"))?
     {
-        texts.extend(page.items.iter().map(|raw| raw.get().to_owned()));
-        bar.set_message(format!("{} objects, {} pages", texts.len(), pager.pages()));
+        for raw in &page.items {
+            let r = sensors::parse_record(raw.get())
+                .context("the server sent an object that is not a STIX object")?;
+            selector.add(&r);
+        }
+        read += page.items.len();
+        bar.set_message(format!("{read} objects, {} pages", pager.pages()));
     }
     let collection_url = format!("{}collections/{}/", target.api_root, target.id);
-    Ok((texts, LinkStyle::Taxii { collection_url }))
+    Ok(LinkStyle::Taxii { collection_url })
 }
 
 /// A file's bytes, gunzipped when it ends in `.gz`; `-` is stdin.

@@ -106,3 +106,88 @@ fn the_fast_reader_selects_exactly_as_the_stix_parser() {
     assert_eq!(a.skipped, b.skipped);
     assert_eq!(a.counts, b.counts);
 }
+
+#[test]
+fn the_streaming_selector_selects_exactly_as_select() {
+    let (objects, now) = fixture();
+    let bytes = std::fs::read(crate::golden_path("input.json")).expect("golden input");
+    let links = LinkStyle::Taxii {
+        collection_url: "https://taxii.example/api1/collections/c1/".into(),
+    };
+    let a = select(&objects, now, &links);
+    for keep_raw in [true, false] {
+        // Each record is dropped right after it is added, as an export drops its batches.
+        let mut selector = sensors::Selector::new(now, keep_raw);
+        sensors::each_record(&bytes, |r| selector.add(&r)).expect("golden input reads");
+        let mut selected = selector.finish();
+        let b = selected.selection(&links);
+        assert_eq!(a.skipped, b.skipped);
+        assert_eq!(a.counts, b.counts);
+        assert_eq!(a.exported.len(), b.exported.len());
+        for (x, y) in a.exported.iter().zip(&b.exported) {
+            let raw = if keep_raw { x.raw } else { "" };
+            assert_eq!(&sensors::Exported { raw, ..x.clone() }, y);
+        }
+    }
+    // The golden input has a superseded version and identities after their indicators.
+    assert_eq!(a.counts.superseded, 1);
+}
+
+#[test]
+fn the_streaming_selector_takes_a_later_version_in_place_and_ignores_an_earlier_one() {
+    let now: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().expect("fixed instant");
+    let ind = |id: u32, modified: &str, pattern: &str| {
+        format!(
+            r#"{{"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-{id:012}","created":"2020-01-01T00:00:00.000Z","modified":"{modified}","name":"v{modified}","pattern":"{pattern}","pattern_type":"stix","valid_from":"2020-01-01T00:00:00Z"}}"#
+        )
+    };
+    let doc = [
+        ind(
+            1,
+            "2020-01-02T00:00:00.000Z",
+            "[ipv4-addr:value = '10.0.0.1']",
+        ),
+        ind(
+            2,
+            "2020-01-01T00:00:00.000Z",
+            "[ipv4-addr:value = '10.0.0.2']",
+        ),
+        // Newer: replaces id 1 (now not exportable), keeping its place.
+        ind(
+            1,
+            "2020-01-03T00:00:00.000Z",
+            "[ipv4-addr:value = '10.0.0.1'] AND [ipv4-addr:value = '10.0.0.3']",
+        ),
+        // Older than what is held for id 2: ignored.
+        ind(
+            2,
+            "2019-12-31T00:00:00.000Z",
+            "[ipv4-addr:value = '10.9.9.9']",
+        ),
+        ind(
+            3,
+            "2020-01-01T00:00:00.000Z",
+            "[ipv4-addr:value = '10.0.0.4']",
+        ),
+    ]
+    .join("\n");
+    let records = sensors::parse_records(doc.as_bytes()).expect("reads");
+    let a = select(&records, now, &LinkStyle::StixId);
+    let mut selector = sensors::Selector::new(now, true);
+    for r in &records {
+        selector.add(r);
+    }
+    let mut selected = selector.finish();
+    let b = selected.selection(&LinkStyle::StixId);
+    assert_eq!(a.exported, b.exported);
+    assert_eq!(a.skipped, b.skipped);
+    assert_eq!(a.counts, b.counts);
+    let values: Vec<&str> = b
+        .exported
+        .iter()
+        .flat_map(|e| e.values.iter().map(|v| v.value.as_str()))
+        .collect();
+    assert_eq!(values, ["10.0.0.2", "10.0.0.4"]);
+    assert_eq!(b.skipped.len(), 1);
+    assert_eq!(b.counts.superseded, 2);
+}

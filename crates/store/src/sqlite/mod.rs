@@ -24,6 +24,7 @@
 //! benchmark (`benches/ingest.rs`) measures it.
 
 mod accounts;
+mod export;
 mod fields;
 mod latest;
 mod log;

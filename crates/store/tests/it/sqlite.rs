@@ -357,3 +357,146 @@ async fn two_stores_on_one_file_keep_date_added_strict() {
     let leaves = a.log_leaves(0, 1000).await.unwrap();
     assert!(leaves.iter().enumerate().all(|(i, l)| l.index == i as u64));
 }
+
+/// `SqliteStore::scan_latest` (what `entente export` reads) hands over exactly the rows,
+/// in exactly the order, of paged reads of the latest versions at TLP RED: versions added
+/// out of order, a RED object, an object of another type, another collection's objects.
+#[tokio::test]
+async fn scan_latest_reads_what_paged_latest_versions_read() {
+    use crate::contract::{indicator, indicator_json};
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in_dir(dir.path()).unwrap();
+    store
+        .create_api_root(&NewApiRoot {
+            name: "r".into(),
+            title: "R".into(),
+            description: None,
+        })
+        .await
+        .unwrap();
+    let restricted = CollectionFlags {
+        public_read: false,
+        restricted: true,
+    };
+    let mut ids = Vec::new();
+    for _ in 0..2 {
+        let c = store
+            .create_collection(&NewCollection {
+                api_root: "r".into(),
+                title: "c".into(),
+                flags: restricted,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        ids.push(c.id);
+    }
+    let stamp = |d: u64| format!("2021-01-{:02}T00:00:00.000Z", d);
+    // (object, day of its version, TLP), in the order added.
+    let writes = [
+        (1, 1, TlpLevel::Clear),
+        (2, 5, TlpLevel::Red),
+        (1, 9, TlpLevel::Green),
+        (3, 2, TlpLevel::Clear),
+        (1, 4, TlpLevel::Clear),
+        (3, 1, TlpLevel::Amber),
+        (4, 3, TlpLevel::Clear),
+    ];
+    for (n, day, tlp) in writes {
+        store
+            .add_objects(&ids[0], vec![indicator(n, &stamp(day), tlp)])
+            .await
+            .unwrap();
+    }
+    store
+        .add_objects(&ids[1], vec![indicator(5, &stamp(1), TlpLevel::Clear)])
+        .await
+        .unwrap();
+    let identity = r#"{"type":"identity","spec_version":"2.1","id":"identity--5ba0a3a1-4f5c-4b7e-9d1f-0c2b4e6a8d01","created":"2020-01-01T00:00:00.000Z","modified":"2020-01-01T00:00:00.000Z","name":"ACME","identity_class":"organization"}"#;
+    let sighting = r#"{"type":"sighting","spec_version":"2.1","id":"sighting--5ba0a3a1-4f5c-4b7e-9d1f-0c2b4e6a8d02","created":"2020-01-01T00:00:00.000Z","modified":"2020-01-01T00:00:00.000Z","sighting_of_ref":"indicator--00000000-0000-4000-8000-000000000001"}"#;
+    for (raw, type_name, id) in [
+        (
+            identity,
+            "identity",
+            "identity--5ba0a3a1-4f5c-4b7e-9d1f-0c2b4e6a8d01",
+        ),
+        (
+            sighting,
+            "sighting",
+            "sighting--5ba0a3a1-4f5c-4b7e-9d1f-0c2b4e6a8d02",
+        ),
+    ] {
+        store
+            .add_objects(
+                &ids[0],
+                vec![NewObject {
+                    id: id.into(),
+                    type_name: type_name.into(),
+                    spec_version: "2.1".into(),
+                    version: Some(Timestamp::parse("2020-01-01T00:00:00.000Z").unwrap()),
+                    raw_json: raw.into(),
+                    tlp: TlpLevel::Clear,
+                    revoked: false,
+                }],
+            )
+            .await
+            .unwrap();
+    }
+    let types = ["indicator", "identity"];
+    let mut paged = Vec::new();
+    let mut next = None;
+    loop {
+        let page = store
+            .query_objects(
+                &ids[0],
+                &ObjectQuery {
+                    types: types.iter().map(|t| (*t).to_owned()).collect(),
+                    versions: vec![VersionMatch::Last],
+                    limit: 2,
+                    next: next.take(),
+                    max_tlp: TlpLevel::Red,
+                    ..ObjectQuery::default()
+                },
+            )
+            .await
+            .unwrap();
+        paged.extend(page.items.into_iter().map(|o| o.raw_json));
+        match page.next {
+            Some(n) if page.more => next = Some(n),
+            _ => break,
+        }
+    }
+    let mut scanned = Vec::new();
+    store
+        .scan_latest(&ids[0], &types, |raw| {
+            scanned.push(raw.to_owned());
+            std::ops::ControlFlow::Continue(())
+        })
+        .unwrap();
+    assert_eq!(scanned, paged);
+    assert_eq!(
+        scanned,
+        [
+            indicator_json(2, &stamp(5)),
+            indicator_json(1, &stamp(9)),
+            indicator_json(3, &stamp(2)),
+            indicator_json(4, &stamp(3)),
+            identity.to_owned(),
+        ],
+        "newest versions in the order they were added, the sighting left out"
+    );
+    let mut first = Vec::new();
+    store
+        .scan_latest(&ids[0], &types, |raw| {
+            first.push(raw.to_owned());
+            std::ops::ControlFlow::Break(())
+        })
+        .unwrap();
+    assert_eq!(first.len(), 1, "a break ends the scan");
+    assert!(matches!(
+        store.scan_latest("no-such-collection", &types, |_| {
+            std::ops::ControlFlow::Continue(())
+        }),
+        Err(StoreError::NotFound { .. })
+    ));
+}
