@@ -1,16 +1,13 @@
 //! The newest version of every object of some types in a collection, streamed in
 //! `date_added` order: what `entente export` reads from a data directory.
 //!
-//! The TAXII read path (`query_objects` with `versions=last`) pays, per page, a statement
-//! and, per row, a correlated look-up of the id's newest version in `objects_by_version`
-//! plus five owned strings. An export reads the whole collection once, so this reads it in
-//! one read transaction with two plain statements: first the version index alone (a
-//! covering scan) to find the ids stored in several versions and their newest
-//! `version_key`, then the collection in `date_added` order, skipping the older versions of
-//! those ids and handing each row's JSON text to the caller as borrowed from SQLite. The
-//! rows and their order are exactly those of the paged reads at TLP RED.
+//! The TAXII read path (`query_objects`) pays a statement per page and five owned strings
+//! per row. An export reads the whole collection once, so this reads it in one read
+//! transaction with one plain statement: the collection in `date_added` order, keeping the
+//! rows no newer version exists of (`newer_tlp IS NULL`, schema migration 7: the newest at
+//! every TLP level) and handing each row's JSON text to the caller as borrowed from
+//! SQLite. The rows and their order are exactly those of the paged reads at TLP RED.
 
-use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 use rusqlite::types::ValueRef;
@@ -34,34 +31,12 @@ impl SqliteStore {
         conn.execute_batch("PRAGMA query_only = ON; BEGIN")
             .map_err(backend)?;
         let c = require_collection(&conn, collection)?;
-        // Ids with more than one version: the newest version_key of each (the index is
-        // ordered by id, then version_key, so the last row of an id is its newest).
-        let mut newest: HashMap<String, String> = HashMap::new();
-        {
-            let mut stmt = conn
-                .prepare(
-                    "SELECT stix_id, version_key FROM objects INDEXED BY objects_by_version \
-                     WHERE collection = ?1 ORDER BY stix_id, version_key",
-                )
-                .map_err(backend)?;
-            let mut rows = stmt.query([c.seq]).map_err(backend)?;
-            let mut previous = String::new();
-            while let Some(row) = rows.next().map_err(backend)? {
-                let id = text(row.get_ref(0).map_err(backend)?)?;
-                let key = text(row.get_ref(1).map_err(backend)?)?;
-                if id == previous {
-                    newest.insert(id.to_owned(), key.to_owned());
-                } else {
-                    previous.clear();
-                    previous.push_str(id);
-                }
-            }
-        }
         let marks = vec!["?"; types.len()].join(", ");
         let mut stmt = conn
             .prepare(&format!(
-                "SELECT stix_id, version_key, raw FROM objects INDEXED BY objects_by_date \
-                 WHERE collection = ?1 AND type IN ({marks}) ORDER BY date_added"
+                "SELECT raw FROM objects INDEXED BY objects_by_date \
+                 WHERE collection = ?1 AND type IN ({marks}) AND newer_tlp IS NULL \
+                 ORDER BY date_added"
             ))
             .map_err(backend)?;
         let mut args: Vec<rusqlite::types::Value> = vec![c.seq.into()];
@@ -74,15 +49,7 @@ impl SqliteStore {
             .query(rusqlite::params_from_iter(args))
             .map_err(backend)?;
         while let Some(row) = rows.next().map_err(backend)? {
-            if !newest.is_empty() {
-                let id = text(row.get_ref(0).map_err(backend)?)?;
-                if let Some(key) = newest.get(id)
-                    && text(row.get_ref(1).map_err(backend)?)? != key
-                {
-                    continue;
-                }
-            }
-            if f(text(row.get_ref(2).map_err(backend)?)?).is_break() {
+            if f(text(row.get_ref(0).map_err(backend)?)?).is_break() {
                 break;
             }
         }
