@@ -296,22 +296,39 @@ pub enum MigrateError {
 mod tests {
     use super::*;
 
+    /// An in-memory database as a build at schema `version` left it, with an API root `r`
+    /// and a collection `c` (seq 1).
+    fn file_at(version: usize) -> Connection {
+        let conn = Connection::open_in_memory().unwrap();
+        conn.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL)")
+            .unwrap();
+        for sql in &MIGRATIONS[..version] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute(
+            "INSERT INTO schema_version (version) VALUES (?1)",
+            [version as i64],
+        )
+        .unwrap();
+        conn.execute_batch(
+            "INSERT INTO api_roots (name, title, created_us) VALUES ('r', 't', 0);
+             INSERT INTO collections (seq, id, api_root, title, public_read, restricted, media_types, created_us)
+                 VALUES (1, 'c', 'r', 't', 0, 0, '', 0);",
+        )
+        .unwrap();
+        conn
+    }
+
     /// A file at schema 6 gets `newer_tlp` from its objects' other versions when migration
     /// 7 adds the column: the lowest TLP among the newer versions, NULL for the newest, in
     /// each collection separately.
     #[test]
     fn migration_7_marks_the_versions_that_have_newer_ones() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-            .unwrap();
-        for sql in &MIGRATIONS[..6] {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.execute_batch(
-            "INSERT INTO schema_version (version) VALUES (6);
-             INSERT INTO api_roots (name, title, created_us) VALUES ('r', 't', 0);
-             INSERT INTO collections (seq, id, api_root, title, public_read, restricted, media_types, created_us)
-                 VALUES (1, 'c', 'r', 't', 0, 0, '', 0), (2, 'd', 'r', 't', 0, 0, '', 0);",
+        let mut conn = file_at(6);
+        conn.execute(
+            "INSERT INTO collections (seq, id, api_root, title, public_read, restricted, media_types, created_us)
+                 VALUES (2, 'd', 'r', 't', 0, 0, '', 0)",
+            [],
         )
         .unwrap();
         // (collection, id, version key, tlp), inserted out of version order.
@@ -347,19 +364,7 @@ mod tests {
     /// migration 8 makes the column a plain one, and the producer index is back.
     #[test]
     fn migration_8_fills_created_by_of_existing_rows() {
-        let mut conn = Connection::open_in_memory().unwrap();
-        conn.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL)")
-            .unwrap();
-        for sql in &MIGRATIONS[..7] {
-            conn.execute_batch(sql).unwrap();
-        }
-        conn.execute_batch(
-            "INSERT INTO schema_version (version) VALUES (7);
-             INSERT INTO api_roots (name, title, created_us) VALUES ('r', 't', 0);
-             INSERT INTO collections (seq, id, api_root, title, public_read, restricted, media_types, created_us)
-                 VALUES (1, 'c', 'r', 't', 0, 0, '', 0);",
-        )
-        .unwrap();
+        let mut conn = file_at(7);
         for (n, raw) in [
             r#"{"type":"malware","created_by_ref":"identity--a"}"#,
             r#"{"type":"malware","name":"no producer"}"#,
