@@ -319,6 +319,16 @@ mod tests {
         conn
     }
 
+    /// One column of every object row, in rowid order.
+    fn column<T: rusqlite::types::FromSql>(conn: &Connection, name: &str) -> Vec<T> {
+        conn.prepare(&format!("SELECT {name} FROM objects ORDER BY rowid"))
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect()
+    }
+
     /// A file at schema 6 gets `newer_tlp` from its objects' other versions when migration
     /// 7 adds the column: the lowest TLP among the newer versions, NULL for the newest, in
     /// each collection separately.
@@ -348,13 +358,7 @@ mod tests {
             .unwrap();
         }
         migrate(&mut conn).unwrap();
-        let marks: Vec<Option<i64>> = conn
-            .prepare("SELECT newer_tlp FROM objects ORDER BY rowid")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .map(|r| r.unwrap())
-            .collect();
+        let marks: Vec<Option<i64>> = column(&conn, "newer_tlp");
         // a@1 has a@2 (3) and a@3 (1) above it; a@2 has a@3; the newest and the single
         // versions have none, and collection 2's `a` is another object.
         assert_eq!(marks, [None, Some(1), Some(1), None, None]);
@@ -380,21 +384,9 @@ mod tests {
             )
             .unwrap();
         }
-        let before: Vec<Option<String>> = conn
-            .prepare("SELECT created_by FROM objects ORDER BY rowid")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .map(|r| r.unwrap())
-            .collect();
+        let before: Vec<Option<String>> = column(&conn, "created_by");
         migrate(&mut conn).unwrap();
-        let after: Vec<Option<String>> = conn
-            .prepare("SELECT created_by FROM objects ORDER BY rowid")
-            .unwrap()
-            .query_map([], |r| r.get(0))
-            .unwrap()
-            .map(|r| r.unwrap())
-            .collect();
+        let after: Vec<Option<String>> = column(&conn, "created_by");
         assert_eq!(before, [Some("identity--a".to_owned()), None, None]);
         assert_eq!(after, before);
         let plan: String = conn
