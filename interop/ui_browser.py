@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -80,6 +81,13 @@ class UiWorld:
         assert r.status_code == 202, r.text
         status = r.json()
         assert status["failure_count"] == 0, status
+        # Queued ingest answers `pending`; the status resource waits for the store.
+        deadline = time.monotonic() + 60
+        while status["status"] != "complete" and time.monotonic() < deadline:
+            status = self.taxii(user).get(
+                f"{self.server.base}/default/status/{status['id']}/", timeout=60
+            ).json()
+        assert status["status"] == "complete" and status["failure_count"] == 0, status
         return status
 
     def visible_ids(self, user: str, title: str) -> set[str]:

@@ -47,6 +47,9 @@ pub enum ApiError {
     /// The request took longer than the configured timeout (503).
     #[error("request timed out")]
     Timeout,
+    /// The server cannot take the request now, e.g. it is shutting down (503).
+    #[error("{0}")]
+    Unavailable(String),
     /// A failure on the server's side; the cause is logged, not sent (500).
     #[error("internal error: {0}")]
     Internal(String),
@@ -93,6 +96,11 @@ impl ApiError {
                 StatusCode::SERVICE_UNAVAILABLE,
                 "Request timed out",
                 "timeout",
+            ),
+            ApiError::Unavailable(_) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service unavailable",
+                "unavailable",
             ),
             ApiError::Internal(_) => (
                 StatusCode::INTERNAL_SERVER_ERROR,

@@ -30,6 +30,7 @@ pub mod config;
 pub mod error;
 pub mod ingest;
 pub mod negotiate;
+pub mod queue;
 pub mod response;
 pub mod routes;
 pub mod state;
@@ -104,15 +105,21 @@ pub fn router(state: AppState) -> Router {
 }
 
 /// Serves [`router`] on `listener` until `shutdown` resolves, then stops accepting and
-/// waits for the requests in flight, so a POST being stored finishes and is answered.
+/// waits for the requests in flight, so a POST being stored finishes and is answered, and
+/// for the ingest queue (if any) to store every envelope it accepted.
 pub async fn run(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServerError> {
-    axum::serve(listener, router(state))
+    let queue = state.ingest.clone();
+    let served = axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
-        .await?;
+        .await;
+    if let Some(queue) = queue {
+        queue.drain().await;
+    }
+    served?;
     Ok(())
 }
 

@@ -10,6 +10,7 @@ use std::sync::Arc;
 use store::Store;
 
 use crate::config::Config;
+use crate::queue::IngestQueue;
 use crate::routes::log::LogSigner;
 
 /// Shared, cheaply clonable server state.
@@ -21,6 +22,9 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// The transparency log's signer (`/log/` routes); `None` serves no log.
     pub log: Option<Arc<LogSigner>>,
+    /// Queued ingest (`crate::queue`): POSTs are answered `pending` before their commit.
+    /// `None` answers each POST after its envelope committed.
+    pub ingest: Option<Arc<IngestQueue>>,
 }
 
 impl AppState {
@@ -30,7 +34,15 @@ impl AppState {
             store,
             config: Arc::new(config),
             log: None,
+            ingest: None,
         }
+    }
+
+    /// The same state with queued ingest: starts the writer task, so it must be called
+    /// inside a tokio runtime.
+    pub fn with_ingest_queue(mut self) -> AppState {
+        self.ingest = Some(Arc::new(IngestQueue::start(self.store.clone())));
+        self
     }
 
     /// The same state serving the transparency log signed by `log`.
@@ -45,6 +57,7 @@ impl std::fmt::Debug for AppState {
         f.debug_struct("AppState")
             .field("config", &self.config)
             .field("log", &self.log)
+            .field("ingest", &self.ingest)
             .finish_non_exhaustive()
     }
 }

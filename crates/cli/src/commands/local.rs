@@ -108,6 +108,12 @@ enum KeySource {
 }
 
 impl OpenedStore {
+    /// Whether the store is a database other processes may serve too (PostgreSQL), rather
+    /// than a data directory this process owns.
+    pub fn is_shared_database(&self) -> bool {
+        matches!(self.keys, KeySource::Postgres(_))
+    }
+
     /// The log's signing key, made on first use and named `origin`; with `strict`, an
     /// existing key with another name is an error.
     pub async fn log_key(&self, origin: &str, strict: bool) -> Result<Ed25519Signer> {

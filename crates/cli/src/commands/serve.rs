@@ -37,6 +37,7 @@ database, so they all sign with it (see docs/deploy.md).
 Examples:
   entente serve
   entente serve --data /var/lib/entente --listen 0.0.0.0:7350
+  entente serve --ingest sync          # answer each POST only after its commit
   entente serve --database postgres://entente@db.internal/entente --db-max-connections 32
   ENTENTE_DATABASE_URL=postgres://entente@db/entente entente serve --listen 0.0.0.0:7351")]
 pub struct Args {
@@ -55,6 +56,22 @@ pub struct Args {
     /// (repeatable)
     #[arg(long = "witness", value_name = "URL")]
     pub witnesses: Vec<String>,
+    /// When a POST is answered: `queued` validates the envelope and answers `pending` at
+    /// once while one writer stores it (clients poll the status; faster for a client that
+    /// posts envelope after envelope); `sync` answers after the commit with a complete
+    /// status. [default: queued on a data directory, sync on PostgreSQL, where another
+    /// replica could not show a pending status]
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub ingest: Option<IngestMode>,
+}
+
+/// When a POSTed envelope is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum IngestMode {
+    /// Answer `pending` once the envelope is validated; store it on one writer task.
+    Queued,
+    /// Answer after the envelope's commit, with the complete status.
+    Sync,
 }
 
 /// Runs the server until Ctrl-C or SIGTERM; exit code 1 with a one-line cause on failure.
@@ -110,11 +127,23 @@ async fn serve(args: Args) -> Result<()> {
             tracing::warn!("cannot write the start-up lines to stdout: {e}");
         }
     }
-    tracing::info!(store = %opened.shown, %addr, "serving TAXII 2.1");
-    let state = server::AppState::new(opened.store.clone(), server::Config::default()).with_log(
-        server::routes::log::LogSigner::new(log_key, server::routes::log::DEFAULT_SIGN_INTERVAL)
+    let ingest = args.ingest.unwrap_or(if opened.is_shared_database() {
+        IngestMode::Sync
+    } else {
+        IngestMode::Queued
+    });
+    tracing::info!(store = %opened.shown, %addr, ?ingest, "serving TAXII 2.1");
+    let mut state = server::AppState::new(opened.store.clone(), server::Config::default())
+        .with_log(
+            server::routes::log::LogSigner::new(
+                log_key,
+                server::routes::log::DEFAULT_SIGN_INTERVAL,
+            )
             .with_witnesses(args.witnesses),
-    );
+        );
+    if ingest == IngestMode::Queued {
+        state = state.with_ingest_queue();
+    }
     server::run(listener, state, shutdown_signal())
         .await
         .context("server stopped")?;

@@ -54,9 +54,10 @@ pub fn envelope_page(page: store::Page<store::StoredObject>) -> Taxii {
     Taxii::raw(body).date_added(range_of(&page.items, |o| o.date_added))
 }
 
-/// Validates and stores an envelope; answers 202 with the status resource (§5.4), which
-/// is complete because the work is done before answering: every success listed has been
-/// committed.
+/// Validates and stores an envelope; answers 202 with the status resource (§5.4). Without
+/// an ingest queue it is complete, because the work is done before answering: every success
+/// listed has been committed. With one it is pending, and complete once the queue's writer
+/// stored the objects.
 pub async fn post(
     State(state): State<AppState>,
     caller: Caller,
@@ -85,6 +86,18 @@ pub async fn post(
     })
     .await
     .map_err(|e| ApiError::Internal(format!("validation task failed: {e}")))??;
+    if let Some(queue) = &state.ingest
+        && !prepared.to_store.is_empty()
+    {
+        return queue_envelope(
+            queue,
+            prepared,
+            owner,
+            resolved.collection.id,
+            request_timestamp,
+        )
+        .await;
+    }
     let outcomes = if prepared.to_store.is_empty() {
         Vec::new()
     } else {
@@ -142,6 +155,54 @@ pub async fn post(
         "envelope stored"
     );
     Ok(Taxii::json(&super::status::view(&status)).status(StatusCode::ACCEPTED))
+}
+
+/// Queued ingest (`crate::queue`): answers 202 with a `pending` status that lists the
+/// objects refused by validation as failures and the others as pending; the writer task
+/// stores them and then the complete status.
+async fn queue_envelope(
+    queue: &crate::queue::IngestQueue,
+    prepared: ingest::Prepared,
+    owner: store::UserId,
+    collection_id: String,
+    request_timestamp: stix::Timestamp,
+) -> Result<Taxii, ApiError> {
+    let mut failures = Vec::new();
+    for slot in prepared.slots {
+        if let Slot::Failed(detail) = slot {
+            failures.push(detail);
+        }
+    }
+    let pendings: Vec<StatusDetail> = prepared
+        .to_store
+        .iter()
+        .map(|o| StatusDetail {
+            id: o.id.clone(),
+            version: o
+                .version
+                .as_ref()
+                .map(ToString::to_string)
+                .unwrap_or_default(),
+            message: None,
+        })
+        .collect();
+    let status = Status {
+        id: uuid::Uuid::new_v4().to_string(),
+        owner,
+        collection_id: collection_id.clone(),
+        status: StatusState::Pending,
+        request_timestamp,
+        total_count: (failures.len() + pendings.len()) as u64,
+        successes: Vec::new(),
+        failures,
+        pendings,
+    };
+    let view = super::status::view(&status);
+    queue
+        .enqueue(collection_id, prepared.to_store, status)
+        .await
+        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+    Ok(Taxii::json(&view).status(StatusCode::ACCEPTED))
 }
 
 /// Whether an envelope's bytes mention markings at all (`object_marking_refs` or a

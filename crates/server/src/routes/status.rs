@@ -1,5 +1,9 @@
 //! `GET /{api_root}/status/{status_id}/`: the status resource (TAXII 2.1 §4.3).
 //!
+//! With queued ingest (`crate::queue`) a status is pending in memory until its envelope is
+//! stored; asking for it then waits up to [`STATUS_WAIT`] for the writer, so a client that
+//! polls right after posting gets the complete status at its first poll.
+//!
 //! A status is shown only to the user who made the request it describes, and only under
 //! the API root of its collection; to anyone else it does not exist (404), because its
 //! lists name object ids.
@@ -10,6 +14,7 @@ use taxii::{Status, StatusDetails, StatusState};
 use super::Params;
 use crate::auth::Caller;
 use crate::error::ApiError;
+use crate::queue::STATUS_WAIT;
 use crate::response::Taxii;
 use crate::state::AppState;
 
@@ -20,10 +25,19 @@ pub async fn get(
     Params((root, status_id)): Params<(String, String)>,
 ) -> Result<Taxii, ApiError> {
     let principal = caller.require()?;
-    let status = state
-        .store
-        .status(&status_id)
-        .await?
+    let queued = match &state.ingest {
+        Some(queue) => {
+            queue
+                .pending_status(&status_id, principal.user_id, STATUS_WAIT)
+                .await
+        }
+        None => None,
+    };
+    let status = match queued {
+        Some(pending) => Some(pending),
+        None => state.store.status(&status_id).await?,
+    };
+    let status = status
         .filter(|s| s.owner == principal.user_id)
         .ok_or(ApiError::NotFound("status"))?;
     let collection = state.store.collection(&status.collection_id).await?;

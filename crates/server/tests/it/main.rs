@@ -11,6 +11,7 @@ mod limits;
 mod log;
 mod negotiation;
 mod paging;
+mod queue;
 mod routes;
 mod ui;
 mod ui_admin;
@@ -73,10 +74,24 @@ impl TestServer {
         TestServer::with_log(config, log::signer()).await
     }
 
+    /// Starts a server with default limits and queued ingest (`server::queue`): POSTs are
+    /// answered `pending` and stored by one writer task.
+    pub async fn start_queued() -> TestServer {
+        TestServer::build(Config::default(), log::signer(), true).await
+    }
+
     /// Starts a server with `config` whose transparency log is signed by `log_signer`.
     pub async fn with_log(
         config: Config,
         log_signer: server::routes::log::LogSigner,
+    ) -> TestServer {
+        TestServer::build(config, log_signer, false).await
+    }
+
+    async fn build(
+        config: Config,
+        log_signer: server::routes::log::LogSigner,
+        queued: bool,
     ) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let boot = store::bootstrap::ensure_initialized(dir.path())
@@ -95,7 +110,10 @@ impl TestServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (tx, rx) = oneshot::channel::<()>();
-        let state = AppState::new(store.clone(), config).with_log(log_signer);
+        let mut state = AppState::new(store.clone(), config).with_log(log_signer);
+        if queued {
+            state = state.with_ingest_queue();
+        }
         let task = tokio::spawn(server::run(listener, state, async {
             let _ = rx.await;
         }));

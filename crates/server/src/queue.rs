@@ -1,0 +1,241 @@
+//! Queued ingest: a POSTed envelope is validated, handed to one writer task and answered at
+//! once with a `pending` status resource (TAXII 2.1 §4.3, §5.4), instead of after its commit.
+//!
+//! Why: a client that posts envelope after envelope (every TAXII client does) otherwise
+//! leaves the server idle while it builds and sends the next envelope, and leaves itself idle
+//! while the server stores the last one. Answering before the commit lets the two overlap:
+//! the writer stores envelope n while the client sends n+1 and a request task validates it.
+//!
+//! What stays true:
+//! - an object is listed as a success only after its transaction committed: the pending
+//!   status lists it under `pendings`; the writer stores the complete status after the
+//!   objects' commit, and only then does the status resource say `complete`;
+//! - envelopes are stored in the order their requests were queued (one writer, a FIFO
+//!   channel), so a client's versions and date_added follow the order it posted them;
+//! - the queue is bounded ([`QUEUE_DEPTH`] envelopes): a client faster than the store
+//!   waits in its POST rather than filling memory;
+//! - a graceful shutdown stores every queued envelope before the process exits
+//!   ([`IngestQueue::drain`], called by [`crate::run`]).
+//!
+//! What a crash costs: pending statuses live in this process's memory until their envelope
+//! is stored, so after a SIGKILL a client asking for one gets 404, and those objects were
+//! never reported as successes. That is also why queued ingest is for one server process on
+//! its store (SQLite): behind a load balancer, another replica could not show the status.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use store::{AddResult, Status, StatusDetail, StatusState, Store};
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+
+/// Envelopes validated and waiting for the writer, at most. Four keep the writer busy while
+/// a client posts the next one and bound memory to four envelopes' objects.
+pub const QUEUE_DEPTH: usize = 4;
+
+/// How long `GET status` waits for a pending envelope to be stored before it answers with
+/// the pending status. A client polling right after its last POST then gets the complete
+/// status in its first poll instead of sleeping through a poll interval.
+pub const STATUS_WAIT: Duration = Duration::from_secs(2);
+
+/// One validated envelope to store.
+struct Job {
+    collection_id: String,
+    objects: Vec<store::NewObject>,
+    /// The pending status already shown to the client; its `pendings` are `objects`.
+    status: Status,
+}
+
+/// A status the writer has not stored yet, and a way to wait for it.
+struct Pending {
+    status: Status,
+    stored: watch::Receiver<bool>,
+    signal: watch::Sender<bool>,
+}
+
+/// The queue and its writer task; one per server process.
+pub struct IngestQueue {
+    sender: Mutex<Option<mpsc::Sender<Job>>>,
+    pending: Arc<Mutex<HashMap<String, Pending>>>,
+    writer: tokio::sync::Mutex<Option<JoinHandle<()>>>,
+}
+
+/// Why an envelope could not be queued.
+#[derive(Debug, thiserror::Error)]
+#[error("the server is shutting down and takes no more envelopes")]
+pub struct Closed;
+
+impl IngestQueue {
+    /// Starts the writer task on the current tokio runtime.
+    pub fn start(store: Arc<dyn Store>) -> IngestQueue {
+        let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
+        let pending = Arc::new(Mutex::new(HashMap::new()));
+        let writer = tokio::spawn(write_all(store, receiver, pending.clone()));
+        IngestQueue {
+            sender: Mutex::new(Some(sender)),
+            pending,
+            writer: tokio::sync::Mutex::new(Some(writer)),
+        }
+    }
+
+    /// Queues `objects` for `collection_id`; `status` is the pending status the client is
+    /// shown, whose `pendings` name the objects. Waits while the queue is full.
+    pub async fn enqueue(
+        &self,
+        collection_id: String,
+        objects: Vec<store::NewObject>,
+        status: Status,
+    ) -> Result<(), Closed> {
+        let sender = lock(&self.sender).clone().ok_or(Closed)?;
+        let (signal, stored) = watch::channel(false);
+        lock(&self.pending).insert(
+            status.id.clone(),
+            Pending {
+                status: status.clone(),
+                stored,
+                signal,
+            },
+        );
+        let id = status.id.clone();
+        let job = Job {
+            collection_id,
+            objects,
+            status,
+        };
+        if sender.send(job).await.is_err() {
+            lock(&self.pending).remove(&id);
+            return Err(Closed);
+        }
+        Ok(())
+    }
+
+    /// The status `id` of `owner` while its envelope waits to be stored, after waiting up
+    /// to `wait` for the writer; `None` when it is not (or no longer) pending here, in which
+    /// case the store has it if it exists. Another user's status is `None` at once: nobody
+    /// else may learn that it exists, not even from how long the answer took.
+    pub async fn pending_status(
+        &self,
+        id: &str,
+        owner: store::UserId,
+        wait: Duration,
+    ) -> Option<Status> {
+        let mut stored = {
+            let map = lock(&self.pending);
+            let pending = map.get(id).filter(|p| p.status.owner == owner)?;
+            pending.stored.clone()
+        };
+        // Timing out is normal: the status is then still pending and shown as such.
+        let _ = tokio::time::timeout(wait, stored.wait_for(|done| *done)).await;
+        lock(&self.pending).get(id).map(|p| p.status.clone())
+    }
+
+    /// Takes no more envelopes and waits until the writer stored every queued one.
+    pub async fn drain(&self) {
+        lock(&self.sender).take();
+        if let Some(writer) = self.writer.lock().await.take()
+            && let Err(e) = writer.await
+        {
+            tracing::error!("the ingest writer stopped abnormally: {e}");
+        }
+    }
+}
+
+impl std::fmt::Debug for IngestQueue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IngestQueue")
+            .field("pending", &lock(&self.pending).len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// A poisoned lock only means another task panicked while holding it; the maps stay valid.
+fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// The writer: stores each envelope, then its complete status, then forgets the pending one.
+async fn write_all(
+    store: Arc<dyn Store>,
+    mut receiver: mpsc::Receiver<Job>,
+    pending: Arc<Mutex<HashMap<String, Pending>>>,
+) {
+    while let Some(job) = receiver.recv().await {
+        let id = job.status.id.clone();
+        let complete = store_one(store.as_ref(), job).await;
+        // The complete status is stored before the pending one is forgotten, so a reader
+        // that misses it here finds it in the store.
+        let stored = match store.create_status(&complete).await {
+            Ok(()) => true,
+            Err(e) => {
+                tracing::error!(status = %id, "cannot store a complete status: {e}");
+                false
+            }
+        };
+        let mut map = lock(&pending);
+        if stored {
+            if let Some(p) = map.remove(&id) {
+                let _ = p.signal.send(true);
+            }
+        } else if let Some(p) = map.get_mut(&id) {
+            // Keep showing it from memory: the objects' fate is known, only its record failed.
+            p.status = complete;
+            let _ = p.signal.send(true);
+        }
+    }
+}
+
+/// Stores one envelope's objects and returns its complete status.
+async fn store_one(store: &dyn Store, job: Job) -> Status {
+    let Job {
+        collection_id,
+        objects,
+        mut status,
+    } = job;
+    let expected = objects.len();
+    let pendings = std::mem::take(&mut status.pendings);
+    status.status = StatusState::Complete;
+    match store.add_objects(&collection_id, objects).await {
+        Ok(outcomes) if outcomes.len() == expected => {
+            for outcome in outcomes {
+                let detail = StatusDetail {
+                    id: outcome.id,
+                    version: outcome.version,
+                    message: None,
+                };
+                match outcome.result {
+                    AddResult::Added { .. } | AddResult::Duplicate { .. } => {
+                        status.successes.push(detail)
+                    }
+                    AddResult::Failed { reason } => status.failures.push(StatusDetail {
+                        message: Some(reason),
+                        ..detail
+                    }),
+                }
+            }
+            tracing::info!(
+                collection = %collection_id,
+                total = status.total_count,
+                failed = status.failures.len(),
+                "envelope stored"
+            );
+        }
+        result => {
+            let reason = match result {
+                Ok(outcomes) => format!(
+                    "not stored: the store returned {} outcomes for {expected} objects",
+                    outcomes.len()
+                ),
+                Err(e) => format!("not stored: {e}"),
+            };
+            tracing::error!(collection = %collection_id, "{reason}");
+            status
+                .failures
+                .extend(pendings.into_iter().map(|detail| StatusDetail {
+                    message: Some(reason.clone()),
+                    ..detail
+                }));
+        }
+    }
+    status
+}

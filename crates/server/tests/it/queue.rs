@@ -1,0 +1,147 @@
+//! Queued ingest (`server::queue`): a POST is answered `pending` with the validation
+//! failures already listed; the status becomes complete once the writer stored the
+//! objects; envelopes are stored in the order they were posted; a graceful shutdown stores
+//! every envelope it answered; nobody but the poster sees a pending status.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::{TestServer, indicator, new_id};
+
+async fn status(srv: &TestServer, token: &str, id: &str) -> (StatusCode, Value) {
+    let r = srv
+        .get(&srv.url(&format!("/default/status/{id}/")), Some(token))
+        .send()
+        .await
+        .unwrap();
+    let code = r.status();
+    (code, r.json().await.unwrap())
+}
+
+#[tokio::test]
+async fn a_queued_post_is_pending_until_stored_then_complete() {
+    let srv = TestServer::start_queued().await;
+    let ids: Vec<String> = (0..3).map(|_| new_id("indicator")).collect();
+    let mut objects: Vec<Value> = ids
+        .iter()
+        .map(|id| indicator(id, "2024-05-02T00:00:00.000Z"))
+        .collect();
+    let bad = new_id("indicator");
+    let mut invalid = indicator(&bad, "2024-05-02T00:00:00.000Z");
+    invalid["pattern"] = json!("[ipv4-addr:value = ");
+    objects.push(invalid);
+
+    let r = srv.post(&srv.shared, Some(&srv.admin), &objects).await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let pending: Value = r.json().await.unwrap();
+    assert_eq!(pending["status"], "pending", "{pending}");
+    assert_eq!(pending["total_count"], 4);
+    assert_eq!(pending["success_count"], 0);
+    assert_eq!(pending["pending_count"], 3);
+    assert_eq!(pending["failure_count"], 1);
+    assert_eq!(pending["failures"][0]["id"], bad.as_str());
+    let listed: Vec<&str> = pending["pendings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(listed, ids.iter().map(String::as_str).collect::<Vec<_>>());
+
+    // The status waits for the writer, so the first poll already sees it complete.
+    let (code, done) = status(&srv, &srv.admin, pending["id"].as_str().unwrap()).await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(done["status"], "complete", "{done}");
+    assert_eq!(done["success_count"], 3);
+    assert_eq!(done["failure_count"], 1);
+    assert_eq!(done["pending_count"], 0);
+    assert_eq!(done["id"], pending["id"]);
+    let mut stored = srv.ids(&srv.shared, Some(&srv.admin), "").await;
+    stored.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(stored, expected);
+    srv.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn queued_envelopes_are_stored_in_the_order_they_were_posted() {
+    let srv = TestServer::start_queued().await;
+    let ids: Vec<String> = (0..12).map(|_| new_id("indicator")).collect();
+    let mut last = Value::Null;
+    for id in &ids {
+        let r = srv
+            .post(
+                &srv.shared,
+                Some(&srv.admin),
+                &[indicator(id, "2024-05-02T00:00:00.000Z")],
+            )
+            .await;
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        last = r.json().await.unwrap();
+    }
+    let (_, done) = status(&srv, &srv.admin, last["id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "complete", "{done}");
+    // Pages are in date_added order: the order of the POSTs.
+    assert_eq!(srv.ids(&srv.shared, Some(&srv.admin), "").await, ids);
+    srv.stop().await.unwrap();
+}
+
+#[tokio::test]
+async fn shutdown_stores_every_envelope_it_answered() {
+    let srv = TestServer::start_queued().await;
+    let store = srv.store.clone();
+    let shared = srv.shared.clone();
+    let admin = srv.admin.clone();
+    let mut statuses = Vec::new();
+    let mut posted = 0;
+    for _ in 0..20 {
+        let objects: Vec<Value> = (0..50)
+            .map(|_| indicator(&new_id("indicator"), "2024-05-02T00:00:00.000Z"))
+            .collect();
+        posted += objects.len();
+        let r = srv.post(&shared, Some(&admin), &objects).await;
+        assert_eq!(r.status(), StatusCode::ACCEPTED);
+        let answer: Value = r.json().await.unwrap();
+        statuses.push(answer["id"].as_str().unwrap().to_owned());
+    }
+    // Straight to shutdown: envelopes still queued must be stored before `run` returns.
+    srv.stop().await.unwrap();
+    let mut succeeded = 0;
+    for id in &statuses {
+        let stored = store.status(id).await.unwrap().expect("status stored");
+        assert_eq!(stored.status, store::StatusState::Complete);
+        assert!(stored.failures.is_empty(), "{:?}", stored.failures);
+        succeeded += stored.successes.len();
+    }
+    assert_eq!(succeeded, posted);
+    let query = store::ObjectQuery {
+        limit: 10_000,
+        max_tlp: stix::TlpLevel::Red,
+        ..Default::default()
+    };
+    let page = store.query_objects(&shared, &query).await.unwrap();
+    assert_eq!(page.items.len(), posted);
+}
+
+#[tokio::test]
+async fn another_users_status_is_not_found_pending_or_complete() {
+    let srv = TestServer::start_queued().await;
+    let other = srv.user("other-org", "mallory").await;
+    let objects: Vec<Value> = (0..200)
+        .map(|_| indicator(&new_id("indicator"), "2024-05-02T00:00:00.000Z"))
+        .collect();
+    let r = srv.post(&srv.shared, Some(&srv.admin), &objects).await;
+    let pending: Value = r.json().await.unwrap();
+    let id = pending["id"].as_str().unwrap();
+    let (code, _) = status(&srv, &other, id).await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    let (code, done) = status(&srv, &srv.admin, id).await;
+    assert_eq!(
+        (code, done["status"].as_str()),
+        (StatusCode::OK, Some("complete"))
+    );
+    let (code, _) = status(&srv, &other, id).await;
+    assert_eq!(code, StatusCode::NOT_FOUND);
+    srv.stop().await.unwrap();
+}
