@@ -61,6 +61,12 @@ impl StatementMarkings {
         is_statement
     }
 
+    /// Records the ids of statement markings known from elsewhere (e.g. envelopes queued
+    /// but not stored yet, `crate::queue`).
+    pub fn extend(&mut self, ids: impl IntoIterator<Item = String>) {
+        self.0.extend(ids);
+    }
+
     /// Whether `id` is a known statement marking.
     pub fn contains(&self, id: &str) -> bool {
         self.0.contains(id)

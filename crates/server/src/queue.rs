@@ -45,7 +45,13 @@ struct Job {
     objects: Vec<store::NewObject>,
     /// The pending status already shown to the client; its `pendings` are `objects`.
     status: Status,
+    /// The `statement` marking-definitions among `objects` ([`IngestQueue::statements`]).
+    statements: Vec<String>,
 }
+
+/// `statement` marking-definitions of queued envelopes, per collection, with how many queued
+/// envelopes define each.
+type QueuedStatements = HashMap<String, HashMap<String, usize>>;
 
 /// A status the writer has not stored yet, and a way to wait for it.
 struct Pending {
@@ -58,6 +64,7 @@ struct Pending {
 pub struct IngestQueue {
     sender: Mutex<Option<mpsc::Sender<Job>>>,
     pending: Arc<Mutex<HashMap<String, Pending>>>,
+    statements: Arc<Mutex<QueuedStatements>>,
     writer: tokio::sync::Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -71,23 +78,39 @@ impl IngestQueue {
     pub fn start(store: Arc<dyn Store>) -> IngestQueue {
         let (sender, receiver) = mpsc::channel(QUEUE_DEPTH);
         let pending = Arc::new(Mutex::new(HashMap::new()));
-        let writer = tokio::spawn(write_all(store, receiver, pending.clone()));
+        let statements = Arc::new(Mutex::new(HashMap::new()));
+        let writer = tokio::spawn(write_all(
+            store,
+            receiver,
+            pending.clone(),
+            statements.clone(),
+        ));
         IngestQueue {
             sender: Mutex::new(Some(sender)),
             pending,
+            statements,
             writer: tokio::sync::Mutex::new(Some(writer)),
         }
     }
 
     /// Queues `objects` for `collection_id`; `status` is the pending status the client is
-    /// shown, whose `pendings` name the objects. Waits while the queue is full.
+    /// shown, whose `pendings` name the objects; `statements` are the ids of the `statement`
+    /// marking-definitions among them. Waits while the queue is full.
     pub async fn enqueue(
         &self,
         collection_id: String,
         objects: Vec<store::NewObject>,
         status: Status,
+        statements: Vec<String>,
     ) -> Result<(), Closed> {
         let sender = lock(&self.sender).clone().ok_or(Closed)?;
+        if !statements.is_empty() {
+            let mut queued = lock(&self.statements);
+            let known = queued.entry(collection_id.clone()).or_default();
+            for id in &statements {
+                *known.entry(id.clone()).or_default() += 1;
+            }
+        }
         let (signal, stored) = watch::channel(false);
         lock(&self.pending).insert(
             status.id.clone(),
@@ -102,12 +125,29 @@ impl IngestQueue {
             collection_id,
             objects,
             status,
+            statements,
         };
-        if sender.send(job).await.is_err() {
+        if let Err(refused) = sender.send(job).await {
             lock(&self.pending).remove(&id);
+            forget_statements(
+                &self.statements,
+                &refused.0.collection_id,
+                &refused.0.statements,
+            );
             return Err(Closed);
         }
         Ok(())
+    }
+
+    /// The `statement` marking-definitions defined in envelopes queued for `collection_id`
+    /// and not stored yet. A producer defines its copyright marking once and refers to it in
+    /// later envelopes, which may be validated before the first one is stored: without these
+    /// the reference would be an unknown marking, i.e. TLP:RED.
+    pub fn queued_statements(&self, collection_id: &str) -> Vec<String> {
+        lock(&self.statements)
+            .get(collection_id)
+            .map(|known| known.keys().cloned().collect())
+            .unwrap_or_default()
     }
 
     /// The status `id` of `owner` while its envelope waits to be stored, after waiting up
@@ -154,15 +194,42 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
+/// Drops one queued envelope's statement markings `ids` for `collection_id` from
+/// [`IngestQueue::queued_statements`].
+fn forget_statements(statements: &Mutex<QueuedStatements>, collection_id: &str, ids: &[String]) {
+    if ids.is_empty() {
+        return;
+    }
+    let mut queued = lock(statements);
+    if let Some(known) = queued.get_mut(collection_id) {
+        for id in ids {
+            if let Some(count) = known.get_mut(id) {
+                *count -= 1;
+                if *count == 0 {
+                    known.remove(id);
+                }
+            }
+        }
+        if known.is_empty() {
+            queued.remove(collection_id);
+        }
+    }
+}
+
 /// The writer: stores each envelope, then its complete status, then forgets the pending one.
 async fn write_all(
     store: Arc<dyn Store>,
     mut receiver: mpsc::Receiver<Job>,
     pending: Arc<Mutex<HashMap<String, Pending>>>,
+    statements: Arc<Mutex<QueuedStatements>>,
 ) {
-    while let Some(job) = receiver.recv().await {
+    while let Some(mut job) = receiver.recv().await {
         let id = job.status.id.clone();
+        let collection_id = job.collection_id.clone();
+        let defined = std::mem::take(&mut job.statements);
         let complete = store_one(store.as_ref(), job).await;
+        // Stored (or failed for good): later envelopes find these markings in the store.
+        forget_statements(&statements, &collection_id, &defined);
         // The complete status is stored before the pending one is forgotten, so a reader
         // that misses it here finds it in the store.
         let stored = match store.create_status(&complete).await {
@@ -191,6 +258,7 @@ async fn store_one(store: &dyn Store, job: Job) -> Status {
         collection_id,
         objects,
         mut status,
+        ..
     } = job;
     let expected = objects.len();
     let pendings = std::mem::take(&mut status.pendings);

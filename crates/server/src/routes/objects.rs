@@ -77,7 +77,13 @@ pub async fn post(
     // Statement markings (copyright) defined in earlier envelopes restrict nobody; only
     // envelopes that carry markings at all pay for looking them up.
     let statements = if memchr_marking_refs(&bytes) {
-        ingest::stored_statement_markings(state.store.as_ref(), &resolved.collection.id).await?
+        let mut known =
+            ingest::stored_statement_markings(state.store.as_ref(), &resolved.collection.id)
+                .await?;
+        if let Some(queue) = &state.ingest {
+            known.extend(queue.queued_statements(&resolved.collection.id));
+        }
+        known
     } else {
         ingest::StatementMarkings::default()
     };
@@ -197,9 +203,17 @@ async fn queue_envelope(
         failures,
         pendings,
     };
+    let statements = prepared
+        .to_store
+        .iter()
+        .filter(|o| o.type_name == "marking-definition" && o.raw_json.contains("\"statement\""))
+        .filter_map(|o| stix::StixObject::from_json_str(&o.raw_json).ok())
+        .filter(|o| o.get("definition_type").and_then(|v| v.as_str()) == Some("statement"))
+        .filter_map(|o| o.id().map(str::to_owned))
+        .collect();
     let view = super::status::view(&status);
     queue
-        .enqueue(collection_id, prepared.to_store, status)
+        .enqueue(collection_id, prepared.to_store, status, statements)
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     Ok(Taxii::json(&view).status(StatusCode::ACCEPTED))

@@ -145,3 +145,53 @@ async fn another_users_status_is_not_found_pending_or_complete() {
     assert_eq!(code, StatusCode::NOT_FOUND);
     srv.stop().await.unwrap();
 }
+
+/// A producer defines its `statement` marking (ATT&CK's copyright) once and refers to it in
+/// the envelopes after it. Queued, a later envelope is validated while the defining one may
+/// still wait for the writer: the marking must be known from the queue, not read as an
+/// unknown marking (TLP:RED, refused in a collection that is not restricted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_statement_marking_still_queued_is_known_to_later_envelopes() {
+    let srv = TestServer::start_queued().await;
+    let statement_id = "marking-definition--fa42a846-8d90-4e51-bc29-71d5b4802168";
+    let statement = json!({
+        "type": "marking-definition", "spec_version": "2.1", "id": statement_id,
+        "created": "2017-06-01T00:00:00.000Z", "definition_type": "statement",
+        "definition": {"statement": "Copyright 2015-2025, The MITRE Corporation."}
+    });
+    // A big first envelope keeps the writer busy while the next ones are validated.
+    let mut first: Vec<Value> = (0..3000)
+        .map(|_| crate::marked(&new_id("indicator"), statement_id))
+        .collect();
+    first.push(statement);
+    let mut statuses = Vec::new();
+    let r = srv.post(&srv.shared, Some(&srv.admin), &first).await;
+    let answer: Value = r.json().await.unwrap();
+    assert_eq!(answer["failure_count"], 0, "{answer}");
+    statuses.push(answer["id"].as_str().unwrap().to_owned());
+    for _ in 0..3 {
+        let later: Vec<Value> = (0..10)
+            .map(|_| crate::marked(&new_id("indicator"), statement_id))
+            .collect();
+        let r = srv.post(&srv.shared, Some(&srv.admin), &later).await;
+        let answer: Value = r.json().await.unwrap();
+        assert_eq!(answer["failure_count"], 0, "{answer}");
+        statuses.push(answer["id"].as_str().unwrap().to_owned());
+    }
+    for id in &statuses {
+        let (_, done) = status(&srv, &srv.admin, id).await;
+        assert_eq!(done["status"], "complete", "{done}");
+        assert_eq!(done["failure_count"], 0, "{done}");
+    }
+    // Once stored, the queue forgets it and the store answers: still known.
+    let r = srv
+        .post(
+            &srv.shared,
+            Some(&srv.admin),
+            &[crate::marked(&new_id("indicator"), statement_id)],
+        )
+        .await;
+    let answer: Value = r.json().await.unwrap();
+    assert_eq!(answer["failure_count"], 0, "{answer}");
+    srv.stop().await.unwrap();
+}
