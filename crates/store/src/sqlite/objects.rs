@@ -56,7 +56,11 @@ pub(super) fn add_objects(
             "SELECT date_added, version FROM objects WHERE collection = ?1 AND stix_id = ?2 AND sha256 = ?3",
         )
         .map_err(backend)?;
-    let rowid_mark = super::newer::rowid_mark(conn)?;
+    let mut has_versions = conn
+        .prepare_cached(super::newer::HAS_VERSIONS)
+        .map_err(backend)?;
+    // The ids this call adds a version to that had one already (`newer.rs`).
+    let mut versioned: std::collections::HashSet<String> = std::collections::HashSet::new();
     let mut outcomes = Vec::with_capacity(objects.len());
     // The UI's indexes of the rows this call inserts (`search::Added`).
     let mut added = Added::new(c.seq);
@@ -109,6 +113,9 @@ pub(super) fn add_objects(
         };
         // What the UI's indexes need of the body, in one parse.
         let fields = Fields::of(&obj.raw_json);
+        let had_versions = has_versions
+            .exists(params![c.seq, obj.id])
+            .map_err(backend)?;
         let inserted = insert
             .execute(params![
                 c.seq,
@@ -142,6 +149,9 @@ pub(super) fn add_objects(
             continue;
         }
         last = date_added;
+        if had_versions {
+            versioned.insert(obj.id.clone());
+        }
         added.push(conn, conn.last_insert_rowid(), tlp_to_int(obj.tlp), &fields)?;
         if let Some(log) = log.as_mut() {
             log.append(
@@ -163,7 +173,7 @@ pub(super) fn add_objects(
         });
     }
     added.finish(conn)?;
-    super::newer::after_insert(conn, c.seq, rowid_mark)?;
+    super::newer::after_insert(conn, c.seq, &versioned)?;
     conn.execute(
         "UPDATE collections SET last_date_added = ?1 WHERE seq = ?2",
         params![last, c.seq],
