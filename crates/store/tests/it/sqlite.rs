@@ -123,6 +123,54 @@ async fn a_second_process_view_sees_commits() {
     assert!(a.authenticate(&t.secret).await.unwrap().is_some());
 }
 
+/// Commits are copied into the database file by the store's checkpoint thread, not only
+/// once the WAL reaches the writer's own (much larger) threshold: a copy of the database
+/// file alone, without its WAL, soon holds a small envelope. And dropping the store closes
+/// every connection, so the last one folds the WAL into the file and removes it.
+#[tokio::test]
+async fn commits_reach_the_database_file_without_waiting_for_a_large_wal() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open_in_dir(dir.path()).unwrap();
+    store
+        .create_api_root(&NewApiRoot {
+            name: "r".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let c = store
+        .create_collection(&NewCollection {
+            api_root: "r".into(),
+            title: "c".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let objects = (0..20)
+        .map(|n| crate::contract::indicator(n, "2020-01-01T00:00:00.000Z", TlpLevel::Clear))
+        .collect();
+    store.add_objects(&c.id, objects).await.unwrap();
+    let copy = tempfile::tempdir().unwrap();
+    let file_only = copy.path().join(store::sqlite::DB_FILE);
+    let mut in_file = 0;
+    for _ in 0..200 {
+        std::fs::copy(dir.path().join(store::sqlite::DB_FILE), &file_only).unwrap();
+        in_file = rusqlite::Connection::open(&file_only)
+            .and_then(|conn| conn.query_row("SELECT count(*) FROM objects", [], |r| r.get(0)))
+            .unwrap_or(0);
+        if in_file == 20 {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(in_file, 20, "the envelope never reached the database file");
+    drop(store);
+    assert!(
+        !dir.path().join("entente.sqlite3-wal").exists(),
+        "the WAL outlived the store"
+    );
+}
+
 #[tokio::test]
 async fn newer_schema_is_refused() {
     let dir = tempfile::tempdir().unwrap();
