@@ -168,13 +168,27 @@ pub(crate) fn ts_from_us(us: i64) -> Result<stix::Timestamp> {
     crate::keys::micros_to_timestamp(us)
 }
 
-/// The writer's page cache, in KiB (SQLite's default is 2,000).
-const WRITER_CACHE_KIB: u32 = 64 * 1024;
-/// How much of the database file a connection maps into memory.
-const MMAP_BYTES: u64 = 1 << 30;
+/// The writer's page cache, in KiB (SQLite's default is 2,000). Big enough for a bulk
+/// import's transaction of 50,000 objects (`entente import`: ~75 MB of rows, log and
+/// full-text pages plus the version-index leaves they touch) to stay in memory until its
+/// commit: with 64 MiB SQLite spilled dirty pages to the WAL mid-transaction and wrote
+/// them again at the commit (`pagerStress`, ~4% of an import in `perf`).
+const WRITER_CACHE_KIB: u32 = 256 * 1024;
+/// How much of the database file a connection maps into memory; SQLite caps it at its
+/// compile-time maximum (2 GB). A million objects make a file of ~1.1 GB, whose pages past
+/// a 1 GiB map were read with a syscall and a copy each.
+const MMAP_BYTES: u64 = 1 << 34;
 /// WAL size, in pages, at which the writer checkpoints after a commit itself (SQLite's
-/// default is 1,000): only when the background [`Checkpointer`] falls behind.
-const WRITER_AUTOCHECKPOINT_PAGES: u32 = 16_384;
+/// default is 1,000). Above an import transaction's size (~20,000 pages), or the writer
+/// would copy every one of them itself. The background thread copies a transaction while
+/// the next one is built, but SQLite starts the WAL over only at a transaction that
+/// begins with every frame copied, which back-to-back transactions never do; so under a
+/// steady stream of writes the WAL grows to this size, and then the writer's own
+/// checkpoint (copying only the last transaction) lets the next one start it over.
+const WRITER_AUTOCHECKPOINT_PAGES: u32 = 65_536;
+/// What a WAL file is cut back to when the WAL starts over (SQLite's default keeps it at
+/// the largest size it ever reached).
+const WAL_SIZE_LIMIT_BYTES: u64 = 64 << 20;
 
 /// Opens a connection with the settings every connection needs.
 fn connect(path: &Path) -> Result<Connection> {
@@ -184,8 +198,10 @@ fn connect(path: &Path) -> Result<Connection> {
         .map_err(backend)?;
     // Reads through pread cost a syscall and a copy per page; mapped, a page of a large
     // collection or an export costs neither. An upper bound: only what is read is mapped in.
-    conn.execute_batch(&format!("PRAGMA mmap_size = {MMAP_BYTES};"))
-        .map_err(backend)?;
+    conn.execute_batch(&format!(
+        "PRAGMA mmap_size = {MMAP_BYTES}; PRAGMA journal_size_limit = {WAL_SIZE_LIMIT_BYTES};"
+    ))
+    .map_err(backend)?;
     Ok(conn)
 }
 
