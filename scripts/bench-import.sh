@@ -47,6 +47,27 @@
 #   UUIDs dirty a different page per object, rewritten at every commit), FTS5 (tokenising
 #   and flushing ~10 tokens per indicator), the log's leaf and node rows, and the WAL writes
 #   and checkpoints of ~1.1 KB per object, all on the one writer thread.
+#
+# Measured 2026-11-27 01:50-02:35 UTC after 33f3553, 9ba9d91 and d05315b (newer_tlp no
+# longer recomputed by a statement that walked the collection's version index, WAL
+# checkpoints on a thread of their own, a 256 MiB writer cache so an import transaction
+# no longer spills, FTS5 hashsize 64 MiB), N=1000000, old (51dc22b) and new release
+# binaries alternated twice with a copy of this script's first import, load 3-5:
+#   first import 27.59+8.98 / 27.67+9.08 s CPU (36.6 s), wall 38.0 / 36.9 s
+#             -> 26.09+7.59 / 24.01+7.59 s CPU (32.6 s, -11%), wall 33.7 / 30.0 s;
+#   this script with ENTENTE_BIN=new (load 3.4-4.8): first import 38.1 s wall,
+#   26.57+7.22 s CPU, 660 MB peak RSS (was 1.15 GB); re-import 17.3 s wall, 10.68+1.66 s
+#   CPU (was 18.68+1.46), peak RSS 2.44 GB, which counts the file's pages once per
+#   connection that maps them (the map now covers the whole 1.1 GB file); reference
+#   `entente validate` 11.7 s wall, 5.59+5.51 s CPU.
+#   The 10 s target is still NOT met (~3x off in CPU). `perf` of the new first import
+#   (samples): writer thread ~79% (log leaf and node rows and entries 16%, FTS5 13%, commit
+#   = WAL writes + fsync 12%, the version index probe and insert ~22%, the rest row
+#   inserts and malloc), checkpoint thread 9%, mapping thread 10%. Next: a compact
+#   version-index key (the random 80-byte (collection, stix_id, version_key) entries are
+#   ~13 s of CPU per million in SQLite alone, measured with the sqlite3 shell), and log
+#   entries of additions derived from the object row instead of stored (~200 MB per
+#   million).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

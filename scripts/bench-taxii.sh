@@ -40,6 +40,17 @@
 #   read 2.11 / 2.08 s -> 1.47 / 1.56 s (-27%, ~75 us per object); page p99 34.4 / 33.0 ms
 #   -> 22.6 / 28.2 ms. Still well under 20,000 obj/s: the server's parse and validation come
 #   on top of the store's writes (~40 us per object of CPU in `entente import`).
+# Entente side only, 2026-11-27 01:30-02:32 UTC (medallion not run), taxii_load.py's workload
+# COUNT=200000 BATCH=500 SEED=1 (generated once and reused from a pickle: its generator is
+# quadratic in COUNT, ~5 min at 200,000), one `entente serve` per run, server CPU from /proc:
+#   old (51dc22b): 5,089 obj/s at load 5-6, 6,044 obj/s at load 2-3; each 20,000 objects
+#     slower than the last (2.0 s for the first, 7.4 s for the last; 1.8 -> 4.4 s): the
+#     newer_tlp recompute walked the collection's whole version index twice per envelope.
+#   new (33f3553 + 9ba9d91 + d05315b): 13,290 obj/s at load 2-4 (8,366 at load 6-10 for
+#     33f3553 + 9ba9d91 alone), 0.8-2.0 s per 20,000 and no longer proportional to the
+#     collection; server CPU 20.2 -> 16.2 s for the ingest and the paged read; page p50
+#     6.1 -> 5.2 ms, p99 17.7 -> 10.0 ms. A run at 1,000,000 objects was not made (the
+#     generator alone would take hours).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
