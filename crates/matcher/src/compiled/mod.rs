@@ -237,6 +237,8 @@ pub struct Stats {
 pub struct Scratch {
     cands: Vec<Posting>,
     scan: raw::Scanner,
+    /// Equality hashes of a quiet check, looked up together (`index::Index::quick_text`).
+    hashes: Vec<u64>,
     cache: HashMap<u32, CompiledPattern>,
     /// Counters so far.
     pub stats: Stats,
@@ -447,9 +449,13 @@ impl CompiledMatcher {
         }
         scratch.cands.clear();
         let mut count = index::ProbeCount::default();
-        let w = self
-            .index
-            .quick_text(text, &mut scratch.scan, &mut scratch.cands, &mut count);
+        let w = self.index.quick_text(
+            text,
+            &mut scratch.scan,
+            &mut scratch.hashes,
+            &mut scratch.cands,
+            &mut count,
+        );
         scratch.stats.lookups += count.lookups;
         w.map(|w| Quiet {
             earliest: w.earliest,
