@@ -35,9 +35,9 @@
 //! **Speed.** This scan is most of the cost of a quiet line (`entente hunt` over the
 //! generated workload, `scripts/bench-hunt.sh`), and on ~1 KB lines its cost was mostly
 //! mispredicted branches, so it is written to have few data-dependent ones: one pass first
-//! looks for backslashes and control characters over the whole line (a loop the compiler
-//! turns into SIMD compares) and, when there are none, a branch-free pass makes a bitmap of
-//! the quotes, after which a string's end is its next `"`, two bitmap words away at most;
+//! looks for backslashes and control characters over the whole line and makes a bitmap of
+//! its quotes (loops the compiler turns into SIMD compares, no branch on the text), after
+//! which a string's end is its next `"`, two bitmap words away at most;
 //! member names are told apart by length and one 16-byte comparison, never hashed or
 //! matched through a jump table; the values of the names of interest go into slots indexed
 //! by name; and a `last_observed` equal to `first_observed` is not parsed twice. Over 20,000
@@ -120,7 +120,7 @@ pub(crate) struct Scanner {
     pub members: Vec<Member>,
     pub items: Vec<Item>,
     windows: Option<Windows>,
-    /// The [`quote_bitmap`] of the text being scanned.
+    /// The quote bitmap of the text being scanned (see [`prescan`]).
     quotes: Vec<u64>,
 }
 
@@ -144,74 +144,72 @@ fn specials(x: u64) -> u64 {
         & HI
 }
 
-/// One bit per byte of `x` (bit `i` for byte `i`, little-endian) that is a `"`.
-#[inline]
-fn quote_bits(x: u64) -> u64 {
-    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
-    let t = x ^ (LO * u64::from(b'"'));
-    // The high bit of each byte of `z` is set exactly where `t` has a zero byte (no borrow
-    // crosses bytes, unlike the "has zero byte" test), then a multiplication gathers the
-    // eight flags into the top byte: byte i's bit lands on bit 56 + i and no two partial
-    // products meet, so nothing carries.
-    let z = !((t & LOW7).wrapping_add(LOW7) | t | LOW7);
-    ((z >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56
-}
-
-/// Appends to `out` a bitmap of the `"` bytes of `b` (bit `i % 64` of word `i / 64` for byte
-/// `i`) and two zero words past its end, so that [`Cur::next_quote`] reads two words
-/// anywhere in the text without a bounds branch. Branch-free, about ten instructions per
-/// eight bytes: finding each string's end by scanning for it cost a mispredicted loop exit
-/// per string, which `valgrind --branch-sim` counted as the largest share of the scan's
-/// mispredictions.
-fn quote_bitmap(b: &[u8], out: &mut Vec<u64>) {
-    out.clear();
-    let word = |c: &[u8]| {
-        c.chunks_exact(8).enumerate().fold(0u64, |m, (i, w)| {
-            let mut x = [0u8; 8];
-            x.copy_from_slice(w);
-            m | quote_bits(u64::from_le_bytes(x)) << (8 * i)
-        })
-    };
+/// One pass over the text for what the scan must know before it starts: `None` when it has
+/// a backslash (the scan bails), else whether it has a control character; and in `quotes`
+/// a bitmap of its `"` bytes (bit `i % 64` of word `i / 64` for byte `i`) with two zero
+/// words past its end, so that [`Cur::next_quote`] reads two words anywhere in the text
+/// without a bounds branch. Without backslashes and control characters a string ends at its
+/// next `"`; with control characters (whitespace between the tokens of a pretty-printed
+/// line, or an error) strings are read byte-wise and checked for them instead.
+///
+/// Written for the compiler to vectorise the comparisons (see [`block`]); the only branch
+/// that depends on the text is the one per 64 bytes that stops at a backslash. Finding each
+/// string's end by scanning for it cost a mispredicted loop exit per string, which
+/// `valgrind --branch-sim` counted as the largest share of the scan's mispredictions.
+fn prescan(b: &[u8], quotes: &mut Vec<u64>) -> Option<bool> {
+    quotes.clear();
+    let mut control = false;
     let mut chunks = b.chunks_exact(64);
     for c in &mut chunks {
-        out.push(word(c));
-    }
-    let mut last = [0u8; 64];
-    let rest = chunks.remainder();
-    last[..rest.len()].copy_from_slice(rest);
-    out.push(word(&last));
-    out.extend_from_slice(&[0, 0]);
-}
-
-/// What the whole text holds that the scan must know before it starts: `None` when it has a
-/// backslash (the scan bails), else whether it has a control character. Without either, a
-/// string ends at its next `"`; with control characters (whitespace between tokens of a
-/// pretty-printed line, or an error) each string is checked for them as it is read.
-fn prescan(b: &[u8]) -> Option<bool> {
-    let (mut backslash, mut control) = (false, false);
-    // No early exit inside a chunk, so that the compiler vectorises the loop.
-    let mut chunks = b.chunks_exact(32);
-    for chunk in &mut chunks {
-        for &c in chunk {
-            backslash |= c == b'\\';
-            control |= c < 0x20;
-        }
+        let mut x = [0u8; 64];
+        x.copy_from_slice(c);
+        let (word, backslash, ctl) = block(&x);
         if backslash {
             return None;
         }
+        control |= ctl;
+        quotes.push(word);
     }
-    for &c in chunks.remainder() {
-        backslash |= c == b'\\';
-        control |= c < 0x20;
+    // The tail, padded with spaces (neither quotes nor anything that bails).
+    let mut last = [b' '; 64];
+    let rest = chunks.remainder();
+    last[..rest.len()].copy_from_slice(rest);
+    let (word, backslash, ctl) = block(&last);
+    if backslash {
+        return None;
     }
-    (!backslash).then_some(control)
+    quotes.extend_from_slice(&[word, 0, 0]);
+    Some(control | ctl)
+}
+
+/// The quote bits of 64 bytes, and whether they hold a backslash or a control character.
+/// The comparisons are plain loops over a fixed-size array, which the compiler turns into
+/// 16-byte SIMD compares; each eight 0/1 flags are then gathered into a byte by one
+/// multiplication (byte `i`'s flag lands on bit `56 + i`, and no two partial products meet,
+/// so nothing carries).
+#[inline(always)]
+fn block(c: &[u8; 64]) -> (u64, bool, bool) {
+    let mut flags = [0u8; 64];
+    let (mut backslash, mut control) = (false, false);
+    for (f, &x) in flags.iter_mut().zip(c) {
+        *f = u8::from(x == b'"');
+        backslash |= x == b'\\';
+        control |= x < 0x20;
+    }
+    let mut word = 0u64;
+    for (k, eight) in flags.chunks_exact(8).enumerate() {
+        let mut w = [0u8; 8];
+        w.copy_from_slice(eight);
+        word |= (u64::from_le_bytes(w).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
+    }
+    (word, backslash, control)
 }
 
 struct Cur<'t> {
     b: &'t [u8],
     pos: usize,
     /// The text has control characters (see [`prescan`]): strings are read byte by byte and
-    /// checked for them. Otherwise `quotes` is the text's [`quote_bitmap`].
+    /// checked for them. Otherwise `quotes` is the text's quote bitmap.
     control: bool,
     quotes: &'t [u64],
 }
@@ -562,10 +560,7 @@ impl Scanner {
             return None;
         }
         let b = text.as_bytes();
-        let control = prescan(b)?;
-        if !control {
-            quote_bitmap(b, &mut self.quotes);
-        }
+        let control = prescan(b, &mut self.quotes)?;
         let quotes = std::mem::take(&mut self.quotes);
         let mut cur = Cur {
             b,
@@ -880,7 +875,7 @@ mod tests {
     }
 
     #[test]
-    fn quote_bitmap_marks_exactly_the_quotes() {
+    fn prescan_marks_exactly_the_quotes() {
         let mut rng = 0x2545_f491_4f6c_dd1du64;
         let mut next = || {
             rng ^= rng << 13;
@@ -894,12 +889,18 @@ mod tests {
             let text: Vec<u8> = (0..len)
                 .map(|_| [b'"', b'!', b'#', 0xa2, 0x22 ^ 0x80, b'a', 0, 0xff][next() as usize % 8])
                 .collect();
-            quote_bitmap(&text, &mut out);
+            let control = prescan(&text, &mut out);
+            assert_eq!(control, Some(text.contains(&0)));
             assert_eq!(out.len(), len / 64 + 3);
             for i in 0..out.len() * 64 {
                 let want = text.get(i) == Some(&b'"');
                 assert_eq!(out[i / 64] >> (i % 64) & 1 == 1, want, "byte {i} of {len}");
             }
+        }
+        for at in [0, 3, 63, 64, 70, 127, 128, 140] {
+            let mut text = vec![b'a'; 141];
+            text[at] = b'\\';
+            assert_eq!(prescan(&text, &mut out), None, "backslash at {at}");
         }
     }
 
