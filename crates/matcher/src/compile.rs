@@ -229,10 +229,12 @@ impl Compiler {
             }
             ComparisonExpr::Comparison(c) => {
                 note_type(types, &c.path.object_type);
+                let path = Path::new(&c.path);
+                let test = test(c, path.binary())?;
                 CExpr::Cmp(Box::new(Cmp {
-                    path: Path::new(&c.path),
+                    path,
                     path_span: c.path.span,
-                    test: test(c)?,
+                    test,
                     negated: c.negated,
                 }))
             }
@@ -267,7 +269,8 @@ fn konst(l: &Literal) -> Const {
     }
 }
 
-fn test(c: &Comparison) -> Result<Test, Error> {
+/// The test of `c`, whose path reaches binary values when `binary`.
+fn test(c: &Comparison, binary: bool) -> Result<Test, Error> {
     let span = c.rhs_span;
     let single = || match &c.rhs {
         Rhs::Literal(l) => Ok(l),
@@ -312,7 +315,9 @@ fn test(c: &Comparison) -> Result<Test, Error> {
             Test::In(set)
         }
         Op::Like => Test::Like(Like::new(string()?).map_err(|m| Error::pattern(span, m))?),
-        Op::Matches => Test::Matches(Matches::new(string()?).map_err(|m| Error::pattern(span, m))?),
+        Op::Matches => {
+            Test::Matches(Matches::new(string()?, binary).map_err(|m| Error::pattern(span, m))?)
+        }
         Op::IsSubset | Op::IsSuperset => {
             let s = string()?;
             // §9.6.1: "b MUST be a valid string representation of the corresponding Object

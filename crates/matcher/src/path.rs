@@ -93,6 +93,16 @@ impl Path {
         }
     }
 
+    /// Whether the values the path reaches are binary (`*_bin`, `*_hex`): the walk passes the
+    /// binary kind of the last property name down through index steps, and a final reference
+    /// step reaches an object, which is neither.
+    pub fn binary(&self) -> bool {
+        self.steps.iter().rev().find_map(|s| match s {
+            Step::Key { bin, .. } => Some(bin.is_some()),
+            _ => None,
+        }) == Some(true)
+    }
+
     /// Calls `pred` on each value reachable from `root` until it returns `true`; returns
     /// whether it did. `pred`'s error message is reported as invalid input at the value's
     /// JSON pointer.

@@ -15,7 +15,8 @@
 //! properties the value's octets become code points U+0000–U+00FF and, as the spec forbids
 //! the UNICODE flag there, `\w`, `\d`, `\s` and their negations are restricted to ASCII.
 
-use regex::{Regex, RegexBuilder};
+use regex_automata::meta::{self, Regex};
+use regex_automata::util::syntax;
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfc_quick};
 
 use std::borrow::Cow;
@@ -32,17 +33,43 @@ pub(crate) fn nfc(s: &str) -> Cow<'_, str> {
     }
 }
 
-fn build(source: &str) -> Result<Regex, regex::Error> {
-    RegexBuilder::new(source)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .dfa_size_limit(REGEX_SIZE_LIMIT)
-        .build()
+/// Builds `source` as `regex::RegexBuilder` with both size limits at [`REGEX_SIZE_LIMIT`]
+/// would (same syntax and engine configuration, so the same regexes are accepted and they
+/// match the same strings), except that no full DFA is built. The `regex` crate builds one
+/// for small regexes when any crate in the build enables `regex-automata`'s `dfa-build`
+/// (`tracing-subscriber` does, in the `entente` binary): about half of the ~90 us a typical
+/// `MATCHES` regex took to build, which loading 1,000,000 indicators with 20,000 regexes
+/// paid 30,000 times (`scripts/bench-hunt.sh`). A failing full DFA never fails the build
+/// (the engine falls back to the lazy DFA), so leaving it out changes no answer.
+fn build(source: &str) -> Result<Regex, String> {
+    let config = meta::Config::new()
+        .nfa_size_limit(Some(REGEX_SIZE_LIMIT))
+        .hybrid_cache_capacity(REGEX_SIZE_LIMIT)
+        .match_kind(regex_automata::MatchKind::LeftmostFirst)
+        .utf8_empty(true)
+        .dfa(false);
+    meta::Builder::new()
+        .configure(config)
+        .syntax(syntax::Config::new().utf8(true))
+        .build(source)
+        .map_err(|e| {
+            // The messages `regex::Error` gives for the same failures.
+            if let Some(limit) = e.size_limit() {
+                format!("Compiled regex exceeds size limit of {limit} bytes.")
+            } else if let Some(syntax) = e.syntax_error() {
+                syntax.to_string()
+            } else {
+                e.to_string()
+            }
+        })
 }
 
 /// A compiled `LIKE` pattern.
 #[derive(Debug, Clone)]
 pub(crate) struct Like {
     regex: Regex,
+    /// The regex `regex` was built from.
+    source: String,
     /// Whether the pattern can apply to binary values: all its code points are below U+0100.
     binary_ok: bool,
 }
@@ -58,13 +85,14 @@ impl Like {
             match c {
                 '%' => source.push_str(".*"),
                 '_' => source.push('.'),
-                _ => source.push_str(&regex::escape(c.encode_utf8(&mut buf))),
+                _ => source.push_str(&regex_syntax::escape(c.encode_utf8(&mut buf))),
             }
         }
         source.push_str("\\z");
         let regex = build(&source).map_err(|e| format!("LIKE pattern too large: {e}"))?;
         Ok(Like {
             regex,
+            source,
             binary_ok: pattern.chars().all(|c| u32::from(c) < 0x100),
         })
     }
@@ -72,12 +100,12 @@ impl Like {
     /// The regex this pattern was translated to; the compiled multi-indicator matcher
     /// extracts its required literals from it.
     pub(crate) fn source(&self) -> &str {
-        self.regex.as_str()
+        &self.source
     }
 
     /// Tests a string value.
     pub fn is_match_str(&self, value: &str) -> bool {
-        self.regex.is_match(&nfc(value))
+        self.regex.is_match(nfc(value).as_bytes())
     }
 
     /// Tests a binary value; `None` when the pattern has code points that octets cannot hold
@@ -88,45 +116,61 @@ impl Like {
     }
 }
 
-/// A compiled `MATCHES` regex, in its string and (when possible) binary forms.
+/// A compiled `MATCHES` regex, in its string and (when possible and needed) binary forms.
 #[derive(Debug, Clone)]
 pub(crate) struct Matches {
     text: Regex,
     binary: Option<Regex>,
+    /// The regexes `text` and `binary` were built from.
+    sources: (String, Option<String>),
 }
 
 impl Matches {
-    /// Compiles a MATCHES regex.
-    pub fn new(pattern: &str) -> Result<Matches, String> {
+    /// Compiles a MATCHES regex for a path whose values are binary when `binary`
+    /// (`path::Path::binary`).
+    ///
+    /// The binary form is built only for such a path: no other ever hands it a value, and it
+    /// was a third of the regexes built when loading indicators. The string form is always
+    /// built, and first, so a pattern is refused with the same message as before. (The binary
+    /// form only swaps `\w`, `\d`, `\s` and their negations for smaller ASCII classes, so
+    /// where the string form builds it does too: a range bound such as `[a-\w]` fails both.)
+    pub fn new(pattern: &str, binary: bool) -> Result<Matches, String> {
         let pattern = nfc(pattern);
-        let explain = |e: regex::Error| {
+        let explain = |e: String| {
             format!(
                 "MATCHES regex not accepted: {e}\n(entente evaluates MATCHES with a \
                  linear-time engine; backreferences, lookaround, atomic groups, possessive \
                  quantifiers and recursion are not supported)"
             )
         };
-        let text = build(&translate(&pattern, false)).map_err(explain)?;
-        let binary = if pattern.chars().all(|c| u32::from(c) < 0x100) {
-            Some(build(&translate(&pattern, true)).map_err(explain)?)
+        let text_source = translate(&pattern, false);
+        let text = build(&text_source).map_err(explain)?;
+        let (binary, binary_source) = if binary && pattern.chars().all(|c| u32::from(c) < 0x100) {
+            let source = translate(&pattern, true);
+            (Some(build(&source).map_err(explain)?), Some(source))
         } else {
-            None
+            (None, None)
         };
-        Ok(Matches { text, binary })
+        Ok(Matches {
+            text,
+            binary,
+            sources: (text_source, binary_source),
+        })
     }
 
     /// The translated regexes for string and (when there is one) binary values; the
     /// compiled multi-indicator matcher extracts its required literals from them.
     pub(crate) fn sources(&self) -> (&str, Option<&str>) {
-        (self.text.as_str(), self.binary.as_ref().map(Regex::as_str))
+        (&self.sources.0, self.sources.1.as_deref())
     }
 
     /// Searches a string value.
     pub fn is_match_str(&self, value: &str) -> bool {
-        self.text.is_match(&nfc(value))
+        self.text.is_match(nfc(value).as_bytes())
     }
 
-    /// Searches a binary value; `None` when the regex has code points octets cannot hold.
+    /// Searches a binary value; `None` when the regex has code points octets cannot hold (or
+    /// was compiled for a path that reaches no binary value).
     pub fn is_match_bytes(&self, value: &[u8]) -> Option<bool> {
         self.binary
             .as_ref()
@@ -242,36 +286,82 @@ mod tests {
 
     #[test]
     fn matches_is_a_dotall_search() {
-        let m = Matches::new("l+").unwrap();
+        let m = Matches::new("l+", false).unwrap();
         assert!(m.is_match_str("hello"));
-        assert!(Matches::new("a.b").unwrap().is_match_str("a\nb"));
-        assert!(Matches::new("abc$").unwrap().is_match_str("abc\n"));
-        assert!(!Matches::new("abc$").unwrap().is_match_str("abc\nx"));
-        assert!(Matches::new("(?m)^x$").unwrap().is_match_str("a\nx\nb"));
-        assert!(Matches::new("(a)\\1").is_err());
-        assert!(Matches::new("a(?=b)").is_err());
+        assert!(Matches::new("a.b", false).unwrap().is_match_str("a\nb"));
+        assert!(Matches::new("abc$", false).unwrap().is_match_str("abc\n"));
+        assert!(!Matches::new("abc$", false).unwrap().is_match_str("abc\nx"));
+        assert!(
+            Matches::new("(?m)^x$", false)
+                .unwrap()
+                .is_match_str("a\nx\nb")
+        );
+        assert!(Matches::new("(a)\\1", false).is_err());
+        assert!(Matches::new("a(?=b)", false).is_err());
+    }
+
+    /// `build` must accept, refuse and match exactly as the `regex` crate configured the same
+    /// way (what the evaluator used before, and what users read the messages of).
+    #[test]
+    fn build_agrees_with_the_regex_crate() {
+        let cases = [
+            "(?s)\\A.*\\.zqc4io7li\\.ru\\z",
+            "(?s)^[a-z]+[0-9]{1,2}\\.zq\\.(top|xyz)(?:\\n?\\z)",
+            "(?s)a|b|cd",
+            "(?s)\\w+\\d",
+            "",
+            "(a)\\1",
+            "a(?=b)",
+            "[z-a]",
+            "(",
+            "(?s)(?:\\w{50}){50}",
+        ];
+        let haystacks = ["", "abc", "ab\ncd", "x1.zq.top\n", "b", "\u{e9}\u{e9}1"];
+        for case in cases {
+            let want = regex::RegexBuilder::new(case)
+                .size_limit(REGEX_SIZE_LIMIT)
+                .dfa_size_limit(REGEX_SIZE_LIMIT)
+                .build();
+            match (build(case), want) {
+                (Ok(got), Ok(want)) => {
+                    for h in haystacks {
+                        assert_eq!(got.is_match(h), want.is_match(h), "{case:?} on {h:?}");
+                    }
+                }
+                (Err(got), Err(want)) => assert_eq!(got, want.to_string(), "{case:?}"),
+                (got, want) => panic!("{case:?}: {:?} but regex gives {want:?}", got.err()),
+            }
+        }
+        assert!(
+            build("(?s)(?:\\w{50}){50}").is_err(),
+            "the size limit applies"
+        );
     }
 
     #[test]
     fn matches_on_binary() {
-        let m = Matches::new("\\x61li[c\\x01]e").unwrap();
+        let m = Matches::new("\\x61li[c\\x01]e", true).unwrap();
         assert_eq!(m.is_match_bytes(b"alice"), Some(true));
         assert_eq!(
-            Matches::new("ălice").unwrap().is_match_bytes(b"alice"),
+            Matches::new("ălice", true)
+                .unwrap()
+                .is_match_bytes(b"alice"),
             None
         );
-        let w = Matches::new("^\\w+$").unwrap();
+        let w = Matches::new("^\\w+$", true).unwrap();
         assert_eq!(w.is_match_bytes(&[0xe9]), Some(false));
         assert!(w.is_match_str("\u{e9}"));
         assert_eq!(
-            Matches::new(".*\\x03")
+            Matches::new(".*\\x03", true)
                 .unwrap()
                 .is_match_bytes(&[1, 2, 3, 4]),
             Some(true)
         );
         assert_eq!(
-            Matches::new("[\\w]").unwrap().is_match_bytes(b"a"),
+            Matches::new("[\\w]", true).unwrap().is_match_bytes(b"a"),
             Some(true)
         );
+        // Compiled for a path without binary values: no binary form is built.
+        assert_eq!(Matches::new("a", false).unwrap().is_match_bytes(b"a"), None);
     }
 }

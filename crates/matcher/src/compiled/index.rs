@@ -27,7 +27,7 @@ use super::flat::{FlatBuilder, FlatTable};
 use super::key::{self, Key, KeyRef, Kinds, Mode};
 use crate::observation::Observation;
 use crate::path::{Path, Step};
-use crate::value::{self, BinKind, Val};
+use crate::value::{self, Val};
 
 /// One proposal: observation expression `leaf` (index into the compiled pattern's leaves)
 /// of indicator `ind`.
@@ -78,37 +78,38 @@ pub(crate) enum Probe {
     Text(Vec<u8>),
 }
 
-/// A path's identity: its type and steps (the rest of a compiled step follows from the name).
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum SigStep {
-    Key(String),
-    Index(usize),
-    Any,
+/// The hash of a path's identity: its type and steps (the rest of a compiled step follows
+/// from the name), computed without building a key: interning runs once per probe, a
+/// million times for a million indicators.
+fn sig_hash(h: &DefaultHashBuilder, p: &Path) -> u64 {
+    use std::hash::{BuildHasher, Hash, Hasher};
+    let mut s = h.build_hasher();
+    p.object_type.hash(&mut s);
+    for step in &p.steps {
+        match step {
+            Step::Key { name, .. } => (0u8, name.as_str()).hash(&mut s),
+            Step::Index(i) => (1u8, *i).hash(&mut s),
+            Step::Any => 2u8.hash(&mut s),
+        }
+    }
+    s.finish()
 }
 
-type Sig = (String, Vec<SigStep>);
-
-fn sig(p: &Path) -> Sig {
-    let steps = p
-        .steps
-        .iter()
-        .map(|s| match s {
-            Step::Key { name, .. } => SigStep::Key(name.clone()),
-            Step::Index(i) => SigStep::Index(*i),
-            Step::Any => SigStep::Any,
+/// Whether two paths have the same identity (see [`sig_hash`]).
+fn same_sig(a: &Path, b: &Path) -> bool {
+    a.object_type == b.object_type
+        && a.steps.len() == b.steps.len()
+        && a.steps.iter().zip(&b.steps).all(|(x, y)| match (x, y) {
+            (Step::Key { name: m, .. }, Step::Key { name: n, .. }) => m == n,
+            (Step::Index(i), Step::Index(j)) => i == j,
+            (Step::Any, Step::Any) => true,
+            _ => false,
         })
-        .collect();
-    (p.object_type.clone(), steps)
 }
 
-/// Whether values reached by `p` are binary (`*_bin`, `*_hex`): the walk passes the binary
-/// kind of the last property name down through index steps (`path` module), and a final
-/// reference step reaches an object, which no constant equals anyway.
+/// Whether values reached by `p` are binary (see [`Path::binary`]).
 pub(crate) fn binary(p: &Path) -> bool {
-    p.steps.iter().rev().find_map(|s| match s {
-        Step::Key { name, .. } => Some(BinKind::of_name(name).is_some()),
-        _ => None,
-    }) == Some(true)
+    p.binary()
 }
 
 /// The text canonicalisation for values on `p` (see `key`).
@@ -160,7 +161,8 @@ struct TextIndex {
 
 /// Collects probes; [`Builder::finish`] makes the [`Index`].
 pub(crate) struct Builder {
-    sigs: HashMap<Sig, u32>,
+    /// Path ids by [`sig_hash`].
+    sigs: hashbrown::HashTable<u32>,
     paths: Vec<PathInfo>,
     texts: Vec<TextBuild>,
     types: HashMap<Box<str>, Vec<u32>>,
@@ -197,7 +199,7 @@ fn top16(v6: bool, addr: u128) -> usize {
 impl Builder {
     pub fn new() -> Self {
         Builder {
-            sigs: HashMap::new(),
+            sigs: hashbrown::HashTable::new(),
             paths: Vec::new(),
             texts: Vec::new(),
             types: HashMap::new(),
@@ -208,8 +210,12 @@ impl Builder {
     }
 
     fn intern(&mut self, p: &Path) -> u32 {
-        let s = sig(p);
-        if let Some(&pid) = self.sigs.get(&s) {
+        let hash = sig_hash(&self.hasher, p);
+        let paths = &self.paths;
+        if let Some(&pid) = self
+            .sigs
+            .find(hash, |&pid| same_sig(&paths[pid as usize].path, p))
+        {
             return pid;
         }
         let pid = u32::try_from(self.paths.len()).unwrap_or(u32::MAX);
@@ -246,7 +252,9 @@ impl Builder {
             .entry(p.object_type.as_str().into())
             .or_default()
             .push(pid);
-        self.sigs.insert(s, pid);
+        let (paths, hasher) = (&self.paths, &self.hasher);
+        self.sigs
+            .insert_unique(hash, pid, |&q| sig_hash(hasher, &paths[q as usize].path));
         pid
     }
 
