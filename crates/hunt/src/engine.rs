@@ -19,7 +19,7 @@ use matcher::compiled::{CompileOptions, CompiledMatcher, Stream, StreamOptions};
 use matcher::{Binding, CompiledPattern};
 
 use crate::event::Event;
-use crate::indicators::Indicator;
+use crate::indicators::{Handed, Indicator};
 
 /// One indicator that matched one event.
 #[derive(Debug, Clone)]
@@ -193,8 +193,16 @@ impl Compiled {
         source_name: &str,
         warninglists: Option<&crate::warninglist::Warninglists>,
     ) -> Result<(Self, crate::indicators::LoadReport), crate::Error> {
-        let mut builder = matcher::compiled::Builder::new(&CompileOptions::default());
-        let report = crate::indicators::load_each(bytes, source_name, warninglists, |l| {
+        let options = CompileOptions::default();
+        let mut builder = matcher::compiled::Builder::new(&options);
+        let report = crate::indicators::load_each(bytes, source_name, warninglists, |h| {
+            let l = match h {
+                Handed::Kept(l) => l,
+                Handed::Restart => {
+                    builder = matcher::compiled::Builder::new(&options);
+                    return;
+                }
+            };
             let parsed = matcher::compiled::Parsed {
                 id: l.id,
                 name: l.name,
@@ -204,7 +212,7 @@ impl Compiled {
                 valid_until: l.window.1,
             };
             // Refused only past 2^32 indicators; the report lists it.
-            let _ = builder.add_compiled(&parsed, &l.compiled);
+            let _ = builder.add_compiled(&parsed, l.compiled);
         })?;
         Ok((Self::from_builder(builder), report))
     }

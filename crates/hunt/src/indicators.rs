@@ -13,13 +13,21 @@
 //!   counted (see [`crate::warninglist`]);
 //! * `valid_from` / `valid_until` are kept and applied per event by [`Indicator::valid_at`].
 //!
-//! The document is read in two borrowing passes, never as `stix::StixObject`s: the first
-//! reads of each object only the properties below (strings borrowed from the input unless
-//! escaped) to pick the latest version of each id; the second reads the chosen ones again and
-//! hands each, with its parsed and compiled pattern, to the caller ([`load_each`]), which
-//! compiles it straight into its index (`engine::Compiled::load`). Whole objects were 4.7 KB
-//! per indicator resident at 500,000 indicators and most of a 35 s start
-//! (`scripts/bench-hunt.sh`). A document this reader refuses goes through
+//! The document is read borrowing, never as `stix::StixObject`s: of each object only the
+//! properties below are read (strings borrowed from the input unless escaped), and each
+//! indicator is handed, with its parsed and compiled pattern, to the caller ([`load_each`]),
+//! which compiles it straight into its index (`engine::Compiled::load`). Whole objects were
+//! 4.7 KB per indicator resident at 500,000 indicators and most of a 35 s start
+//! (`scripts/bench-hunt.sh`).
+//!
+//! Reading bets that each id's first version is its latest, which holds for a collection's
+//! latest versions and for most files: an indicator is handed over as soon as it is read, and
+//! only the ids and their `modified` are kept meanwhile. A later version of an id that is not
+//! newer is only counted. When a newer one turns up, the caller is told to forget what it
+//! was handed ([`Handed::Restart`]) and the document is read in two passes: the first picks
+//! each id's latest version (keeping its text), the second reads the chosen ones again and
+//! hands them over. Reading each object once saves that second pass over the 410 MB of a
+//! million indicators, and the ~260 bytes per indicator the first pass kept for it. A document this reader refuses goes through
 //! `stix::parse_document`, which either explains where it is wrong or reads it (then the
 //! objects it made are selected the same way). The reader is laxer than that parser on one
 //! point: a property name repeated inside an object that loading does not read (STIX objects
@@ -27,6 +35,7 @@
 
 use std::borrow::Cow;
 use std::collections::HashMap;
+use std::hash::BuildHasher as _;
 
 use serde::de::{Deserializer as _, IgnoredAny, MapAccess, Visitor};
 use serde_json::value::RawValue;
@@ -100,7 +109,7 @@ pub struct Loaded<'a> {
     /// `valid_from` and `valid_until` as instants.
     pub window: (Option<jiff::Timestamp>, Option<jiff::Timestamp>),
     /// The pattern, compiled by the evaluator.
-    pub compiled: matcher::CompiledPattern,
+    pub compiled: &'a matcher::CompiledPattern,
 }
 
 impl Loaded<'_> {
@@ -145,31 +154,179 @@ pub fn load(
     warninglists: Option<&Warninglists>,
 ) -> Result<(Vec<Indicator>, LoadReport), Error> {
     let mut out = Vec::new();
-    let report = load_each(bytes, source_name, warninglists, |l| {
-        out.push(l.to_indicator());
+    let report = load_each(bytes, source_name, warninglists, |h| match h {
+        Handed::Kept(l) => out.push(l.to_indicator()),
+        Handed::Restart => out.clear(),
     })?;
     Ok((out, report))
 }
 
-/// Loads the indicators of a STIX document and hands each one kept to `keep`, in the order
+/// What [`load_each`] hands its caller.
+#[derive(Debug)]
+pub enum Handed<'a> {
+    /// One indicator kept, in the order the ids first appear.
+    Kept(Loaded<'a>),
+    /// Forget every indicator handed over so far: they all come again. Loading hands each
+    /// indicator over as soon as it reads it, betting that no later version of its id
+    /// follows; when one does, or when the document turns out to be a stream of values or
+    /// one the full parser must read, it starts again (see the module docs).
+    Restart,
+}
+
+/// Loads the indicators of a STIX document and hands each one kept to `hand`, in the order
 /// their ids first appear (see the module docs).
+///
+/// With a second core, the document is read on a thread of its own, while `hand` (in the
+/// compiled engine, adding to the index) runs on the caller's. Parsing and compiling the
+/// patterns, the largest part, goes to whichever side has time: the reader sends what it read
+/// in batches, and compiles a batch itself when the caller has not taken the last ones yet.
+/// What it compiled goes back to it to be freed: memory freed on another thread than the one
+/// that allocated it contends for the allocator's lock of that thread (glibc's arenas), which
+/// made the two threads together slower than one.
 pub fn load_each(
     bytes: &[u8],
     source_name: &str,
     warninglists: Option<&Warninglists>,
-    mut keep: impl FnMut(Loaded<'_>),
+    mut hand: impl FnMut(Handed<'_>),
+) -> Result<LoadReport, Error> {
+    let cores = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+    load_on(bytes, source_name, warninglists, cores > 1, &mut hand)
+}
+
+/// [`load_each`], reading on a thread of its own when `beside`.
+fn load_on(
+    bytes: &[u8],
+    source_name: &str,
+    warninglists: Option<&Warninglists>,
+    beside: bool,
+    hand: &mut dyn FnMut(Handed<'_>),
+) -> Result<LoadReport, Error> {
+    let mut caller = Select::new(warninglists);
+    let read = if beside {
+        read_beside(bytes, source_name, &mut caller, hand)?
+    } else {
+        read_all(bytes, source_name, &mut |e| caller.deliver(e.into(), hand))?
+    };
+    Ok(read.merge(caller.report))
+}
+
+/// Indicators per batch between the threads of [`load_each`]: enough that the channel costs
+/// nothing per indicator, few enough that the batches in flight stay small.
+const BATCH: usize = 256;
+
+/// [`read_all`] on a thread of its own, its messages delivered on this one; the report of
+/// reading and of what the reading thread selected.
+fn read_beside<'a>(
+    bytes: &'a [u8],
+    source_name: &str,
+    caller: &mut Select<'_>,
+    hand: &mut dyn FnMut(Handed<'_>),
+) -> Result<LoadReport, Error> {
+    let warninglists = caller.warninglists;
+    use std::sync::mpsc::{TrySendError, channel, sync_channel};
+    std::thread::scope(|scope| {
+        let (tx, rx) = sync_channel::<Vec<Msg<'a>>>(2);
+        // What the reader selected, back to it once handed over, to be freed where it was
+        // allocated (see `load_each`).
+        let (back_tx, back_rx) = channel::<Vec<Chosen<'a>>>();
+        let reader = scope.spawn(move || {
+            let mut own = Select::new(warninglists);
+            let mut batch = Vec::with_capacity(BATCH);
+            // Cleared when the caller's side hung up (it is unwinding): read on, send nothing.
+            let mut open = true;
+            let send = |batch: Vec<Msg<'a>>, own: &mut Select<'_>| {
+                back_rx.try_iter().for_each(drop);
+                let batch = match tx.try_send(batch) {
+                    Ok(()) => return true,
+                    Err(TrySendError::Disconnected(_)) => return false,
+                    // The caller is busy: select this batch here, then wait for room.
+                    Err(TrySendError::Full(batch)) => own.select_batch(batch),
+                };
+                tx.send(batch).is_ok()
+            };
+            let read = read_all(bytes, source_name, &mut |e| {
+                if !open {
+                    return;
+                }
+                match e {
+                    Emit::Latest(f) => {
+                        batch.push(Msg::Read(f));
+                        if batch.len() >= BATCH {
+                            let full = std::mem::replace(&mut batch, Vec::with_capacity(BATCH));
+                            open = send(full, &mut own);
+                        }
+                    }
+                    Emit::Restart => {
+                        let before = std::mem::take(&mut batch);
+                        if !before.is_empty() {
+                            open = send(before, &mut own);
+                        }
+                        // What this side selected so far is withdrawn with the rest.
+                        own.report = LoadReport::default();
+                        open = open && tx.send(vec![Msg::Restart]).is_ok();
+                    }
+                }
+            });
+            if open && !batch.is_empty() {
+                send(batch, &mut own);
+            }
+            read.map(|r| r.merge(own.report))
+        });
+        for batch in rx {
+            let mut back = Vec::new();
+            for m in batch {
+                match m {
+                    Msg::Kept(c) => {
+                        caller.hand_over(&c, hand);
+                        back.push(c);
+                    }
+                    other => caller.deliver(other, hand),
+                }
+            }
+            if !back.is_empty() {
+                // The reader is gone once it sent its last batch: these few are freed here.
+                let _ = back_tx.send(back);
+            }
+        }
+        reader
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
+/// What goes towards the caller: an id's latest version as read, or selected already; or
+/// "start again".
+enum Msg<'a> {
+    Read(Fields<'a>),
+    Kept(Chosen<'a>),
+    Restart,
+}
+
+impl<'a> From<Emit<'a>> for Msg<'a> {
+    fn from(e: Emit<'a>) -> Msg<'a> {
+        match e {
+            Emit::Latest(f) => Msg::Read(f),
+            Emit::Restart => Msg::Restart,
+        }
+    }
+}
+
+/// Reads the document, emitting the latest version of each indicator id (see the module
+/// docs); the report of reading.
+fn read_all<'a>(
+    bytes: &'a [u8],
+    source_name: &str,
+    emit: &mut dyn FnMut(Emit<'a>),
 ) -> Result<LoadReport, Error> {
     let read = std::str::from_utf8(bytes)
         .ok()
         .map(|t| t.strip_prefix('\u{feff}').unwrap_or(t))
         .ok_or(NotRead)
-        .and_then(|text| match first_pass(text, true)? {
-            Some(latest) => Ok(latest),
-            None => first_pass(text, false)?.ok_or(NotRead),
-        });
+        .and_then(|text| read_latest(text, emit));
     match read {
-        Ok(latest) => Ok(latest.select(warninglists, &mut keep)),
+        Ok(report) => Ok(report),
         Err(NotRead) => {
+            emit(Emit::Restart);
             // The located message, or the objects of a document only the full parser reads.
             let objects = stix::parse_document(bytes).map_err(|e| Error::Indicators {
                 source_name: source_name.to_owned(),
@@ -179,8 +336,211 @@ pub fn load_each(
             for o in &objects {
                 full.offer(Fields::of_object(o), Ok(()));
             }
-            Ok(full.select(warninglists, &mut keep))
+            Ok(full.select(emit))
         }
+    }
+}
+
+/// What reading hands to selection: an id's latest version, or "start again".
+// Passed along by value, once per indicator, never stored: boxing would cost an allocation.
+#[allow(clippy::large_enum_variant)]
+enum Emit<'a> {
+    Latest(Fields<'a>),
+    Restart,
+}
+
+/// The selection rules and what they counted, on one side of [`load_each`].
+struct Select<'w> {
+    warninglists: Option<&'w Warninglists>,
+    report: LoadReport,
+    /// Whether anything was handed over since the last restart.
+    handed: bool,
+}
+
+impl<'w> Select<'w> {
+    fn new(warninglists: Option<&'w Warninglists>) -> Self {
+        Select {
+            warninglists,
+            report: LoadReport::default(),
+            handed: false,
+        }
+    }
+
+    /// Selects what was read in `batch`.
+    fn select_batch<'a>(&mut self, batch: Vec<Msg<'a>>) -> Vec<Msg<'a>> {
+        batch
+            .into_iter()
+            .filter_map(|m| match m {
+                Msg::Read(f) => select_one(f, self.warninglists, &mut self.report).map(Msg::Kept),
+                other => Some(other),
+            })
+            .collect()
+    }
+
+    /// Selects `m` if it is not yet, and hands the result over.
+    fn deliver(&mut self, m: Msg<'_>, hand: &mut dyn FnMut(Handed<'_>)) {
+        let chosen = match m {
+            Msg::Read(f) => select_one(f, self.warninglists, &mut self.report),
+            Msg::Kept(c) => Some(c),
+            Msg::Restart => {
+                self.report = LoadReport::default();
+                if std::mem::take(&mut self.handed) {
+                    hand(Handed::Restart);
+                }
+                return;
+            }
+        };
+        if let Some(c) = chosen {
+            self.hand_over(&c, hand);
+        }
+    }
+
+    fn hand_over(&mut self, c: &Chosen<'_>, hand: &mut dyn FnMut(Handed<'_>)) {
+        self.handed = true;
+        c.hand_over(hand);
+    }
+}
+
+impl LoadReport {
+    /// The sum of what reading and selection counted.
+    fn merge(mut self, other: LoadReport) -> LoadReport {
+        self.loaded += other.loaded;
+        self.not_stix += other.not_stix;
+        self.revoked += other.revoked;
+        self.superseded += other.superseded;
+        self.invalid += other.invalid;
+        self.suppressed += other.suppressed;
+        for (k, v) in other.suppressed_by {
+            *self.suppressed_by.entry(k).or_default() += v;
+        }
+        self.other_objects += other.other_objects;
+        self
+    }
+}
+
+/// Reads the document's text and emits the latest version of each indicator id in
+/// first-seen order: in one pass when no id has a newer version after its first (the usual
+/// case), else in two.
+fn read_latest<'a>(text: &'a str, emit: &mut dyn FnMut(Emit<'a>)) -> Result<LoadReport, NotRead> {
+    let mut single = true;
+    let mut pass = OnePass::default();
+    match pass.run(text, true, emit)? {
+        Pass::Done => return Ok(pass.report),
+        Pass::Newer => emit(Emit::Restart),
+        Pass::Several => {
+            emit(Emit::Restart);
+            single = false;
+            pass = OnePass::default();
+            match pass.run(text, false, emit)? {
+                Pass::Done => return Ok(pass.report),
+                Pass::Newer | Pass::Several => emit(Emit::Restart),
+            }
+        }
+    }
+    let latest = match first_pass(text, single)? {
+        Some(latest) => latest,
+        None => first_pass(text, false)?.ok_or(NotRead)?,
+    };
+    Ok(latest.select(emit))
+}
+
+/// How a [`OnePass`] ended.
+enum Pass {
+    /// Every object read, every latest version emitted.
+    Done,
+    /// A later version of an id already emitted is newer: two passes are needed.
+    Newer,
+    /// Read as one value, the text holds several: read it as a stream.
+    Several,
+}
+
+/// Reading in one pass: each indicator is emitted as soon as it is read, the first time its
+/// id appears; a later version that is not newer is only counted.
+#[derive(Default)]
+struct OnePass<'a> {
+    /// Indices into `seen`, by the hash of the id, each with the high half of that hash
+    /// (from which the table's own hash is made again when it grows, see [`spread`]):
+    /// hashing the ids again meant reading them from all over the input, 5 % of loading a
+    /// million indicators.
+    ids: hashbrown::HashTable<(u32, u32)>,
+    /// Each id emitted, with its `modified`.
+    seen: Vec<(Cow<'a, str>, Option<jiff::Timestamp>)>,
+    hasher: hashbrown::DefaultHashBuilder,
+    report: LoadReport,
+    /// Set when reading stopped at a newer version.
+    newer: bool,
+}
+
+impl<'a> OnePass<'a> {
+    fn run(
+        &mut self,
+        text: &'a str,
+        single: bool,
+        emit: &mut dyn FnMut(Emit<'a>),
+    ) -> Result<Pass, NotRead> {
+        let mut sink = |f: Fields<'a>| self.offer(f, emit);
+        let read = if single {
+            read_single(text, Sink::Fields(&mut sink))
+                .map(|one| if one { Pass::Done } else { Pass::Several })
+        } else {
+            read_stream(text, Sink::Fields(&mut sink)).map(|()| Pass::Done)
+        };
+        match read {
+            Err(NotRead) if self.newer => Ok(Pass::Newer),
+            other => other,
+        }
+    }
+
+    fn offer(&mut self, f: Fields<'a>, emit: &mut dyn FnMut(Emit<'a>)) -> Result<(), NotRead> {
+        if f.type_name.as_str() != Some("indicator") {
+            self.report.other_objects += 1;
+            return Ok(());
+        }
+        let Text::Str(id) = &f.id else {
+            self.report.invalid += 1;
+            return Ok(());
+        };
+        let modified = f.modified.as_str().and_then(instant);
+        let tag = (self.hasher.hash_one(id.as_ref()) >> 32) as u32;
+        let seen = &self.seen;
+        match self
+            .ids
+            .find(spread(tag), |&(i, t)| t == tag && seen[i as usize].0 == *id)
+        {
+            Some(&(at, _)) => {
+                self.report.superseded += 1;
+                if newer(modified, self.seen[at as usize].1) {
+                    // Stops the read; `run` tells it from a document it cannot read.
+                    self.newer = true;
+                    return Err(NotRead);
+                }
+            }
+            None => {
+                let at = u32::try_from(self.seen.len()).map_err(|_| NotRead)?;
+                self.ids
+                    .insert_unique(spread(tag), (at, tag), |&(_, t)| spread(t));
+                self.seen.push((id.clone(), modified));
+                emit(Emit::Latest(f));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The hash the id table files a 32-bit tag under: the multiplication carries the tag's bits
+/// to the top bits the table keeps in its control bytes, and keeps them in the low ones that
+/// pick a bucket.
+fn spread(tag: u32) -> u64 {
+    u64::from(tag).wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
+/// Whether a version modified at `a` replaces one modified at `b` (STIX 2.1 §3.6: the
+/// latest `modified` is the current version; a version without one never replaces another).
+fn newer(a: Option<jiff::Timestamp>, b: Option<jiff::Timestamp>) -> bool {
+    match (a, b) {
+        (Some(a), Some(b)) => a > b,
+        (Some(_), None) => true,
+        _ => false,
     }
 }
 
@@ -197,11 +557,11 @@ fn first_pass<'a>(text: &'a str, single: bool) -> Result<Option<Latest<'a>>, Not
         Ok(())
     };
     if single {
-        if !read_single(text, &mut sink)? {
+        if !read_single(text, Sink::Text(&mut sink))? {
             return Ok(None);
         }
     } else {
-        read_stream(text, &mut sink)?;
+        read_stream(text, Sink::Text(&mut sink))?;
     }
     Ok(Some(latest))
 }
@@ -210,11 +570,11 @@ fn first_pass<'a>(text: &'a str, single: bool) -> Result<Option<Latest<'a>>, Not
 /// again in the second pass (`Err`) rather than holding every object's fields meanwhile.
 type Item<'a> = Result<Fields<'a>, &'a str>;
 
-/// Pass 1: the latest version of each id, in first-seen order of the ids.
+/// Pass 1 of two: the latest version of each id, in first-seen order of the ids.
 #[derive(Default)]
 struct Latest<'a> {
     order: Vec<(Item<'a>, Option<jiff::Timestamp>)>,
-    position: HashMap<Cow<'a, str>, usize>,
+    position: hashbrown::HashMap<Cow<'a, str>, usize>,
     report: LoadReport,
 }
 
@@ -242,12 +602,7 @@ impl<'a> Latest<'a> {
             Some(&at) => {
                 self.report.superseded += 1;
                 let prev = &mut self.order[at];
-                let newer = match (modified, prev.1) {
-                    (Some(a), Some(b)) => a > b,
-                    (Some(_), None) => true,
-                    _ => false,
-                };
-                if newer {
+                if newer(modified, prev.1) {
                     prev.0 = match text {
                         Ok(()) => Ok(f),
                         Err(raw) => Err(raw),
@@ -258,52 +613,73 @@ impl<'a> Latest<'a> {
         }
     }
 
-    /// Pass 2: the rules, in the module docs' order, on each id's latest version.
-    fn select(
-        self,
-        warninglists: Option<&Warninglists>,
-        keep: &mut dyn FnMut(Loaded<'_>),
-    ) -> LoadReport {
+    /// Pass 2: each id's latest version, emitted in order.
+    fn select(self, emit: &mut dyn FnMut(Emit<'a>)) -> LoadReport {
         let Latest {
             order,
             position,
-            mut report,
+            report,
         } = self;
         drop(position);
         for (item, _) in order {
             // A text was read once already: it reads again.
             let f = item.unwrap_or_else(|raw| Fields::parse(raw).unwrap_or_default());
-            select_one(&f, warninglists, &mut report, keep);
+            emit(Emit::Latest(f));
         }
         report
     }
 }
 
-fn select_one(
-    f: &Fields<'_>,
+/// An indicator selection kept: its fields as read, its pattern compiled and its validity
+/// window read; what is handed over (as a [`Loaded`] borrowing from it).
+struct Chosen<'a> {
+    fields: Fields<'a>,
+    version: pattern::StixVersion,
+    window: (Option<jiff::Timestamp>, Option<jiff::Timestamp>),
+    compiled: matcher::CompiledPattern,
+}
+
+impl Chosen<'_> {
+    fn hand_over(&self, hand: &mut dyn FnMut(Handed<'_>)) {
+        let f = &self.fields;
+        hand(Handed::Kept(Loaded {
+            id: f.id.as_str().unwrap_or_default(),
+            name: f.name.as_str(),
+            pattern: f.pattern.as_str().unwrap_or_default(),
+            pattern_version: f.pattern_version.as_str(),
+            version: self.version,
+            valid_from: f.valid_from.as_str(),
+            valid_until: f.valid_until.as_str(),
+            window: self.window,
+            compiled: &self.compiled,
+        }));
+    }
+}
+
+fn select_one<'a>(
+    f: Fields<'a>,
     warninglists: Option<&Warninglists>,
     report: &mut LoadReport,
-    keep: &mut dyn FnMut(Loaded<'_>),
-) {
+) -> Option<Chosen<'a>> {
     let id = f.id.as_str().unwrap_or_default();
     if f.revoked {
         report.revoked += 1;
-        return;
+        return None;
     }
     if f.pattern_type.as_str() != Some("stix") {
         report.not_stix += 1;
         tracing::warn!(indicator = %id, "pattern_type is not stix; skipped");
-        return;
+        return None;
     }
     let Some(text) = f.pattern.as_str() else {
         report.invalid += 1;
-        return;
+        return None;
     };
     let Some(version) = pattern::StixVersion::from_pattern_version(f.pattern_version.as_str())
     else {
         report.invalid += 1;
         tracing::warn!(indicator = %id, "pattern_version is not 2.0 or 2.1; skipped");
-        return;
+        return None;
     };
     let checked = pattern::parse(text, version)
         .map_err(|e| e.to_string())
@@ -327,7 +703,7 @@ fn select_one(
         (_, Err(why)) | (Err(why), _) => {
             report.invalid += 1;
             tracing::warn!(indicator = %id, "pattern not usable: {why}");
-            return;
+            return None;
         }
     };
     if let Some(w) = warninglists
@@ -336,21 +712,16 @@ fn select_one(
         report.suppressed += 1;
         *report.suppressed_by.entry(list.to_owned()).or_default() += 1;
         tracing::debug!(indicator = %id, list, "on a warninglist; suppressed");
-        return;
+        return None;
     }
     drop(ast);
     report.loaded += 1;
-    keep(Loaded {
-        id,
-        name: f.name.as_str(),
-        pattern: text,
-        pattern_version: f.pattern_version.as_str(),
+    Some(Chosen {
+        fields: f,
         version,
-        valid_from: f.valid_from.as_str(),
-        valid_until: f.valid_until.as_str(),
         window,
         compiled,
-    });
+    })
 }
 
 /// A property as loading reads it: absent, a string (borrowed unless escaped), or another
@@ -476,6 +847,16 @@ impl<'a> Fields<'a> {
 
 struct FieldsVisitor;
 
+/// Reads one object into its [`Fields`], as an element of an array.
+struct FieldsSeed;
+
+impl<'de> serde::de::DeserializeSeed<'de> for FieldsSeed {
+    type Value = Fields<'de>;
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<Fields<'de>, D::Error> {
+        d.deserialize_map(FieldsVisitor)
+    }
+}
+
 impl<'de> Visitor<'de> for FieldsVisitor {
     type Value = Fields<'de>;
 
@@ -529,8 +910,36 @@ impl<'de> Visitor<'de> for FieldsVisitor {
 #[derive(Debug)]
 struct NotRead;
 
-/// Where objects go as the document is read.
-type Sink<'s, 'a> = &'s mut dyn FnMut(&'a str) -> Result<(), NotRead>;
+/// Where objects go as the document is read: their text, or only what [`Fields`] reads of
+/// them.
+enum Sink<'s, 'a> {
+    Text(&'s mut dyn FnMut(&'a str) -> Result<(), NotRead>),
+    /// The objects of a bundle or array are then read straight into their fields: finding
+    /// an object's text first scanned each object twice, an eighth of loading a million.
+    Fields(&'s mut dyn FnMut(Fields<'a>) -> Result<(), NotRead>),
+}
+
+impl<'a> Sink<'_, 'a> {
+    fn reborrow(&mut self) -> Sink<'_, 'a> {
+        match self {
+            Sink::Text(f) => Sink::Text(&mut **f),
+            Sink::Fields(f) => Sink::Fields(&mut **f),
+        }
+    }
+
+    /// Hands over one object whose text is `raw`.
+    fn text(&mut self, raw: &'a str) -> Result<(), NotRead> {
+        match self {
+            Sink::Text(f) => f(raw),
+            Sink::Fields(f) => {
+                if !raw.starts_with('{') {
+                    return Err(NotRead);
+                }
+                f(Fields::parse(raw).ok_or(NotRead)?)
+            }
+        }
+    }
+}
 
 /// Hands the text of each object of a document to `sink`, in document order, bundles
 /// flattened, for the shapes `stix::parse_document` accepts: one object, a JSON array of
@@ -540,18 +949,22 @@ type Sink<'s, 'a> = &'s mut dyn FnMut(&'a str) -> Result<(), NotRead>;
 ///
 /// A single value (the usual bundle) is read in one pass, its objects handed over while it
 /// is read (when its `type` comes before its `objects`, as writers put it).
-fn read_single<'a>(text: &'a str, sink: Sink<'_, 'a>) -> Result<bool, NotRead> {
+fn read_single<'a>(text: &'a str, mut sink: Sink<'_, 'a>) -> Result<bool, NotRead> {
     use serde::de::DeserializeSeed;
     let trimmed = text.trim_matches([' ', '\t', '\n', '\r']);
     let mut de = serde_json::Deserializer::from_str(text);
     match trimmed.as_bytes().first() {
-        Some(b'[') => ObjectsSeed { sink: &mut *sink }
-            .deserialize(&mut de)
-            .map_err(|_| NotRead)?,
+        Some(b'[') => ObjectsSeed {
+            sink: sink.reborrow(),
+        }
+        .deserialize(&mut de)
+        .map_err(|_| NotRead)?,
         Some(b'{') => {
-            let top = TopSeed { sink: &mut *sink }
-                .deserialize(&mut de)
-                .map_err(|_| NotRead)?;
+            let top = TopSeed {
+                sink: sink.reborrow(),
+            }
+            .deserialize(&mut de)
+            .map_err(|_| NotRead)?;
             if de.end().is_err() {
                 return Ok(false);
             }
@@ -563,19 +976,23 @@ fn read_single<'a>(text: &'a str, sink: Sink<'_, 'a>) -> Result<bool, NotRead> {
 }
 
 /// [`read_single`] for a stream of values: each is found first, then read.
-fn read_stream<'a>(text: &'a str, sink: Sink<'_, 'a>) -> Result<(), NotRead> {
+fn read_stream<'a>(text: &'a str, mut sink: Sink<'_, 'a>) -> Result<(), NotRead> {
     use serde::de::DeserializeSeed;
     for value in serde_json::Deserializer::from_str(text).into_iter::<&RawValue>() {
         let raw = value.map_err(|_| NotRead)?.get();
         let mut de = serde_json::Deserializer::from_str(raw);
         match raw.as_bytes().first() {
-            Some(b'[') => ObjectsSeed { sink: &mut *sink }
-                .deserialize(&mut de)
-                .map_err(|_| NotRead)?,
-            Some(b'{') => TopSeed { sink: &mut *sink }
-                .deserialize(&mut de)
-                .map_err(|_| NotRead)?
-                .finish(raw, sink)?,
+            Some(b'[') => ObjectsSeed {
+                sink: sink.reborrow(),
+            }
+            .deserialize(&mut de)
+            .map_err(|_| NotRead)?,
+            Some(b'{') => TopSeed {
+                sink: sink.reborrow(),
+            }
+            .deserialize(&mut de)
+            .map_err(|_| NotRead)?
+            .finish(raw, sink.reborrow())?,
             _ => return Err(NotRead),
         }
     }
@@ -595,11 +1012,11 @@ enum Top<'a> {
 impl<'a> Top<'a> {
     /// Hands over what reading left: the object itself (its text is `raw`), or a bundle's
     /// objects.
-    fn finish(self, raw: &'a str, sink: Sink<'_, 'a>) -> Result<(), NotRead> {
+    fn finish(self, raw: &'a str, mut sink: Sink<'_, 'a>) -> Result<(), NotRead> {
         use serde::de::DeserializeSeed;
         match self {
             Top::Done | Top::Bundle(None) => Ok(()),
-            Top::Object => sink(raw),
+            Top::Object => sink.text(raw),
             Top::Bundle(Some(objects)) => {
                 let mut de = serde_json::Deserializer::from_str(objects.get());
                 ObjectsSeed { sink }
@@ -610,7 +1027,7 @@ impl<'a> Top<'a> {
     }
 }
 
-/// Reads a JSON array of objects, handing each object's text over.
+/// Reads a JSON array of objects, handing each over.
 struct ObjectsSeed<'s, 'a> {
     sink: Sink<'s, 'a>,
 }
@@ -628,8 +1045,18 @@ impl<'de> Visitor<'de> for ObjectsSeed<'_, 'de> {
         f.write_str("a JSON array of objects")
     }
     fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
-        while let Some(raw) = seq.next_element::<&'de RawValue>()? {
-            (self.sink)(raw.get()).map_err(|_| serde::de::Error::custom("not read"))?;
+        let not_read = |_: NotRead| <A::Error as serde::de::Error>::custom("not read");
+        match self.sink {
+            Sink::Text(sink) => {
+                while let Some(raw) = seq.next_element::<&'de RawValue>()? {
+                    sink(raw.get()).map_err(not_read)?;
+                }
+            }
+            Sink::Fields(sink) => {
+                while let Some(f) = seq.next_element_seed(FieldsSeed)? {
+                    sink(f).map_err(not_read)?;
+                }
+            }
         }
         Ok(())
     }
@@ -652,7 +1079,7 @@ impl<'de> Visitor<'de> for TopSeed<'_, 'de> {
     fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("a STIX object or bundle")
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top<'de>, A::Error> {
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<Top<'de>, A::Error> {
         let mut is_bundle = false;
         let mut seen_type = false;
         let mut streamed = false;
@@ -669,7 +1096,7 @@ impl<'de> Visitor<'de> for TopSeed<'_, 'de> {
                 }
                 "objects" if is_bundle => {
                     map.next_value_seed(ObjectsSeed {
-                        sink: &mut *self.sink,
+                        sink: self.sink.reborrow(),
                     })?;
                     streamed = true;
                 }
@@ -797,6 +1224,106 @@ mod tests {
         assert_eq!(kept[0].pattern, "[x:y = 'new']");
         assert_eq!(report.superseded, 3);
         assert_eq!(report.revoked, 1);
+    }
+
+    #[test]
+    fn one_pass_unless_a_newer_version_follows() {
+        let a1 = ind("indicator--a", "2020-01-01T00:00:00.000Z", "[x:y = 'a1']");
+        let a0 = ind("indicator--a", "2019-01-01T00:00:00.000Z", "[x:y = 'a0']");
+        let a2 = ind("indicator--a", "2021-01-01T00:00:00.000Z", "[x:y = 'a2']");
+        let b = ind("indicator--b", "2020-01-01T00:00:00.000Z", "[x:y = 'b']");
+        let bundle = |objects: &[&str]| {
+            format!(
+                r#"{{"type":"bundle","id":"bundle--1","objects":[{}]}}"#,
+                objects.join(",")
+            )
+        };
+        // What the caller is handed: the patterns kept, "restart" where it was told to.
+        let handed = |doc: &str| {
+            let mut got = Vec::new();
+            let report = load_each(doc.as_bytes(), "t", None, |h| match h {
+                Handed::Kept(l) => got.push(l.pattern.to_owned()),
+                Handed::Restart => got.push("restart".to_owned()),
+            })
+            .unwrap();
+            (got, report.superseded, report.loaded)
+        };
+        // An older version after the first is only counted: no second pass.
+        assert_eq!(
+            handed(&bundle(&[&a1, &b, &a0])),
+            (
+                vec!["[x:y = 'a1']".to_owned(), "[x:y = 'b']".to_owned()],
+                1,
+                2
+            )
+        );
+        // A newer one: what was handed is withdrawn, and the latest versions come again in
+        // the order the ids first appeared.
+        let (got, superseded, loaded) = handed(&bundle(&[&a1, &b, &a2, &a0]));
+        assert_eq!(
+            got,
+            [
+                "[x:y = 'a1']",
+                "[x:y = 'b']",
+                "restart",
+                "[x:y = 'a2']",
+                "[x:y = 'b']"
+            ]
+        );
+        assert_eq!((superseded, loaded), (2, 2));
+    }
+
+    /// Whichever thread selects each indicator (it depends on timing), loading on two
+    /// threads hands over and counts exactly what loading on one does, restarts included.
+    #[test]
+    fn reading_beside_the_caller_changes_nothing() {
+        let mut objects: Vec<String> = (0..3000)
+            .map(|i| {
+                let pattern = match i % 5 {
+                    0 => format!("[domain-name:value = 'd{i}.example']"),
+                    1 => format!("[url:value MATCHES '^https?://x{i}\\\\.example/']"),
+                    2 => format!("[domain-name:value LIKE '%.l{i}.example']"),
+                    3 => "[x:y = ".to_owned(),
+                    _ => format!("[ipv4-addr:value = '10.0.{}.{}']", i / 250, i % 250),
+                };
+                ind(
+                    &format!("indicator--{i}"),
+                    "2020-01-01T00:00:00.000Z",
+                    &pattern,
+                )
+            })
+            .collect();
+        objects.push(r#"{"type":"identity","id":"identity--1","name":"I"}"#.to_owned());
+        let bundle = |objects: &[String]| {
+            format!(
+                r#"{{"type":"bundle","id":"bundle--1","objects":[{}]}}"#,
+                objects.join(",")
+            )
+        };
+        let run = |doc: &str, beside: bool| {
+            let mut got = Vec::new();
+            let report = load_on(doc.as_bytes(), "t", None, beside, &mut |h| match h {
+                Handed::Kept(l) => got.push(format!("{} {}", l.id, l.pattern)),
+                Handed::Restart => got.clear(),
+            })
+            .unwrap();
+            (got, report)
+        };
+        let one_pass = bundle(&objects);
+        // A newer version of the first indicator near the end: everything again, in two passes.
+        objects.push(ind(
+            "indicator--0",
+            "2021-01-01T00:00:00.000Z",
+            "[domain-name:value = 'newer.example']",
+        ));
+        let two_passes = bundle(&objects);
+        for doc in [one_pass, two_passes] {
+            let (got, report) = run(&doc, false);
+            assert_eq!(report.loaded, 2400);
+            assert_eq!(report.invalid, 600);
+            assert_eq!(report.other_objects, 1);
+            assert_eq!(run(&doc, true), (got, report));
+        }
     }
 
     #[test]
