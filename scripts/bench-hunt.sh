@@ -70,20 +70,23 @@
 # Still not met: 1,000,000 events/s (the loop scans every line's text and walks its SCOs'
 # indexed paths, ~4 us per 1 KB line), and compile of 1,000,000 indicators at 12 s CPU
 # (10.4 s user) is just over 10 s.
-# Re-measured 2026-11-27 02:40-02:45 UTC after the event loop's changes (lines read in place
-# with memchr, the scanner's quote bitmap and branch-light member reading, equality look-ups
-# of a line made together), GEN=hunt I=1000000 E=1000000 WORK=/tmp/hw, release, load 6-7 on
-# the 2 cores (other helpers' servers and builds), old (HEAD 51dc22b) and new binaries
-# alternated: startup 7.49 s -> 7.74 s CPU (unchanged but for noise), whole run 9.94 s ->
-# 9.54 s, so the event loop 2.45 s -> 1.80 s CPU: ~410,000 -> ~560,000 events (and MB) per
-# CPU-second. Peak RSS 915 -> 916 MB. Alerts byte-identical (sorted) to the old binary's and
-# equal to expected.json (10000/10000, 933/933). The loop alone (`cargo run --release -p
-# entente-hunt --example hunt_loop -- indicators.json observations.ndjson 2`, which times
-# each pass in thread CPU time), 3 alternations of 2 passes: old 2.49-3.27 s, new 1.88-3.46 s
-# per 1,000,000 events (minima 2.49 vs 1.88 s: 1.32x). 1,000,000 events/s is still not met:
-# what remains per ~1 KB line is the scan (~45 % of the loop, ~9,700 instructions), the
-# filter reads of the equality look-ups, the kernel's copy of the file (~5 %) and the 1 % of
-# lines that are parsed whole and matched (~8 %, mostly allocation).
+# Re-measured 2026-11-27 02:20-02:47 UTC after the event loop's changes (07effff, 3cb4a5d:
+# lines read in place with memchr; the scanner's one-pass backslash/control check and quote
+# bitmap, branch-light member reading; a line's equality look-ups made together),
+# GEN=hunt I=1000000 E=1000000 WORK=/tmp/hw, release, load 4-7 on the 2 cores (other
+# helpers' servers and builds), HEAD 51dc22b's binary alternated with the new one. Whole
+# runs minus startup are too noisy here to tell a 20 % change: 2.45 -> 1.80 s CPU at load 6-7,
+# 1.82 -> 1.88 s at load 5, as startup alone varies by +-0.3 s. The loop alone, timed in
+# thread CPU time (`cargo run --release -p entente-hunt --example hunt_loop --
+# indicators.json observations.ndjson 2`), 4 alternations of 2 passes at load 4.3-5.4:
+# old 1.97-2.20 s (median 2.07), new 1.71-1.88 s (median 1.79) per 1,000,000 events, i.e.
+# ~483,000 -> ~559,000 events (and MB) per CPU-second, 1.16x; at load 6-7 the minima were
+# 2.49 -> 1.88 s. Startup and peak RSS unchanged (916 MB). Alerts byte-identical (sorted)
+# to the old binary's and equal to expected.json (10000/10000, 933/933). Not met: 1,000,000
+# events/s. perf of the loop now: the scanner ~32 % (a chain of dependent loads per member:
+# key end, ':', value end, ','), the equality filter reads ~8 %, the walk of the indexed
+# paths ~10 %, the kernel's copy of the file ~7 %, UTF-8 checks ~3 %, and the 1 % of lines
+# parsed whole and matched ~8 % (mostly allocation).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
