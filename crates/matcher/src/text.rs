@@ -7,7 +7,8 @@
 //! any character, line breaks included, and the end anchor is the true end of the value.
 //!
 //! **MATCHES** is a PCRE search (unanchored) with the DOTALL option (§9.6.1). entente runs it
-//! on the `regex` crate, which guarantees time linear in the value's length; patterns that
+//! on the `regex` crate's engine (`regex_automata::meta`, configured as `regex` configures it,
+//! see `build`), which guarantees time linear in the value's length; patterns that
 //! need backtracking (backreferences, lookaround, atomic groups, possessive quantifiers,
 //! recursion) are rejected when the pattern is compiled, with the engine's message. PCRE's
 //! `$` and `\Z` also match before a final line break; they are rewritten so that they keep
