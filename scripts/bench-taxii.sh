@@ -60,6 +60,18 @@
 #   `perf` of the server at 200,000 (queued path): commit (WAL writes + fsync per envelope)
 #   23%, background checkpoint 18%, row and index inserts 14%, parse and validation 10%,
 #   FTS5 9%, version probe 7%, log 7%.
+# Measured 2026-11-27 02:58 UTC, this script with ENTENTE_BIN = release build of bf72b6e
+# (queued ingest ac7804a + the store changes above), COUNT=20000 MEDALLION_TIMEOUT=30, load
+# 1.7-2.6 (nothing else running): entente 14,430 obj/s, paged GET p50 5.17 ms, p99 10.69 ms
+# (19 pages); medallion 573.9 obj/s (its paged read timed out at 30 s): 25.1x. The same
+# at 01:48 with the queued build alone at load 8-10: 9,501 vs 476.1 obj/s, 20.0x. Neither
+# target (20,000 obj/s, 100x medallion) is met; 100x medallion would be ~57,000 obj/s here,
+# more than the Python client alone can send on these 2 cores.
+# 1,000,000 objects, one taxii_load.py (--count 1000000 --version-fraction 0), queued build
+# with 33f3553 + 9ba9d91 (01:14-02:38 UTC, load 6-7.6): 7,238 obj/s, every 100,000 objects
+# in 13-14 s (flat; the last 100,000 took 4x the first before 33f3553); the paged read of
+# the whole collection with taxii_load's own phase_read, release build of bf72b6e, at load
+# 1.5-2.8: p50 4.48 / 4.35 ms, p99 11.57 / 12.09 ms (two runs; 20 ms target met).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
