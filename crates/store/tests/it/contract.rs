@@ -115,6 +115,26 @@ async fn setup(store: &S, flags: CollectionFlags, grant: Grant) -> (Collection, 
     (c, p)
 }
 
+/// A root `r` with one collection; returns its id.
+pub async fn collection(store: &dyn Store) -> String {
+    store
+        .create_api_root(&NewApiRoot {
+            name: "r".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    store
+        .create_collection(&NewCollection {
+            api_root: "r".into(),
+            title: "c".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .id
+}
+
 fn all_versions(max_tlp: TlpLevel) -> ObjectQuery {
     ObjectQuery {
         versions: vec![VersionMatch::All],

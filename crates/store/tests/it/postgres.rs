@@ -16,7 +16,7 @@ use std::time::Duration;
 use store::postgres::{PgOptions, PgStore};
 use store::*;
 
-use crate::contract::{indicator, indicator_id};
+use crate::contract::{collection, indicator, indicator_id};
 
 /// Whether the operator asked to skip PostgreSQL.
 fn skipping() -> bool {
@@ -200,26 +200,6 @@ fn fresh_or_skip() -> Option<Fresh> {
         return None;
     }
     Some(Fresh::new())
-}
-
-/// A root `r` with one collection; returns its id.
-async fn collection(store: &dyn Store) -> String {
-    store
-        .create_api_root(&NewApiRoot {
-            name: "r".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
-    store
-        .create_collection(&NewCollection {
-            api_root: "r".into(),
-            title: "c".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .id
 }
 
 /// Every version in a collection, paged `page` at a time with `next` tokens.

@@ -3,6 +3,8 @@
 
 use std::sync::Arc;
 use store::sqlite::SqliteStore;
+
+use crate::contract::collection;
 use store::*;
 
 /// A fresh store in its own temporary directory (removed when the guard drops).
@@ -60,20 +62,10 @@ async fn reopening_keeps_everything_and_date_added_keeps_rising() {
     let (id, last) = {
         let store = SqliteStore::open_in_dir(dir.path()).unwrap();
         store.create_org("acme").await.unwrap();
-        store
-            .create_api_root(&NewApiRoot {
-                name: "r".into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
         let c = store
-            .create_collection(&NewCollection {
-                api_root: "r".into(),
-                title: "c".into(),
-                ..Default::default()
-            })
+            .collection(&collection(&store).await)
             .await
+            .unwrap()
             .unwrap();
         let out = store
             .add_objects(
@@ -131,20 +123,10 @@ async fn a_second_process_view_sees_commits() {
 async fn commits_reach_the_database_file_without_waiting_for_a_large_wal() {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open_in_dir(dir.path()).unwrap();
-    store
-        .create_api_root(&NewApiRoot {
-            name: "r".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
     let c = store
-        .create_collection(&NewCollection {
-            api_root: "r".into(),
-            title: "c".into(),
-            ..Default::default()
-        })
+        .collection(&collection(&store).await)
         .await
+        .unwrap()
         .unwrap();
     let objects = (0..20)
         .map(|n| crate::contract::indicator(n, "2020-01-01T00:00:00.000Z", TlpLevel::Clear))
@@ -262,22 +244,7 @@ async fn a_killed_writer_loses_no_acknowledged_object() {
     let dir = tempfile::tempdir().unwrap();
     let id = {
         let store = SqliteStore::open_in_dir(dir.path()).unwrap();
-        store
-            .create_api_root(&NewApiRoot {
-                name: "r".into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap();
-        store
-            .create_collection(&NewCollection {
-                api_root: "r".into(),
-                title: "c".into(),
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .id
+        collection(&store).await
     };
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
         .args([
@@ -345,21 +312,7 @@ async fn two_stores_on_one_file_keep_date_added_strict() {
     let dir = tempfile::tempdir().unwrap();
     let a = SqliteStore::open_in_dir(dir.path()).unwrap();
     let b = SqliteStore::open_in_dir(dir.path()).unwrap();
-    a.create_api_root(&NewApiRoot {
-        name: "r".into(),
-        ..Default::default()
-    })
-    .await
-    .unwrap();
-    let id = a
-        .create_collection(&NewCollection {
-            api_root: "r".into(),
-            title: "c".into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .id;
+    let id = collection(&a).await;
     let mut tasks = Vec::new();
     for (k, s) in [a.clone(), b.clone(), a.clone(), b.clone()]
         .into_iter()
