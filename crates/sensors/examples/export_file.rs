@@ -24,7 +24,8 @@ fn main() -> anyhow::Result<()> {
     let objects = sensors::parse_records(&bytes).map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
     let parsed = t.elapsed();
     let t = Instant::now();
-    let s = select(&objects, jiff::Timestamp::now(), &LinkStyle::StixId);
+    let mut selected = select(&objects, jiff::Timestamp::now());
+    let s = selected.selection(&LinkStyle::StixId);
     let selected = t.elapsed();
     let t = Instant::now();
     let mut zeek_out = Vec::with_capacity(bytes.len() / 3);

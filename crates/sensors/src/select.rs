@@ -118,7 +118,7 @@ pub struct Counts {
     pub other_objects: u64,
 }
 
-/// The outcome of [`select`].
+/// What selection decided, borrowed from a [`Selected`].
 #[derive(Debug, Clone, Default)]
 pub struct Selection<'a> {
     /// The exported indicators, in the order their ids first appeared.
@@ -129,91 +129,14 @@ pub struct Selection<'a> {
     pub counts: Counts,
 }
 
-/// Selects the exportable indicators of `objects` at instant `now`.
-pub fn select<'a, O: Object>(
-    objects: &'a [O],
-    now: jiff::Timestamp,
-    links: &LinkStyle,
-) -> Selection<'a> {
-    let mut counts = Counts::default();
-    let mut identities: HashMap<&str, &str> = HashMap::new();
-    let mut order: Vec<&str> = Vec::new();
-    let mut latest: HashMap<&str, &O> = HashMap::with_capacity(objects.len());
+/// Selects the exportable indicators of `objects` at instant `now`: a [`Selector`] that
+/// keeps the JSON texts, fed every object. Borrow the outcome with [`Selected::selection`].
+pub fn select<O: Object>(objects: &[O], now: jiff::Timestamp) -> Selected {
+    let mut selector = Selector::new(now, true);
     for o in objects {
-        match o.type_name() {
-            Some("indicator") => {}
-            Some("identity") => {
-                if let (Some(id), Some(name)) = (o.id(), o.name()) {
-                    identities.insert(id, name);
-                }
-                counts.other_objects += 1;
-                continue;
-            }
-            _ => {
-                counts.other_objects += 1;
-                continue;
-            }
-        }
-        let Some(id) = o.id() else {
-            counts.other_objects += 1;
-            continue;
-        };
-        match latest.get(id) {
-            None => {
-                order.push(id);
-                latest.insert(id, o);
-            }
-            Some(prev) => {
-                counts.superseded += 1;
-                if newer(o, prev) {
-                    latest.insert(id, o);
-                }
-            }
-        }
+        selector.add(o);
     }
-    let mut selection = Selection::default();
-    for id in order {
-        let Some(&o) = latest.get(id) else { continue };
-        counts.indicators += 1;
-        match one(o, now) {
-            Ok(values) => {
-                let producer = o
-                    .created_by_ref()
-                    .map(|r| identities.get(r).copied().unwrap_or(r))
-                    .unwrap_or("");
-                counts.exported += 1;
-                counts.values += values.len() as u64;
-                selection.exported.push(Exported {
-                    id,
-                    name: o.name().unwrap_or(""),
-                    producer,
-                    link: links.link(id),
-                    valid_until: o.valid_until(),
-                    raw: o.raw(),
-                    values,
-                });
-            }
-            Err(reason) => {
-                match &reason {
-                    Skip::Revoked => counts.revoked += 1,
-                    Skip::Expired(_) => counts.expired += 1,
-                    Skip::NotStix(_) | Skip::Invalid(_) => counts.invalid += 1,
-                    Skip::NotExportable(_) => counts.not_exportable += 1,
-                }
-                selection.skipped.push(Skipped {
-                    id: id.to_owned(),
-                    reason,
-                });
-            }
-        }
-    }
-    selection.counts = counts;
-    selection
-}
-
-/// Whether `a` is a later version than `b` (`modified`, then `created`; STIX 2.1 §3.6).
-fn newer<O: Object>(a: &O, b: &O) -> bool {
-    later(a.version(), b.version())
+    selector.finish()
 }
 
 /// Whether version instant `a` is later than `b`; a version without an instant is never
@@ -251,15 +174,16 @@ struct Entry {
     values: Vec<Observable>,
 }
 
-/// [`select`] one object at a time, for inputs too large to hold as parsed objects.
+/// The module's rules applied one object at a time, so inputs too large to hold as parsed
+/// objects can be streamed through ([`select`] is this over a slice).
 ///
 /// Each object is decided when it is handed over and may be dropped right after: the
 /// selector copies what the formats need (id, name, producer reference, `valid_until`, and
 /// the JSON text only when asked to) into one growing text arena, and keeps the values.
-/// The rules, order and counts are [`select`]'s: ids in the order they first appear, a
-/// later version replacing an earlier one in place, producers resolved against every
-/// identity seen once all objects are in. On 1,000,000 indicators this holds about a
-/// quarter of what parsed records plus their selection held.
+/// Ids come out in the order they first appear, a later version replacing an earlier one
+/// in place, producers resolved against every identity seen once all objects are in. On
+/// 1,000,000 indicators this holds about a quarter of what parsed records plus their
+/// selection held.
 #[derive(Debug)]
 pub struct Selector {
     now: jiff::Timestamp,
@@ -271,7 +195,7 @@ pub struct Selector {
     /// a sixth of a 1,000,000-indicator export's CPU (`perf record`).
     index: hashbrown::HashTable<(u64, usize)>,
     hasher: hashbrown::DefaultHashBuilder,
-    /// Identity id -> name, the last one seen winning (as in [`select`]).
+    /// Identity id -> name, the last one seen winning.
     identities: HashMap<String, Span>,
     superseded: u64,
     other_objects: u64,
@@ -430,7 +354,7 @@ pub struct Selected {
 }
 
 impl Selected {
-    /// The selection, as [`select`] gives it, its links made with `links`. The values and
+    /// The selection, its links made with `links`. The values and
     /// the skipped list move into it, so a second call finds them empty.
     pub fn selection(&mut self, links: &LinkStyle) -> Selection<'_> {
         let mut values: Vec<Vec<Observable>> = self

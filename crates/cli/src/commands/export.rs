@@ -2,7 +2,7 @@
 //! network sensors — Zeek Intel, Suricata datasets — or as CSV or a STIX bundle.
 //!
 //! Wiring only: the objects are read here (a local store, any TAXII 2.1 server through the
-//! `taxii` client, or a STIX file), handed to `sensors::select` and written with the
+//! `taxii` client, or a STIX file), handed to a `sensors::Selector` and written with the
 //! `sensors` writers. Outputs are written beside their final name and renamed into place,
 //! so a sensor that reloads a file never reads half of one. Every export also writes a
 //! state file recording the exported values; `--since STATE` compares with it and writes

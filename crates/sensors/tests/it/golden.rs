@@ -13,7 +13,8 @@ fn utf8(bytes: Vec<u8>) -> String {
 #[test]
 fn selection_counts_and_reasons() {
     let (objects, now) = fixture();
-    let s = select(&objects, now, &LinkStyle::StixId);
+    let mut selected = select(&objects, now);
+    let s = selected.selection(&LinkStyle::StixId);
     let mut report = format!("{:?}\n", s.counts);
     for skipped in &s.skipped {
         report.push_str(&format!("{}: {}\n", skipped.id, skipped.reason));
@@ -34,13 +35,10 @@ fn selection_counts_and_reasons() {
 #[test]
 fn zeek_intel() {
     let (objects, now) = fixture();
-    let s = select(
-        &objects,
-        now,
-        &LinkStyle::Taxii {
-            collection_url: "https://taxii.example/api1/collections/c1/".into(),
-        },
-    );
+    let mut selected = select(&objects, now);
+    let s = selected.selection(&LinkStyle::Taxii {
+        collection_url: "https://taxii.example/api1/collections/c1/".into(),
+    });
     let mut out = Vec::new();
     zeek::write(&s.exported, &mut out).expect("writes to a Vec");
     check("zeek.intel", &utf8(out));
@@ -49,7 +47,8 @@ fn zeek_intel() {
 #[test]
 fn csv_rows() {
     let (objects, now) = fixture();
-    let s = select(&objects, now, &LinkStyle::StixId);
+    let mut selected = select(&objects, now);
+    let s = selected.selection(&LinkStyle::StixId);
     let mut out = Vec::new();
     csv::write(&s.exported, &mut out).expect("writes to a Vec");
     check("values.csv", &utf8(out));
@@ -58,7 +57,8 @@ fn csv_rows() {
 #[test]
 fn stix_bundle() {
     let (objects, now) = fixture();
-    let s = select(&objects, now, &LinkStyle::StixId);
+    let mut selected = select(&objects, now);
+    let s = selected.selection(&LinkStyle::StixId);
     let mut out = Vec::new();
     bundle::write(
         &s.exported,
@@ -79,7 +79,8 @@ fn stix_bundle() {
 #[test]
 fn suricata_datasets_and_rules() {
     let (objects, now) = fixture();
-    let s = select(&objects, now, &LinkStyle::StixId);
+    let mut selected = select(&objects, now);
+    let s = selected.selection(&LinkStyle::StixId);
     let d = Datasets::build(s.exported.iter().flat_map(|e| &e.values));
     for set in Set::ALL {
         let mut text = String::new();
@@ -100,21 +101,24 @@ fn the_fast_reader_selects_exactly_as_the_stix_parser() {
     let bytes = std::fs::read(crate::golden_path("input.json")).expect("golden input");
     let records = sensors::parse_records(&bytes).expect("golden input reads");
     assert_eq!(records.len(), objects.len());
-    let a = select(&objects, now, &LinkStyle::StixId);
-    let b = select(&records, now, &LinkStyle::StixId);
+    let mut selected_a = select(&objects, now);
+    let a = selected_a.selection(&LinkStyle::StixId);
+    let mut selected_b = select(&records, now);
+    let b = selected_b.selection(&LinkStyle::StixId);
     assert_eq!(a.exported, b.exported);
     assert_eq!(a.skipped, b.skipped);
     assert_eq!(a.counts, b.counts);
 }
 
 #[test]
-fn the_streaming_selector_selects_exactly_as_select() {
+fn streamed_records_select_exactly_as_parsed_objects() {
     let (objects, now) = fixture();
     let bytes = std::fs::read(crate::golden_path("input.json")).expect("golden input");
     let links = LinkStyle::Taxii {
         collection_url: "https://taxii.example/api1/collections/c1/".into(),
     };
-    let a = select(&objects, now, &links);
+    let mut selected_a = select(&objects, now);
+    let a = selected_a.selection(&links);
     for keep_raw in [true, false] {
         // Each record is dropped right after it is added, as an export drops its batches.
         let mut selector = sensors::Selector::new(now, keep_raw);
@@ -172,7 +176,8 @@ fn the_streaming_selector_takes_a_later_version_in_place_and_ignores_an_earlier_
     ]
     .join("\n");
     let records = sensors::parse_records(doc.as_bytes()).expect("reads");
-    let a = select(&records, now, &LinkStyle::StixId);
+    let mut selected_a = select(&records, now);
+    let a = selected_a.selection(&LinkStyle::StixId);
     let mut selector = sensors::Selector::new(now, true);
     for r in &records {
         selector.add(r);

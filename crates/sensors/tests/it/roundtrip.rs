@@ -116,7 +116,8 @@ fn maltrail_values_survive_zeek_and_suricata() {
     );
     let objects = stix::parse_document(doc.as_bytes()).expect("generated bundle parses");
     let now: jiff::Timestamp = "2026-01-01T00:00:00Z".parse().expect("instant");
-    let s = select(&objects, now, &LinkStyle::StixId);
+    let mut selected = select(&objects, now);
+    let s = selected.selection(&LinkStyle::StixId);
     assert_eq!(s.counts.not_exportable as usize, not_exportable);
 
     // Zeek: read the TSV back by its #fields header.
