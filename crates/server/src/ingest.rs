@@ -42,6 +42,9 @@ pub struct Prepared {
     pub slots: Vec<Slot>,
     /// The objects that passed every check, in order.
     pub to_store: Vec<NewObject>,
+    /// Ids of the `statement` marking-definitions among `to_store` (the queue makes them
+    /// known to later envelopes before they are stored, `crate::queue`).
+    pub statements: Vec<String>,
 }
 
 /// Ids of `statement` marking-definitions (STIX 2.1 §7.2.1.3) the server knows: markings
@@ -160,14 +163,18 @@ pub fn prepare_with(
     let mut prepared = Prepared {
         slots: Vec::with_capacity(objects.len()),
         to_store: Vec::with_capacity(objects.len()),
+        statements: Vec::new(),
     };
     // The envelope's own statement markings first: ATT&CK defines its copyright marking
     // after objects that carry it. Only objects that name the type are parsed here.
+    let mut defined_here = Vec::new();
     for raw in &objects {
         if raw.get().contains("\"statement\"")
             && let Ok(object) = StixObject::from_json_str(raw.get())
+            && known.record(&object)
+            && let Some(id) = object.id()
         {
-            known.record(&object);
+            defined_here.push(id.to_owned());
         }
     }
     for (index, raw) in objects.into_iter().enumerate() {
@@ -180,6 +187,11 @@ pub fn prepare_with(
         };
         prepared.slots.push(slot);
     }
+    // Only the definitions that passed their own checks will be stored.
+    prepared.statements = defined_here
+        .into_iter()
+        .filter(|id| prepared.to_store.iter().any(|o| &o.id == id))
+        .collect();
     Ok(prepared)
 }
 

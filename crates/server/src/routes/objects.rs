@@ -203,17 +203,14 @@ async fn queue_envelope(
         failures,
         pendings,
     };
-    let statements = prepared
-        .to_store
-        .iter()
-        .filter(|o| o.type_name == "marking-definition" && o.raw_json.contains("\"statement\""))
-        .filter_map(|o| stix::StixObject::from_json_str(&o.raw_json).ok())
-        .filter(|o| o.get("definition_type").and_then(|v| v.as_str()) == Some("statement"))
-        .filter_map(|o| o.id().map(str::to_owned))
-        .collect();
     let view = super::status::view(&status);
     queue
-        .enqueue(collection_id, prepared.to_store, status, statements)
+        .enqueue(
+            collection_id,
+            prepared.to_store,
+            status,
+            prepared.statements,
+        )
         .await
         .map_err(|e| ApiError::Unavailable(e.to_string()))?;
     Ok(Taxii::json(&view).status(StatusCode::ACCEPTED))
