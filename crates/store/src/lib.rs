@@ -173,6 +173,27 @@ pub trait Store: Send + Sync + 'static {
         collection_id: &str,
         objects: Vec<NewObject>,
     ) -> Result<Vec<AddOutcome>>;
+    /// Stores several envelopes, each with the complete status resource of its outcomes,
+    /// in as few transactions as the backend can (group commit), and returns those statuses
+    /// in input order. A status is returned only after the transaction holding its objects
+    /// and itself committed; an envelope whose objects cannot be stored gets a status that
+    /// lists every object as failed with the reason, and stores nothing of its objects.
+    ///
+    /// `Err` means nothing of this call is known to be stored (the commit failed): the
+    /// caller may report every object as failed. The default stores them one by one.
+    async fn store_envelopes(&self, envelopes: Vec<Envelope>) -> Result<Vec<Status>> {
+        let mut statuses = Vec::with_capacity(envelopes.len());
+        for envelope in envelopes {
+            let expected = envelope.objects.len();
+            let result = self
+                .add_objects(&envelope.status.collection_id, envelope.objects)
+                .await;
+            let status = envelope.status.completed(result, expected);
+            self.create_status(&status).await?;
+            statuses.push(status);
+        }
+        Ok(statuses)
+    }
     /// Objects matching a query (TAXII 2.1 §5.4 GET objects), oldest date_added first.
     async fn query_objects(
         &self,

@@ -515,6 +515,59 @@ impl Status {
     }
 }
 
+/// One envelope for [`Store::store_envelopes`](crate::Store::store_envelopes): its
+/// objects, for the collection of `status`, and the pending status resource the client was
+/// shown, whose `pendings` name the objects.
+#[derive(Debug, Clone)]
+pub struct Envelope {
+    /// The objects, in the order they were posted.
+    pub objects: Vec<NewObject>,
+    /// The pending status; completed from the outcomes.
+    pub status: Status,
+}
+
+impl Status {
+    /// This pending status completed with the result of storing its `expected` objects:
+    /// each outcome a success or a failure with its reason, or, when the store failed or
+    /// answered for a different number of objects, every pending object failed with why.
+    pub fn completed(mut self, result: crate::Result<Vec<AddOutcome>>, expected: usize) -> Status {
+        let pendings = std::mem::take(&mut self.pendings);
+        self.status = StatusState::Complete;
+        let reason = match result {
+            Ok(outcomes) if outcomes.len() == expected => {
+                for outcome in outcomes {
+                    let detail = StatusDetail {
+                        id: outcome.id,
+                        version: outcome.version,
+                        message: None,
+                    };
+                    match outcome.result {
+                        AddResult::Added { .. } | AddResult::Duplicate { .. } => {
+                            self.successes.push(detail)
+                        }
+                        AddResult::Failed { reason } => self.failures.push(StatusDetail {
+                            message: Some(reason),
+                            ..detail
+                        }),
+                    }
+                }
+                return self;
+            }
+            Ok(outcomes) => format!(
+                "not stored: the store returned {} outcomes for {expected} objects",
+                outcomes.len()
+            ),
+            Err(e) => format!("not stored: {e}"),
+        };
+        self.failures
+            .extend(pendings.into_iter().map(|detail| StatusDetail {
+                message: Some(reason.clone()),
+                ..detail
+            }));
+        self
+    }
+}
+
 /// What a log leaf records (DESIGN.md "The transparency log").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

@@ -4,7 +4,7 @@
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use store::{AddResult, Status, StatusDetail, StatusState};
+use store::{Envelope, Status, StatusDetail, StatusState};
 use taxii::QueryKind;
 
 use super::{Params, next_token, store_query};
@@ -87,73 +87,44 @@ pub async fn post(
     } else {
         ingest::StatementMarkings::default()
     };
-    let prepared = tokio::task::spawn_blocking(move || {
+    let mut prepared = tokio::task::spawn_blocking(move || {
         ingest::prepare_with(&bytes, flags, &limits, statements)
     })
     .await
     .map_err(|e| ApiError::Internal(format!("validation task failed: {e}")))??;
-    if let Some(queue) = &state.ingest
-        && !prepared.to_store.is_empty()
-    {
-        return queue_envelope(
-            queue,
-            prepared,
-            owner,
-            resolved.collection.id,
-            request_timestamp,
-        )
-        .await;
-    }
-    let outcomes = if prepared.to_store.is_empty() {
-        Vec::new()
-    } else {
-        let expected = prepared.to_store.len();
-        let outcomes = state
-            .store
-            .add_objects(&resolved.collection.id, prepared.to_store)
-            .await?;
-        if outcomes.len() != expected {
-            return Err(ApiError::Internal(format!(
-                "store returned {} outcomes for {expected} objects",
-                outcomes.len()
-            )));
-        }
-        outcomes
-    };
-    let mut successes = Vec::new();
-    let mut failures = Vec::new();
-    for slot in prepared.slots {
-        match slot {
-            Slot::Failed(detail) => failures.push(detail),
-            Slot::Store(i) => {
-                let o = &outcomes[i];
-                let detail = StatusDetail {
-                    id: o.id.clone(),
-                    version: o.version.clone(),
-                    message: None,
-                };
-                match &o.result {
-                    AddResult::Added { .. } | AddResult::Duplicate { .. } => successes.push(detail),
-                    AddResult::Failed { reason } => failures.push(StatusDetail {
-                        message: Some(reason.clone()),
-                        ..detail
-                    }),
-                }
-            }
-        }
-    }
-    let status = Status {
-        id: uuid::Uuid::new_v4().to_string(),
+    let collection_id = resolved.collection.id;
+    let objects = std::mem::take(&mut prepared.to_store);
+    let status = pending_status(
+        &prepared,
+        &objects,
         owner,
-        collection_id: resolved.collection.id.clone(),
-        status: StatusState::Complete,
+        &collection_id,
         request_timestamp,
-        total_count: (successes.len() + failures.len()) as u64,
-        successes,
-        failures,
-        pendings: Vec::new(),
-    };
-    state.store.create_status(&status).await?;
+    );
+    if objects.is_empty() {
+        // Nothing passed validation: the status is complete as it is.
+        let status = Status {
+            status: StatusState::Complete,
+            ..status
+        };
+        state.store.create_status(&status).await?;
+        return Ok(Taxii::json(&super::status::view(&status)).status(StatusCode::ACCEPTED));
+    }
+    if let Some(queue) = &state.ingest {
+        let view = super::status::view(&status);
+        queue
+            .enqueue(collection_id, objects, status, prepared.statements)
+            .await
+            .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        return Ok(Taxii::json(&view).status(StatusCode::ACCEPTED));
+    }
+    // The objects and their status in one transaction: one commit per envelope.
+    let status = state
+        .store
+        .store_envelopes(vec![Envelope { objects, status }])
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::Internal("the store returned no status".into()))?;
     tracing::info!(
         collection = %status.collection_id,
         total = status.total_count,
@@ -163,24 +134,24 @@ pub async fn post(
     Ok(Taxii::json(&super::status::view(&status)).status(StatusCode::ACCEPTED))
 }
 
-/// Queued ingest (`crate::queue`): answers 202 with a `pending` status that lists the
-/// objects refused by validation as failures and the others as pending; the writer task
-/// stores them and then the complete status.
-async fn queue_envelope(
-    queue: &crate::queue::IngestQueue,
-    prepared: ingest::Prepared,
+/// The pending status of an envelope: the objects validation refused as failures, the
+/// `objects` to store as pending.
+fn pending_status(
+    prepared: &ingest::Prepared,
+    objects: &[store::NewObject],
     owner: store::UserId,
-    collection_id: String,
+    collection_id: &str,
     request_timestamp: stix::Timestamp,
-) -> Result<Taxii, ApiError> {
-    let mut failures = Vec::new();
-    for slot in prepared.slots {
-        if let Slot::Failed(detail) = slot {
-            failures.push(detail);
-        }
-    }
-    let pendings: Vec<StatusDetail> = prepared
-        .to_store
+) -> Status {
+    let failures: Vec<StatusDetail> = prepared
+        .slots
+        .iter()
+        .filter_map(|slot| match slot {
+            Slot::Failed(detail) => Some(detail.clone()),
+            Slot::Store(_) => None,
+        })
+        .collect();
+    let pendings: Vec<StatusDetail> = objects
         .iter()
         .map(|o| StatusDetail {
             id: o.id.clone(),
@@ -192,28 +163,17 @@ async fn queue_envelope(
             message: None,
         })
         .collect();
-    let status = Status {
+    Status {
         id: uuid::Uuid::new_v4().to_string(),
         owner,
-        collection_id: collection_id.clone(),
+        collection_id: collection_id.to_owned(),
         status: StatusState::Pending,
         request_timestamp,
         total_count: (failures.len() + pendings.len()) as u64,
         successes: Vec::new(),
         failures,
         pendings,
-    };
-    let view = super::status::view(&status);
-    queue
-        .enqueue(
-            collection_id,
-            prepared.to_store,
-            status,
-            prepared.statements,
-        )
-        .await
-        .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-    Ok(Taxii::json(&view).status(StatusCode::ACCEPTED))
+    }
 }
 
 /// Whether an envelope's bytes mention markings at all (`object_marking_refs` or a

@@ -560,6 +560,35 @@ impl Store for SqliteStore {
         .await
     }
 
+    /// One transaction for all the envelopes (one commit, one fsync of the WAL), each
+    /// envelope's objects under a savepoint so that an envelope that fails stores nothing
+    /// and leaves the others alone, and each status in the same transaction as its objects.
+    async fn store_envelopes(&self, envelopes: Vec<Envelope>) -> Result<Vec<Status>> {
+        let logged = self.inner.logged;
+        self.write(move |c| {
+            let mut statuses = Vec::with_capacity(envelopes.len());
+            for Envelope {
+                objects: posted,
+                status,
+            } in envelopes
+            {
+                let expected = posted.len();
+                c.execute_batch("SAVEPOINT envelope").map_err(backend)?;
+                let result = accounts::require_collection(c, &status.collection_id)
+                    .and_then(|row| objects::add_objects(c, &row, posted, logged));
+                if result.is_err() {
+                    c.execute_batch("ROLLBACK TO envelope").map_err(backend)?;
+                }
+                c.execute_batch("RELEASE envelope").map_err(backend)?;
+                let status = status.completed(result, expected);
+                objects::save_status(c, &status, true)?;
+                statuses.push(status);
+            }
+            Ok(statuses)
+        })
+        .await
+    }
+
     async fn query_objects(
         &self,
         collection_id: &str,

@@ -31,6 +31,7 @@ macro_rules! contract_tests {
             tlp_storage_rule_refuses_and_stores_nothing,
             reads_filter_by_audience_before_paging,
             status_lifecycle,
+            envelopes_store_with_their_statuses,
             log_entries_follow_writes,
             bad_next_token_is_invalid,
             unknown_collection_is_not_found,
@@ -1225,6 +1226,90 @@ pub async fn status_lifecycle(store: S) {
         store.update_status(&s).await,
         Err(StoreError::NotFound { .. })
     ));
+}
+
+/// A pending status naming `objects`, for [`Store::store_envelopes`].
+fn pending(collection_id: &str, owner: UserId, objects: &[NewObject]) -> Status {
+    Status {
+        id: uuid::Uuid::new_v4().to_string(),
+        owner,
+        collection_id: collection_id.into(),
+        status: StatusState::Pending,
+        request_timestamp: Timestamp::parse(T1).unwrap(),
+        total_count: objects.len() as u64,
+        successes: vec![],
+        failures: vec![],
+        pendings: objects
+            .iter()
+            .map(|o| StatusDetail {
+                id: o.id.clone(),
+                version: o.version.map(|v| v.to_string()).unwrap_or_default(),
+                message: None,
+            })
+            .collect(),
+    }
+}
+
+pub async fn envelopes_store_with_their_statuses(store: S) {
+    let (c, alice) = setup(&store, CollectionFlags::default(), Grant::READ_WRITE).await;
+    let first = vec![
+        indicator(1, T1, TlpLevel::Clear),
+        indicator(2, T1, TlpLevel::Red),
+    ];
+    // An envelope for a collection that does not exist fails alone.
+    let lost = vec![indicator(3, T1, TlpLevel::Clear)];
+    let second = vec![
+        indicator(4, T1, TlpLevel::Clear),
+        indicator(1, T1, TlpLevel::Clear),
+    ];
+    let envelopes = vec![
+        Envelope {
+            status: pending(&c.id, alice.user_id, &first),
+            objects: first,
+        },
+        Envelope {
+            status: pending("no-such-collection", alice.user_id, &lost),
+            objects: lost,
+        },
+        Envelope {
+            status: pending(&c.id, alice.user_id, &second),
+            objects: second,
+        },
+    ];
+    let ids: Vec<String> = envelopes.iter().map(|e| e.status.id.clone()).collect();
+    let statuses = store.store_envelopes(envelopes).await.unwrap();
+    let counts: Vec<(usize, usize, usize)> = statuses
+        .iter()
+        .map(|s| (s.successes.len(), s.failures.len(), s.pendings.len()))
+        .collect();
+    // The TLP:RED indicator is refused; the repeated one is a success (kept once).
+    assert_eq!(counts, vec![(1, 1, 0), (0, 1, 0), (2, 0, 0)]);
+    assert!(statuses.iter().all(|s| s.status == StatusState::Complete));
+    assert!(
+        statuses[1].failures[0]
+            .message
+            .as_deref()
+            .unwrap_or("")
+            .contains("not stored")
+    );
+    for (id, status) in ids.iter().zip(&statuses) {
+        assert_eq!(store.status(id).await.unwrap().as_ref(), Some(status));
+    }
+    let page = store
+        .query_objects(&c.id, &ObjectQuery::default())
+        .await
+        .unwrap();
+    let mut stored: Vec<&str> = page.items.iter().map(|o| o.id.as_str()).collect();
+    stored.sort_unstable();
+    assert_eq!(
+        stored,
+        vec![indicator_id(1).as_str(), indicator_id(4).as_str()]
+    );
+    assert_eq!(
+        store.log_size().await.unwrap(),
+        2,
+        "one log entry per stored version"
+    );
 }
 
 pub async fn log_entries_follow_writes(store: S) {
