@@ -1,8 +1,8 @@
 //! The latest stored version of many ids at once, for importers that compare a batch of
 //! objects with what a collection holds (`entente import`).
 //!
-//! One point lookup per id on `objects_by_version` (the newest `version_key` of
-//! `(collection, stix_id)`), all in one read snapshot with one prepared statement. A paged
+//! One point lookup per id on `objects_by_id` (the id's versions, the newest
+//! `version_key` kept), all in one read snapshot with one prepared statement. A paged
 //! query filtered by ids walks the collection by date_added instead, which at a million
 //! objects costs a scan per page.
 
@@ -23,8 +23,9 @@ pub(super) fn latest_versions(
     let mut stmt = conn
         .prepare_cached(
             "SELECT o.stix_id, o.type, o.version, o.date_added, o.spec_version, o.raw, o.tlp, \
-             o.revoked FROM objects o INDEXED BY objects_by_version \
-             WHERE o.collection = ?1 AND o.stix_id = ?2 ORDER BY o.version_key DESC LIMIT 1",
+             o.revoked FROM objects o INDEXED BY objects_by_id \
+             WHERE o.collection = ?1 AND o.id_hash = ?2 AND o.stix_id = ?3 \
+             ORDER BY o.version_key DESC LIMIT 1",
         )
         .map_err(backend)?;
     let mut seen = std::collections::HashSet::with_capacity(ids.len());
@@ -34,7 +35,7 @@ pub(super) fn latest_versions(
             continue;
         }
         let row = stmt
-            .query_row(params![c.seq, id], search::row)
+            .query_row(params![c.seq, super::objects::id_hash(id), id], search::row)
             .optional()
             .map_err(backend)?;
         if let Some(row) = row {

@@ -4,7 +4,7 @@
 //! (since migration 1) and, for `add` entries written before migration 5, the 32-byte object
 //! commitment they record (`add_object`, no longer indexed, read only by [`link_objects`]);
 //! since migration 5 each `objects` row carries the index
-//! of its own `add` entry (`log_idx`), so [`lookup`] is a probe of the objects' version index
+//! of its own `add` entry (`log_idx`), so [`lookup`] is a probe of the objects' id index
 //! and a primary-key read (a second index on the random commitments cost more on ingest than
 //! the rest of the log: benches/log_overhead.rs). `log_nodes` holds the hash
 //! of every *complete* subtree `(level, idx)` above the leaves — about one row per leaf; a
@@ -225,12 +225,18 @@ pub(crate) fn lookup(
         "SELECT l.idx, l.entry FROM objects o
          JOIN collections c ON c.seq = o.collection
          JOIN log_leaves l ON l.idx = o.log_idx
-         WHERE c.id = ?1 AND o.stix_id = ?2 AND o.version = ?3",
+         WHERE c.id = ?1 AND o.id_hash = ?4 AND o.stix_id = ?2 AND o.version = ?3",
     )
     .map_err(backend)?
-    .query_row(params![collection_id, stix_id, version], |r| {
-        Ok((r.get::<_, i64>(0)? as u64, r.get(1)?))
-    })
+    .query_row(
+        params![
+            collection_id,
+            stix_id,
+            version,
+            super::objects::id_hash(stix_id)
+        ],
+        |r| Ok((r.get::<_, i64>(0)? as u64, r.get(1)?)),
+    )
     .optional()
     .map_err(backend)
 }

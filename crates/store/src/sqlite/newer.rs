@@ -10,8 +10,8 @@
 //! [`LATEST_VISIBLE`] on the row itself.
 //!
 //! The writers keep it in the same transaction as the rows. Before each insert the envelope
-//! write asks [`HAS_VERSIONS`] whether the id already has a version (a probe of the leaf the
-//! insert is about to change, so it costs little); after the inserts, [`after_insert`]
+//! write probes the id's stored versions anyway (for duplicates, `objects::add_objects`),
+//! which also tells whether the id already had one; after the inserts, [`after_insert`]
 //! recomputes the column of every version of the ids that had one. An object with one
 //! version, the common case, costs that probe and nothing else. (It used to be one
 //! set-based UPDATE over the rows with a rowid above the write's starting mark, but without
@@ -29,13 +29,9 @@ use crate::Result;
 pub(super) const LATEST_VISIBLE: &str = "(o.newer_tlp IS NULL OR o.newer_tlp > ?)";
 
 /// The lowest TLP among the newer versions of the row `objects` (the UPDATE's target).
-const RECOMPUTE: &str =
-    "newer_tlp = (SELECT min(v.tlp) FROM objects v INDEXED BY objects_by_version
-     WHERE v.collection = objects.collection AND v.stix_id = objects.stix_id
-       AND v.version_key > objects.version_key)";
-
-/// Whether `(collection ?1, stix_id ?2)` has a stored version.
-pub(super) const HAS_VERSIONS: &str = "SELECT 1 FROM objects INDEXED BY objects_by_version WHERE collection = ?1 AND stix_id = ?2 LIMIT 1";
+const RECOMPUTE: &str = "newer_tlp = (SELECT min(v.tlp) FROM objects v INDEXED BY objects_by_id
+     WHERE v.collection = objects.collection AND v.id_hash = objects.id_hash
+       AND v.stix_id = objects.stix_id AND v.version_key > objects.version_key)";
 
 /// Recomputes `newer_tlp` of every version of `ids`, the objects to which this write added
 /// a version while they had one already (a version may arrive after a newer one, so the
@@ -58,10 +54,17 @@ pub(super) fn after_delete(conn: &Connection, collection: i64, stix_id: &str) ->
 
 /// Recomputes `newer_tlp` of every version of one object.
 fn recompute(conn: &Connection, collection: i64, stix_id: &str) -> Result<()> {
-    let sql = format!("UPDATE objects SET {RECOMPUTE} WHERE collection = ?1 AND stix_id = ?2");
+    let sql = format!(
+        "UPDATE objects INDEXED BY objects_by_id SET {RECOMPUTE}
+         WHERE collection = ?1 AND id_hash = ?2 AND stix_id = ?3"
+    );
     conn.prepare_cached(&sql)
         .map_err(backend)?
-        .execute(params![collection, stix_id])
+        .execute(params![
+            collection,
+            super::objects::id_hash(stix_id),
+            stix_id
+        ])
         .map_err(backend)?;
     Ok(())
 }

@@ -3,6 +3,11 @@
 //! Writes run inside one `BEGIN IMMEDIATE` transaction per call (taken by the caller), so
 //! the date_added high-water mark read at the start cannot be raced by another writer, in
 //! this process or in another one (`entente admin`); reads run on WAL snapshots.
+//!
+//! An `(id, version)` is stored once (TAXII 2.1 §5.4). Since migration 10 no unique index
+//! says so: [`add_objects`], the only code that inserts object rows, probes the id's stored
+//! versions before each insert, inside that same write transaction, and reports the
+//! version a duplicate. The index it probes is keyed by a hash of the id ([`id_hash`]).
 
 use super::accounts::CollectionRow;
 use super::fields::Fields;
@@ -41,23 +46,18 @@ pub(super) fn add_objects(
     };
     let mut insert = conn
         .prepare_cached(
-            "INSERT INTO objects (collection, stix_id, type, version_key, version, spec_version, date_added, tlp, revoked, sha256, raw, log_idx, created_by)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
-             ON CONFLICT (collection, stix_id, version_key) DO NOTHING",
+            "INSERT INTO objects (collection, stix_id, id_hash, type, version_key, version, spec_version, date_added, tlp, revoked, sha256, raw, log_idx, created_by)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
         )
         .map_err(backend)?;
-    let mut existing_version = conn
+    // Every stored version of one id: what tells a duplicate (the same version, or for an
+    // unversioned object the same body) and whether the id had a version before, in one
+    // probe of `objects_by_id` (see [`id_hash`]), usually finding nothing.
+    let mut stored_versions = conn
         .prepare_cached(
-            "SELECT date_added FROM objects WHERE collection = ?1 AND stix_id = ?2 AND version_key = ?3",
+            "SELECT version_key, sha256, date_added, version FROM objects INDEXED BY objects_by_id
+             WHERE collection = ?1 AND id_hash = ?2 AND stix_id = ?3",
         )
-        .map_err(backend)?;
-    let mut existing_content = conn
-        .prepare_cached(
-            "SELECT date_added, version FROM objects WHERE collection = ?1 AND stix_id = ?2 AND sha256 = ?3",
-        )
-        .map_err(backend)?;
-    let mut has_versions = conn
-        .prepare_cached(super::newer::HAS_VERSIONS)
         .map_err(backend)?;
     // The ids this call adds a version to that had one already (`newer.rs`).
     let mut versioned: std::collections::HashSet<String> = std::collections::HashSet::new();
@@ -78,6 +78,19 @@ pub(super) fn add_objects(
             continue;
         }
         let sha: [u8; 32] = Sha256::digest(obj.raw_json.as_bytes()).into();
+        let hash = id_hash(&obj.id);
+        let stored: Vec<StoredVersion> = stored_versions
+            .query_map(params![c.seq, hash, obj.id], |r| {
+                Ok(StoredVersion {
+                    key: r.get(0)?,
+                    sha256: r.get(1)?,
+                    date_added: r.get(2)?,
+                    version: r.get(3)?,
+                })
+            })
+            .map_err(backend)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(backend)?;
         let date_added = next_date_added(last, now_micros());
         let (key, version_text) = match &obj.version {
             Some(v) => match &last_version {
@@ -90,18 +103,12 @@ pub(super) fn add_objects(
             },
             None => {
                 // Unversioned objects (most SCOs): the same body again is the same object.
-                let found: Option<(i64, String)> = existing_content
-                    .query_row(params![c.seq, obj.id, &sha[..]], |r| {
-                        Ok((r.get(0)?, r.get(1)?))
-                    })
-                    .optional()
-                    .map_err(backend)?;
-                if let Some((d, version)) = found {
+                if let Some(s) = stored.iter().find(|s| s.sha256 == sha) {
                     outcomes.push(AddOutcome {
                         id: obj.id,
-                        version,
+                        version: s.version.clone(),
                         result: AddResult::Duplicate {
-                            date_added: ts_from_us(d)?,
+                            date_added: ts_from_us(s.date_added)?,
                         },
                     });
                     continue;
@@ -112,14 +119,23 @@ pub(super) fn add_objects(
             }
         };
         // What the UI's indexes need of the body, in one parse.
+        if let Some(s) = stored.iter().find(|s| s.key == key) {
+            // TAXII 2.1 §5.4: the server may keep a single copy of an (id, version).
+            outcomes.push(AddOutcome {
+                id: obj.id,
+                version: version_text,
+                result: AddResult::Duplicate {
+                    date_added: ts_from_us(s.date_added)?,
+                },
+            });
+            continue;
+        }
         let fields = Fields::of(&obj.raw_json);
-        let had_versions = has_versions
-            .exists(params![c.seq, obj.id])
-            .map_err(backend)?;
-        let inserted = insert
+        insert
             .execute(params![
                 c.seq,
                 obj.id,
+                hash,
                 obj.type_name,
                 key,
                 version_text,
@@ -134,22 +150,8 @@ pub(super) fn add_objects(
                 fields.created_by,
             ])
             .map_err(backend)?;
-        if inserted == 0 {
-            // TAXII 2.1 §5.4: the server may keep a single copy of an (id, version).
-            let d: i64 = existing_version
-                .query_row(params![c.seq, obj.id, key], |r| r.get(0))
-                .map_err(backend)?;
-            outcomes.push(AddOutcome {
-                id: obj.id,
-                version: version_text,
-                result: AddResult::Duplicate {
-                    date_added: ts_from_us(d)?,
-                },
-            });
-            continue;
-        }
         last = date_added;
-        if had_versions {
+        if !stored.is_empty() {
             versioned.insert(obj.id.clone());
         }
         added.push(conn, conn.last_insert_rowid(), tlp_to_int(obj.tlp), &fields)?;
@@ -180,6 +182,31 @@ pub(super) fn add_objects(
     )
     .map_err(backend)?;
     Ok(outcomes)
+}
+
+/// One stored version of an id, as [`add_objects`] probes them.
+struct StoredVersion {
+    key: String,
+    sha256: Vec<u8>,
+    date_added: i64,
+    version: String,
+}
+
+/// `objects.id_hash` of a STIX id: the first 8 bytes of its SHA-256, big-endian.
+///
+/// The versions of an object are found through `objects_by_id (collection, id_hash)`,
+/// entries of ~20 bytes, instead of the former `(collection, stix_id, version_key)`
+/// index, ~90 bytes per entry. Random UUIDs put every new entry on a different leaf, so
+/// each write transaction of an import rewrote most of the index's pages; a quarter of its
+/// size is a quarter of those pages (and of the WAL written and copied for them). Every
+/// query compares `stix_id` as well, so two ids with one hash are told apart. SHA-256, not
+/// a fast hash, so that nobody can post many ids that share one hash and make a probe of
+/// each of them walk all the others.
+pub(super) fn id_hash(stix_id: &str) -> i64 {
+    let d = Sha256::digest(stix_id.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&d[..8]);
+    i64::from_be_bytes(first)
 }
 
 /// Why an object cannot be stored in this collection, if it cannot.
@@ -242,12 +269,26 @@ fn filter_clause(
         Value::Integer(c.seq),
         Value::Integer(tlp_to_int(query.max_tlp)),
     ];
+    // By id through `objects_by_id`: the hashes find the rows, the ids decide.
     match object_id {
         Some(id) => {
-            sql.push_str(" AND o.stix_id = ?");
+            sql.push_str(" AND o.id_hash = ? AND o.stix_id = ?");
+            args.push(Value::Integer(id_hash(id)));
             args.push(Value::Text(id.to_owned()));
         }
-        None => push_in(&mut sql, &mut args, "o.stix_id", &query.ids),
+        None if !query.ids.is_empty() => {
+            sql.push_str(" AND o.id_hash IN (");
+            for (i, id) in query.ids.iter().enumerate() {
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push('?');
+                args.push(Value::Integer(id_hash(id)));
+            }
+            sql.push(')');
+            push_in(&mut sql, &mut args, "o.stix_id", &query.ids);
+        }
+        None => {}
     }
     push_in(&mut sql, &mut args, "o.type", &query.types);
     push_in(&mut sql, &mut args, "o.spec_version", &query.spec_versions);
@@ -287,7 +328,7 @@ fn filter_clause(
                 sql.push_str("o.version_key = (SELECT ");
                 sql.push_str(agg);
                 sql.push_str(
-                    "(v.version_key) FROM objects v WHERE v.collection = o.collection AND v.stix_id = o.stix_id AND v.tlp <= ?",
+                    "(v.version_key) FROM objects v INDEXED BY objects_by_id WHERE v.collection = o.collection AND v.id_hash = o.id_hash AND v.stix_id = o.stix_id AND v.tlp <= ?",
                 );
                 args.push(Value::Integer(tlp_to_int(query.max_tlp)));
                 push_in(&mut sql, &mut args, "v.spec_version", &query.spec_versions);
@@ -327,14 +368,14 @@ fn page_sql(
     Ok((sql, args))
 }
 
-/// The index a read by id (one object's versions, or `match[id]`) must use. Without
+/// The index a read by id (one object's versions, or `match[id]`) must use, `objects_by_id`. Without
 /// statistics SQLite prefers walking the collection's date index in order (which serves
 /// ORDER BY) and filtering on the id: a scan of the whole collection, ~0.5 s at 1,000,000
 /// objects (measured by the UI bench), and with a list of ids it did the same once the list
 /// was long enough. Reading the ids' few versions and sorting them is always cheaper.
 fn by_id_index(by_id: bool) -> &'static str {
     if by_id {
-        " INDEXED BY objects_by_version"
+        " INDEXED BY objects_by_id"
     } else {
         ""
     }
@@ -616,6 +657,69 @@ mod tests {
         super::super::accounts::require_collection(conn, &c.id).unwrap()
     }
 
+    /// Two ids with one `id_hash` (a collision, made here by rewriting the stored hash)
+    /// stay two objects: a version of one is no duplicate of the other's, and reads and
+    /// deletions by id see only their own id.
+    #[test]
+    fn ids_that_share_a_hash_stay_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut conn = Connection::open(dir.path().join("t.db")).unwrap();
+        super::super::schema::migrate(&mut conn).unwrap();
+        let c = collection(&conn);
+        let t = stix::Timestamp::parse("2020-01-01T00:00:00Z").unwrap();
+        let obj = |id: &str| NewObject {
+            id: id.into(),
+            type_name: "malware".into(),
+            spec_version: "2.1".into(),
+            version: Some(t),
+            raw_json: format!(r#"{{"type":"malware","id":"{id}","modified":"{t}"}}"#),
+            tlp: stix::TlpLevel::Clear,
+            revoked: false,
+        };
+        // y is stored under x's hash, as if the two ids collided.
+        add_objects(&conn, &c, vec![obj("malware--y")], true).unwrap();
+        conn.execute("UPDATE objects SET id_hash = ?1", [id_hash("malware--x")])
+            .unwrap();
+        let out = add_objects(&conn, &c, vec![obj("malware--x"), obj("malware--x")], true).unwrap();
+        assert!(
+            matches!(out[0].result, AddResult::Added { .. }),
+            "{:?}",
+            out[0]
+        );
+        assert!(
+            matches!(out[1].result, AddResult::Duplicate { .. }),
+            "{:?}",
+            out[1]
+        );
+        let all = ObjectQuery {
+            max_tlp: stix::TlpLevel::Red,
+            ..ObjectQuery::default()
+        };
+        let ids =
+            |p: Page<StoredObject>| -> Vec<String> { p.items.into_iter().map(|o| o.id).collect() };
+        assert_eq!(
+            ids(query_objects(&conn, &c, &all, Some("malware--x")).unwrap()),
+            ["malware--x"]
+        );
+        let listed = ObjectQuery {
+            ids: vec!["malware--x".into()],
+            ..all.clone()
+        };
+        assert_eq!(
+            ids(query_objects(&conn, &c, &listed, None).unwrap()),
+            ["malware--x"]
+        );
+        let latest =
+            super::super::latest::latest_versions(&conn, &c, &["malware--x".into()]).unwrap();
+        assert_eq!(latest.len(), 1);
+        assert_eq!(latest[0].id, "malware--x");
+        assert_eq!(delete_object(&conn, &c, "malware--x", &all).unwrap(), 1);
+        assert_eq!(
+            ids(query_objects(&conn, &c, &all, None).unwrap()),
+            ["malware--y"]
+        );
+    }
+
     /// A page must be an index range scan in date_added order (no sort of the collection),
     /// and a lookup by id must go through the version index: that is what keeps a
     /// 1,000-object page flat as a collection grows (DESIGN.md performance targets).
@@ -639,7 +743,7 @@ mod tests {
             "{typed}"
         );
         let one = plan(&conn, &c, &ObjectQuery::default(), Some("indicator--x"));
-        assert!(one.contains("objects_by_version"), "{one}");
+        assert!(one.contains("objects_by_id"), "{one}");
         assert!(!one.contains("SCAN"), "{one}");
         // All versions of one object (TAXII versions, GET with match[version]=all): by id,
         // never the collection's date order.
@@ -649,7 +753,7 @@ mod tests {
         };
         let every = plan(&conn, &c, &every, Some("indicator--x"));
         assert!(
-            every.contains("objects_by_version") && !every.contains("objects_by_date"),
+            every.contains("objects_by_id") && !every.contains("objects_by_date"),
             "{every}"
         );
         // A short list and a long one (a client's 200 ids in one match[id]), any version.
@@ -661,7 +765,7 @@ mod tests {
             };
             let ids = plan(&conn, &c, &ids, None);
             assert!(
-                ids.contains("objects_by_version") && !ids.contains("SCAN"),
+                ids.contains("objects_by_id") && !ids.contains("SCAN"),
                 "{n} ids: {ids}"
             );
         }

@@ -260,7 +260,51 @@ CREATE INDEX objects_by_producer ON objects(collection, created_by, date_added)
     r#"
 INSERT INTO objects_fts (objects_fts, rank) VALUES ('hashsize', 67108864);
 "#,
+    // 10: an object's versions are found by `objects_by_id (collection, id_hash)`, `id_hash`
+    // the first 8 bytes of the SHA-256 of `stix_id` (`objects::id_hash`; every query
+    // compares `stix_id` too), instead of the unique `(collection, stix_id, version_key)`
+    // index: entries of ~20 instead of ~90 bytes, so a write transaction of random UUIDs
+    // dirties a quarter of the pages (the former index was ~22% of an import's CPU in
+    // `perf`, its pages rewritten by every transaction). `(id, version)` stays unique
+    // because the one code that inserts objects probes the id's versions first, in its
+    // write transaction (`objects.rs`). Existing rows get their hash from
+    // [`fill_id_hashes`], which runs after this SQL, in the same transaction.
+    r#"
+ALTER TABLE objects ADD COLUMN id_hash INTEGER;
+DROP INDEX objects_by_version;
+CREATE INDEX objects_by_id ON objects(collection, id_hash);
+"#,
 ];
+
+/// Steps in Rust that follow a migration's SQL in the same transaction: `(n, step)` runs
+/// after migration `n`, for what SQL cannot compute (a SHA-256).
+const RUST_STEPS: &[(usize, RustStep)] = &[(10, fill_id_hashes)];
+
+/// A migration step written in Rust, run inside the migration's transaction.
+type RustStep = fn(&Connection) -> rusqlite::Result<()>;
+
+/// Migration 10: `id_hash` of every existing row, in rowid order, a chunk at a time.
+fn fill_id_hashes(conn: &Connection) -> rusqlite::Result<()> {
+    const CHUNK: i64 = 10_000;
+    let mut read = conn
+        .prepare("SELECT rowid, stix_id FROM objects WHERE rowid > ?1 ORDER BY rowid LIMIT ?2")?;
+    let mut write = conn.prepare("UPDATE objects SET id_hash = ?2 WHERE rowid = ?1")?;
+    let mut after = i64::MIN;
+    loop {
+        let rows: Vec<(i64, String)> = read
+            .query_map(rusqlite::params![after, CHUNK], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let Some((last, _)) = rows.last() else {
+            return Ok(());
+        };
+        after = *last;
+        for (rowid, stix_id) in &rows {
+            write.execute(rusqlite::params![rowid, super::objects::id_hash(stix_id)])?;
+        }
+    }
+}
 
 /// The schema version this build writes.
 pub const CURRENT_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -278,6 +322,9 @@ pub fn migrate(conn: &mut Connection) -> Result<(), MigrateError> {
     }
     for (i, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
         tx.execute_batch(sql)?;
+        for (_, step) in RUST_STEPS.iter().filter(|(n, _)| *n == i + 1) {
+            step(&tx)?;
+        }
         tracing::info!(version = i + 1, "applied store migration");
     }
     tx.execute("DELETE FROM schema_version", [])?;
@@ -310,8 +357,11 @@ mod tests {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch("CREATE TABLE schema_version (version INTEGER NOT NULL)")
             .unwrap();
-        for sql in &MIGRATIONS[..version] {
+        for (i, sql) in MIGRATIONS[..version].iter().enumerate() {
             conn.execute_batch(sql).unwrap();
+            for (_, step) in RUST_STEPS.iter().filter(|(n, _)| *n == i + 1) {
+                step(&conn).unwrap();
+            }
         }
         conn.execute(
             "INSERT INTO schema_version (version) VALUES (?1)",
@@ -400,6 +450,122 @@ mod tests {
             )
             .unwrap();
         assert_eq!(found, 1);
+    }
+
+    /// A file at schema 9 (versions found by the unique `(collection, stix_id,
+    /// version_key)` index) gets every row's `id_hash` from migration 10, the new index in
+    /// place of the old one, and afterwards the store tells its old versions' duplicates,
+    /// adds newer versions and reads them back by id as before.
+    #[test]
+    fn migration_10_hashes_the_ids_of_existing_rows() {
+        use crate::keys::version_key;
+        use crate::types::{AddResult, NewObject, ObjectQuery, VersionMatch};
+        use stix::{Timestamp, TlpLevel};
+        let mut conn = file_at(9);
+        conn.execute("UPDATE collections SET media_types = '[]'", [])
+            .unwrap();
+        let t1 = Timestamp::parse("2020-01-01T00:00:00Z").unwrap();
+        let t2 = Timestamp::parse("2021-01-01T00:00:00Z").unwrap();
+        let body = |id: &str, t: &Timestamp| {
+            format!(r#"{{"type":"malware","id":"{id}","modified":"{t}","name":"m"}}"#)
+        };
+        // Written as a build at schema 9 wrote them: two versions of one id, another id.
+        for (n, (id, t)) in [
+            ("malware--a", &t1),
+            ("malware--a", &t2),
+            ("malware--b", &t1),
+        ]
+        .into_iter()
+        .enumerate()
+        {
+            conn.execute(
+                "INSERT INTO objects (collection, stix_id, type, version_key, version, spec_version, date_added, tlp, revoked, sha256, raw, newer_tlp)
+                 VALUES (1, ?1, 'malware', ?2, ?3, '2.1', ?4, 0, 0, x'00', ?5, ?6)",
+                rusqlite::params![id, version_key(t), t.to_string(), n as i64 + 1, body(id, t), (n == 0).then_some(0)],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let ids: Vec<String> = column(&conn, "stix_id");
+        let hashes: Vec<i64> = column(&conn, "id_hash");
+        let expected: Vec<i64> = ids
+            .iter()
+            .map(|i| super::super::objects::id_hash(i))
+            .collect();
+        assert_eq!(hashes, expected);
+        assert_ne!(hashes[0], hashes[2]);
+        let indexes: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'objects' ORDER BY name")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert!(indexes.contains(&"objects_by_id".to_owned()), "{indexes:?}");
+        assert!(
+            !indexes.contains(&"objects_by_version".to_owned()),
+            "{indexes:?}"
+        );
+
+        let c = super::super::accounts::require_collection(&conn, "c").unwrap();
+        let obj = |id: &str, t: &Timestamp| NewObject {
+            id: id.into(),
+            type_name: "malware".into(),
+            spec_version: "2.1".into(),
+            version: Some(*t),
+            raw_json: body(id, t),
+            tlp: TlpLevel::Clear,
+            revoked: false,
+        };
+        let t3 = Timestamp::parse("2022-01-01T00:00:00Z").unwrap();
+        let out = super::super::objects::add_objects(
+            &conn,
+            &c,
+            vec![
+                obj("malware--a", &t1),
+                obj("malware--b", &t3),
+                obj("malware--b", &t3),
+            ],
+            false,
+        )
+        .unwrap();
+        assert!(
+            matches!(out[0].result, AddResult::Duplicate { .. }),
+            "{:?}",
+            out[0]
+        );
+        assert!(
+            matches!(out[1].result, AddResult::Added { .. }),
+            "{:?}",
+            out[1]
+        );
+        assert!(
+            matches!(out[2].result, AddResult::Duplicate { .. }),
+            "{:?}",
+            out[2]
+        );
+        let versions = |id: &str, m: VersionMatch| -> Vec<String> {
+            let q = ObjectQuery {
+                max_tlp: TlpLevel::Red,
+                versions: vec![m],
+                ..ObjectQuery::default()
+            };
+            super::super::objects::query_objects(&conn, &c, &q, Some(id))
+                .unwrap()
+                .items
+                .into_iter()
+                .map(|o| o.version)
+                .collect()
+        };
+        assert_eq!(versions("malware--a", VersionMatch::All).len(), 2);
+        assert_eq!(
+            versions("malware--a", VersionMatch::First),
+            [t1.to_string()]
+        );
+        assert_eq!(versions("malware--b", VersionMatch::Last), [t3.to_string()]);
+        // The new version of b made its old one a non-latest version.
+        let marks: Vec<Option<i64>> = column(&conn, "newer_tlp");
+        assert_eq!(marks, [Some(0), None, Some(0), None]);
     }
 
     /// A file at schema 7 (producer as a generated column) keeps its producers when
