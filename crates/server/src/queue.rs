@@ -267,43 +267,84 @@ async fn store_group(
             status: job.status,
         });
     }
-    let ids: Vec<String> = envelopes.iter().map(|e| e.status.id.clone()).collect();
-    let expected: Vec<usize> = envelopes.iter().map(|e| e.objects.len()).collect();
-    let outcome = store.store_envelopes(envelopes).await;
+    let settled = store_each_on_error(store, envelopes).await;
     // Stored (or failed for good): later envelopes find these markings in the store.
     for (collection_id, ids) in &defined {
         forget_statements(statements, collection_id, ids);
     }
-    match outcome {
-        Ok(statuses) => {
-            for status in &statuses {
+    for outcome in settled {
+        match outcome {
+            Settled::Stored(status) => {
                 tracing::info!(
                     collection = %status.collection_id,
                     total = status.total_count,
                     failed = status.failures.len(),
                     "envelope stored"
                 );
-            }
-            // The complete statuses are in the store: a reader that misses them here finds
-            // them there.
-            let mut map = lock(pending);
-            for id in &ids {
-                if let Some(p) = map.remove(id) {
+                // The complete status is in the store: a reader that misses it here finds
+                // it there.
+                if let Some(p) = lock(pending).remove(&status.id) {
                     let _ = p.signal.send(true);
                 }
             }
+            Settled::NotStored(failed) => settle_failed(store, failed, pending).await,
         }
-        Err(e) => {
-            tracing::error!(envelopes = ids.len(), "envelopes not stored: {e}");
-            for (id, expected) in ids.iter().zip(expected) {
-                let Some(shown) = lock(pending).get(id).map(|p| p.status.clone()) else {
-                    continue;
-                };
-                let failed = shown.completed(Err(StoreError::Backend(e.to_string())), expected);
-                settle_failed(store, failed, pending).await;
+    }
+}
+
+/// What became of one envelope of a group.
+enum Settled {
+    /// Its objects and complete status are stored.
+    Stored(Status),
+    /// Nothing of it is stored; this status lists every object as failed, with why.
+    NotStored(Status),
+}
+
+/// Stores `envelopes` together; when that fails and there were several, tries them one at
+/// a time, so an envelope that cannot be stored does not take the others down with it.
+async fn store_each_on_error(store: &dyn Store, envelopes: Vec<Envelope>) -> Vec<Settled> {
+    // The copies are for the retry, which is rare: only a group needs them.
+    let retry = (envelopes.len() > 1).then(|| envelopes.clone());
+    let shown: Vec<(Status, usize)> = envelopes
+        .iter()
+        .map(|e| (e.status.clone(), e.objects.len()))
+        .collect();
+    let error = match store.store_envelopes(envelopes).await {
+        Ok(statuses) => return statuses.into_iter().map(Settled::Stored).collect(),
+        Err(e) => e,
+    };
+    let Some(retry) = retry else {
+        tracing::error!("an envelope was not stored: {error}");
+        return shown
+            .into_iter()
+            .map(|(status, expected)| {
+                let error = StoreError::Backend(error.to_string());
+                Settled::NotStored(status.completed(Err(error), expected))
+            })
+            .collect();
+    };
+    tracing::warn!(
+        envelopes = retry.len(),
+        "storing queued envelopes together failed ({error}); storing them one by one"
+    );
+    let mut settled = Vec::with_capacity(retry.len());
+    for (envelope, (status, expected)) in retry.into_iter().zip(shown) {
+        match store.store_envelopes(vec![envelope]).await {
+            Ok(mut one) if one.len() == 1 => settled.push(Settled::Stored(one.remove(0))),
+            Ok(other) => settled.push(Settled::NotStored(status.completed(
+                Err(StoreError::Backend(format!(
+                    "the store returned {} statuses for one envelope",
+                    other.len()
+                ))),
+                expected,
+            ))),
+            Err(e) => {
+                tracing::error!(status = %status.id, "an envelope was not stored: {e}");
+                settled.push(Settled::NotStored(status.completed(Err(e), expected)));
             }
         }
     }
+    settled
 }
 
 /// Records the status of an envelope that was not stored; when even that fails, keeps
@@ -329,5 +370,134 @@ async fn settle_failed(
     } else if let Some(p) = map.get_mut(&id) {
         p.status = failed;
         let _ = p.signal.send(true);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use store::sqlite::SqliteStore;
+    use store::{
+        NewApiRoot, NewCollection, NewObject, StatusDetail, StatusState, Timestamp, TlpLevel,
+    };
+
+    fn indicator(n: u64) -> NewObject {
+        let id = format!("indicator--00000000-0000-4000-8000-{n:012}");
+        let modified = "2024-01-01T00:00:00.000Z";
+        NewObject {
+            raw_json: format!(
+                r#"{{"type":"indicator","spec_version":"2.1","id":"{id}","created":"{modified}","modified":"{modified}","pattern":"[ipv4-addr:value = '10.0.0.{n}']","pattern_type":"stix","valid_from":"{modified}"}}"#
+            ),
+            id,
+            type_name: "indicator".into(),
+            spec_version: "2.1".into(),
+            version: Some(Timestamp::parse(modified).unwrap()),
+            tlp: TlpLevel::Clear,
+            revoked: false,
+        }
+    }
+
+    fn pending(collection_id: &str, owner: store::UserId, objects: &[NewObject]) -> Status {
+        Status {
+            id: uuid::Uuid::new_v4().to_string(),
+            owner,
+            collection_id: collection_id.into(),
+            status: StatusState::Pending,
+            request_timestamp: Timestamp::parse("2024-01-01T00:00:00Z").unwrap(),
+            total_count: objects.len() as u64,
+            successes: vec![],
+            failures: vec![],
+            pendings: objects
+                .iter()
+                .map(|o| StatusDetail {
+                    id: o.id.clone(),
+                    version: "2024-01-01T00:00:00.000Z".into(),
+                    message: None,
+                })
+                .collect(),
+        }
+    }
+
+    /// Three envelopes queued while the writer waits for SQLite's write lock, the second
+    /// with a status id that is taken, so storing it fails: the group it lands in is
+    /// stored again envelope by envelope, and only the second fails.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn an_envelope_that_cannot_be_stored_does_not_take_its_group_down() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("entente.sqlite3");
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
+        store.create_org("acme").await.unwrap();
+        let alice = store.create_user("alice", "acme", false).await.unwrap();
+        store
+            .create_api_root(&NewApiRoot {
+                name: "r".into(),
+                title: "R".into(),
+                description: None,
+            })
+            .await
+            .unwrap();
+        let c = store
+            .create_collection(&NewCollection {
+                api_root: "r".into(),
+                title: "c".into(),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let taken = pending(&c.id, alice.id, &[]);
+        store.create_status(&taken).await.unwrap();
+
+        let queue = IngestQueue::start(store.clone());
+        let blocker = rusqlite::Connection::open(&path).unwrap();
+        blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let mut statuses = Vec::new();
+        for n in 1..=3 {
+            let objects = vec![indicator(n)];
+            let mut status = pending(&c.id, alice.id, &objects);
+            if n == 2 {
+                status.id = taken.id.clone();
+            }
+            statuses.push(status.clone());
+            queue
+                .enqueue(c.id.clone(), objects, status, Vec::new())
+                .await
+                .unwrap();
+            if n == 1 {
+                // The writer takes the first envelope and waits for the lock; the others
+                // queue up behind it and are stored as one group.
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+        }
+        blocker.execute_batch("COMMIT").unwrap();
+        queue.drain().await;
+
+        for n in [0, 2] {
+            let stored = store.status(&statuses[n].id).await.unwrap().unwrap();
+            assert_eq!(stored.status, StatusState::Complete);
+            assert_eq!(stored.successes.len(), 1, "envelope {}", n + 1);
+            assert!(stored.failures.is_empty());
+        }
+        let failed = queue
+            .pending_status(&taken.id, alice.id, Duration::ZERO)
+            .await
+            .expect("the failed status is kept in memory: its id could not be stored");
+        assert_eq!(failed.status, StatusState::Complete);
+        assert!(failed.successes.is_empty());
+        assert_eq!(failed.failures.len(), 1);
+        assert!(
+            failed.failures[0]
+                .message
+                .as_deref()
+                .unwrap_or("")
+                .starts_with("not stored"),
+            "{failed:?}"
+        );
+        let page = store
+            .query_objects(&c.id, &store::ObjectQuery::default())
+            .await
+            .unwrap();
+        let mut ids: Vec<String> = page.items.into_iter().map(|o| o.id).collect();
+        ids.sort();
+        assert_eq!(ids, vec![indicator(1).id, indicator(3).id]);
     }
 }

@@ -179,8 +179,10 @@ pub trait Store: Send + Sync + 'static {
     /// and itself committed; an envelope whose objects cannot be stored gets a status that
     /// lists every object as failed with the reason, and stores nothing of its objects.
     ///
-    /// `Err` means nothing of this call is known to be stored (the commit failed): the
-    /// caller may report every object as failed. The default stores them one by one.
+    /// `Err` means the call failed: with one transaction for all (SQLite) nothing of it was
+    /// stored, and the caller may try the envelopes again one at a time; the default
+    /// implementation stores envelope by envelope (an error storing objects becomes that
+    /// envelope's failed status) and fails only when a status cannot be stored.
     async fn store_envelopes(&self, envelopes: Vec<Envelope>) -> Result<Vec<Status>> {
         let mut statuses = Vec::with_capacity(envelopes.len());
         for envelope in envelopes {
