@@ -28,6 +28,7 @@
 //! `benches/ingest.rs`.
 
 pub mod bootstrap;
+mod joined;
 pub mod keys;
 pub mod log_entry;
 pub mod log_key;
@@ -37,6 +38,7 @@ pub mod tlp_policy;
 pub mod token;
 pub mod types;
 
+pub use joined::JoinedPage;
 pub use stix::{Timestamp, TlpLevel};
 pub use types::*;
 
@@ -202,6 +204,19 @@ pub trait Store: Send + Sync + 'static {
         collection_id: &str,
         query: &ObjectQuery,
     ) -> Result<Page<StoredObject>>;
+    /// The same page as [`Store::query_objects`], as the joined texts a TAXII envelope
+    /// writes back (the paged `GET …/objects/`): same objects, order, `more` and `next`.
+    /// The default joins `query_objects`' page; a backend overrides it when it can build
+    /// the buffer without an object per row.
+    async fn query_objects_joined(
+        &self,
+        collection_id: &str,
+        query: &ObjectQuery,
+    ) -> Result<JoinedPage> {
+        Ok(JoinedPage::from_page(
+            self.query_objects(collection_id, query).await?,
+        ))
+    }
     /// Manifest entries matching a query (TAXII 2.1 §5.3).
     async fn manifest(
         &self,

@@ -70,6 +70,27 @@ pub fn write_raw<'s>(
     more: bool,
     next: Option<&str>,
 ) {
+    open_envelope(out, more, next);
+    for (i, object) in objects.into_iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        out.extend_from_slice(object.as_bytes());
+    }
+    out.extend_from_slice(b"]}");
+}
+
+/// Writes an envelope around objects that are already joined: `joined` is what goes
+/// between the brackets of `objects` (serialised JSON values separated by `,`, or nothing),
+/// written verbatim. The same bytes as [`write_raw`] with those values.
+pub fn write_joined(out: &mut Vec<u8>, joined: &[u8], more: bool, next: Option<&str>) {
+    open_envelope(out, more, next);
+    out.extend_from_slice(joined);
+    out.extend_from_slice(b"]}");
+}
+
+/// An envelope up to and including the `[` of `objects`.
+fn open_envelope(out: &mut Vec<u8>, more: bool, next: Option<&str>) {
     out.extend_from_slice(if more {
         b"{\"more\":true"
     } else {
@@ -84,18 +105,28 @@ pub fn write_raw<'s>(
         }
     }
     out.extend_from_slice(b",\"objects\":[");
-    for (i, object) in objects.into_iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(object.as_bytes());
-    }
-    out.extend_from_slice(b"]}");
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn joined_envelope_is_the_raw_envelope() {
+        let objects = [r#"{"id":"a--1"}"#, r#"{"id" : "b--2", "x":[1]}"#];
+        for (more, next) in [(false, None), (true, Some("n\"1"))] {
+            let mut raw = Vec::new();
+            write_raw(&mut raw, objects, more, next);
+            let mut joined = Vec::new();
+            write_joined(&mut joined, objects.join(",").as_bytes(), more, next);
+            assert_eq!(joined, raw);
+            let mut raw = Vec::new();
+            write_raw(&mut raw, [], more, next);
+            let mut joined = Vec::new();
+            write_joined(&mut joined, b"", more, next);
+            assert_eq!(joined, raw);
+        }
+    }
 
     #[test]
     fn raw_envelope_keeps_bytes() {

@@ -32,11 +32,16 @@ pub async fn get(
         resolved.access.max_tlp,
         &state.config.limits,
     )?;
+    // The joined texts, not a page of objects: the envelope only writes the stored bodies
+    // back, and a backend can build them into one buffer without an object per row.
     let page = state
         .store
-        .query_objects(&resolved.collection.id, &query)
+        .query_objects_joined(&resolved.collection.id, &query)
         .await?;
-    Ok(envelope_page(page))
+    let next = next_token(page.next);
+    let mut body = Vec::with_capacity(page.objects.len() + 64);
+    taxii::envelope::write_joined(&mut body, &page.objects, page.more, next.as_deref());
+    Ok(Taxii::raw(body).date_added(page.date_added))
 }
 
 /// Writes a page of stored objects as an envelope with the date_added headers; shared

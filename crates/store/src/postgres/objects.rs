@@ -7,18 +7,19 @@
 //! duplicate lookups, the object rows, the log leaves and the log nodes are each one
 //! statement over `unnest`ed arrays. Reads are one statement per page.
 
-use super::accounts::CollectionRow;
+use super::accounts::{self, CollectionRow};
 use super::{Db, get, log, ts_from_us};
 use crate::keys::{
     encode_next, next_date_added, page_start, tlp_from_int, tlp_to_int, version_key,
 };
 use crate::tlp_policy;
 use crate::types::*;
-use crate::{Result, StoreError};
+use crate::{JoinedPage, Result, StoreError};
 use deadpool_postgres::GenericClient;
+use futures_util::TryStreamExt;
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use tokio_postgres::types::ToSql;
+use tokio_postgres::types::{FromSql, ToSql, Type};
 
 /// Largest page a query returns, whatever the caller asks.
 const MAX_PAGE: usize = 100_000;
@@ -459,18 +460,37 @@ impl Sql {
     }
 }
 
+/// The collection a statement reads.
+#[derive(Clone, Copy)]
+enum Target<'a> {
+    /// Its sequence number, from the row the caller looked up.
+    Seq(i64),
+    /// Its id, resolved inside the statement: one statement (and one round trip) fewer,
+    /// but a collection that does not exist then reads as an empty page, which the caller
+    /// must tell apart.
+    Id(&'a str),
+}
+
 /// Builds the WHERE clause shared by reads and deletes: collection, audience, ids, types,
 /// spec versions and `match[version]` (TAXII 2.1 §3.4). The SQL text depends only on which
 /// filters are present, never on their values (lists are array parameters), so prepared
 /// statements are reused.
 fn filter_clause(
     sql: &mut Sql,
-    c: &CollectionRow,
+    target: Target<'_>,
     query: &ObjectQuery,
     object_id: Option<&str>,
     default_versions: VersionMatch,
 ) {
-    let seq = sql.arg(c.seq);
+    let seq = match target {
+        Target::Seq(seq) => sql.arg(seq),
+        // An uncorrelated subquery: evaluated once (an InitPlan), and the primary key is
+        // then walked for its value as for a parameter.
+        Target::Id(id) => format!(
+            "(SELECT c.seq FROM collections c WHERE c.id = {})",
+            sql.arg(id.to_owned())
+        ),
+    };
     let tlp = sql.arg(tlp_to_int(query.max_tlp) as i32);
     sql.push(&format!("o.collection = {seq} AND o.tlp <= {tlp}"));
     match object_id {
@@ -589,7 +609,13 @@ fn page_sql(
     sql.push(&format!(
         "SELECT o.stix_id, o.type, o.version, o.date_added, o.spec_version, {body}, o.tlp, o.revoked FROM objects o WHERE "
     ));
-    filter_clause(&mut sql, c, query, object_id, default_versions);
+    filter_clause(
+        &mut sql,
+        Target::Seq(c.seq),
+        query,
+        object_id,
+        default_versions,
+    );
     let after = sql.arg(after);
     let lim = sql.arg(limit as i64 + 1);
     sql.push(&format!(
@@ -662,6 +688,96 @@ pub(super) async fn query_objects<C: GenericClient>(
     Ok(Page { items, more, next })
 }
 
+/// The text of a `text` column as the bytes PostgreSQL sent, without the UTF-8 check and
+/// the copy into a `String` of `&str`/`String`: a page's bodies go to the HTTP client as
+/// they are, and the database (UTF-8, or holding only what this store wrote from Rust
+/// strings) cannot hand back text that is not UTF-8.
+struct TextBytes<'a>(&'a [u8]);
+
+impl<'a> FromSql<'a> for TextBytes<'a> {
+    fn from_sql(
+        _: &Type,
+        raw: &'a [u8],
+    ) -> std::result::Result<Self, Box<dyn std::error::Error + Sync + Send>> {
+        Ok(TextBytes(raw))
+    }
+
+    fn accepts(ty: &Type) -> bool {
+        *ty == Type::TEXT
+    }
+}
+
+/// A page of objects as the comma-joined texts of an envelope's `objects` array
+/// (`Store::query_objects_joined`). One statement, the collection resolved inside it,
+/// reading only date_added and the body; the rows are streamed into one buffer as they
+/// arrive, with no row vector and no string per object. With the pool's cheaper hand-out
+/// this about halved the replica's CPU per 1,000-object GET (scripts/bench-taxii-pg.sh).
+pub(super) async fn query_objects_joined<C: GenericClient>(
+    db: &Db<'_, C>,
+    collection_id: &str,
+    query: &ObjectQuery,
+) -> Result<JoinedPage> {
+    let limit = query.limit.clamp(1, MAX_PAGE);
+    let after = page_start(query)?;
+    let mut sql = Sql::default();
+    sql.push("SELECT o.date_added, o.raw FROM objects o WHERE ");
+    filter_clause(
+        &mut sql,
+        Target::Id(collection_id),
+        query,
+        None,
+        VersionMatch::Last,
+    );
+    let after = sql.arg(after);
+    let lim = sql.arg(limit as i64 + 1);
+    sql.push(&format!(
+        " AND o.date_added > {after} ORDER BY o.date_added LIMIT {lim}"
+    ));
+    let rows = db.query_raw(&sql.text, &sql.params()).await?;
+    let mut rows = std::pin::pin!(rows);
+    let mut objects: Vec<u8> = Vec::new();
+    let mut count = 0;
+    let mut more = false;
+    let (mut first, mut last) = (0_i64, 0_i64);
+    while let Some(row) = rows.try_next().await.map_err(super::backend)? {
+        if count == limit {
+            // The one row beyond the page, fetched only to learn that there is more.
+            more = true;
+            continue;
+        }
+        let date_added: i64 = get(&row, 0)?;
+        let raw: TextBytes<'_> = get(&row, 1)?;
+        if count == 0 {
+            first = date_added;
+            // Pages are mostly full and their objects alike in size: room for all of them
+            // at once instead of a dozen doublings.
+            objects.reserve(raw.0.len().saturating_add(1).saturating_mul(limit));
+        } else {
+            objects.push(b',');
+        }
+        objects.extend_from_slice(raw.0);
+        last = date_added;
+        count += 1;
+    }
+    if count == 0 {
+        // Empty: the collection may not exist at all (bounded: one more statement, and
+        // only for empty pages).
+        accounts::require_collection(db, collection_id).await?;
+    }
+    let date_added = if count == 0 {
+        None
+    } else {
+        Some((ts_from_us(first)?, ts_from_us(last)?))
+    };
+    Ok(JoinedPage {
+        objects,
+        count,
+        more,
+        next: more.then(|| encode_next(last)),
+        date_added,
+    })
+}
+
 pub(super) async fn manifest<C: GenericClient>(
     db: &Db<'_, C>,
     c: &CollectionRow,
@@ -720,7 +836,13 @@ pub(super) async fn delete_object<C: GenericClient>(
 ) -> Result<u64> {
     let mut sql = Sql::default();
     sql.push("DELETE FROM objects o WHERE ");
-    filter_clause(&mut sql, c, query, Some(object_id), VersionMatch::All);
+    filter_clause(
+        &mut sql,
+        Target::Seq(c.seq),
+        query,
+        Some(object_id),
+        VersionMatch::All,
+    );
     sql.push(" RETURNING o.version, o.date_added, o.sha256, o.tlp");
     let rows = db.query(&sql.text, &sql.params()).await?;
     let mut victims = Vec::with_capacity(rows.len());
