@@ -72,6 +72,26 @@
 # in 13-14 s (flat; the last 100,000 took 4x the first before 33f3553); the paged read of
 # the whole collection with taxii_load's own phase_read, release build of bf72b6e, at load
 # 1.5-2.8: p50 4.48 / 4.35 ms, p99 11.57 / 12.09 ms (two runs; 20 ms target met).
+# Measured 2026-11-27 05:10-06:02 UTC after group commit (8964467: the queue's writer stores
+# every envelope waiting, with its status, in one transaction), mimalloc (21b1924), no
+# savepoints in the group (89e710a's queue/store hunks), objects_by_id (eddbb75) and 250 ms
+# checkpoint rounds (f6bdd1d); three helpers' builds and benchmarks on the same 2 cores
+# (load 6-9) throughout, so compare within a line. /tmp-side driver: fresh data dir,
+# `taxii_load.py --count N --version-fraction 0 --skip-read`, server CPU from /proc:
+#   N=50,000, 511daa0 vs 8964467 alternated 3x: 17,095 / 13,245 / 11,546 obj/s (server CPU
+#     2.00 / 2.11 / 2.77 s) -> 27,933 / 15,804 / 25,299 obj/s (1.57 / 1.99 / 1.69 s);
+#   N=200,000, 89e710a vs f6bdd1d alternated 2x: 15,797 / 18,050 -> 21,120 / 22,255 obj/s,
+#     server CPU 8.68 / 8.63 -> 7.71 / 7.06 s;
+#   N=1,000,000: 21b1924 12,012 and 8,786 obj/s (server CPU 52.5 / 51.8 s), 89e710a 17,527
+#     obj/s (40.9 s, load 9.5), f6bdd1d 14,885 obj/s (39.6 s, load 6.4; posting took 56.9 s,
+#     i.e. 17,600 obj/s, and the 2,000 status polls after it 10.3 s). The client spent
+#     ~28-30 s of CPU on 1,000,000 objects (generation included).
+#   This script, ENTENTE_BIN=f6bdd1d COUNT=50000 MEDALLION_TIMEOUT=30, load 6.1: entente
+#     21,546 obj/s, paged GET p50 3.15 ms, p99 13.33 ms; medallion 283.1 obj/s: 76.1x. The
+#     ratio grows with N: medallion's memory backend slows as it fills (573.9-817.0 obj/s at
+#     N=20,000, 283.1 at 50,000), so 100x is a matter of N; at N=20,000 it is ~19-25x.
+#   One status GET of a 500-object envelope (47 KB): 0.38 ms of server CPU, 0.85 ms of the
+#     Python client's (requests + json), ~2 ms wall at load 6.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
