@@ -57,6 +57,36 @@
 # in the same minutes: p99 11.6 / 12.1 ms. A page costs the PostgreSQL replica ~4 ms of
 # CPU (1001 rows through tokio-postgres, ~45% of it kernel time in socket reads and task
 # wake-ups), SQLite ~2.5 ms.
+# Paged reads again, 2026-11-27 05:31-06:03 UTC, after 54404f2 (the joined page: one
+# statement, date_added and raw streamed into one buffer; no pool ping per hand-out). A
+# fresh database loaded once by taxii_load.py --count 1000000 --version-fraction 0
+# --skip-read through one replica (6,595 obj/s), then VACUUM ANALYZE objects; read by 1 or
+# 2 copies of taxii_load's phase_read (limit 1000) at once on one replica, release builds of
+# eddbb75 (old) and 54404f2 (new) alternated, each run a fresh `entente serve`. CPU per page
+# = utime+stime over the read of the replica, and of every backend of the database, / pages.
+# Load 5-7 throughout (other engineers' benchmarks at normal priority on the 2 cores):
+#   2 readers (4 alternations)  replica 1.79-2.08 -> 1.02-1.35 ms, PostgreSQL 1.90-2.17 ->
+#     1.50-1.83 ms per page (together ~4.0 -> ~2.7 ms, 0.67x); p50 9.2-15.8 -> 8.8-14.1 ms,
+#     p99 30-54 -> 23-51 ms: at this load the 20 ms p99 is met by neither
+#   1 reader (2 alternations)   replica 2.10-2.40 -> 1.15-1.26 ms, PostgreSQL 2.09-2.93 ->
+#     1.63-1.76 ms; p50 6.3-9.7 -> 4.5-4.7 ms, p99 22.8-40.7 -> 18.1-21.1 ms
+# Each reader's Python spends 5-7 ms of CPU per page itself (requests 1.5 ms, r.json()
+# 2.4 ms), more than the replica and PostgreSQL together now. Where a page went before
+# (strace -c, perf): 7 round trips to PostgreSQL (token, access, collection, page, and the
+# pool's empty query at each of the 3 hand-outs); the replica 151 recvfrom, 90 epoll_wait,
+# 77 futex per page (PostgreSQL 15 sends 8 KB per sendto, ~98 per page), 18% of its CPU in
+# malloc/free, 7% memmove. After: 3 round trips, ~124 recvfrom, 68 epoll_wait, 58 futex
+# per page; the rest of the replica is receiving those 8 KB pieces. PostgreSQL after: 32%
+# of its CPU in pread of heap pages from the OS page cache (shared_buffers 128 MB against
+# 1.1 GB of objects: ~140 preads per page), 17% in send, 8% planning (the page statement
+# gets a custom plan each time). pgbench -M prepared of the page statement alone, backend
+# CPU per execution: 8 columns 0.84-1.16 ms, date_added and raw only 0.66-0.80 ms; one row
+# with string_agg(raw) 1.34-1.54 ms (with row_number() for `more` 1.58-1.76 ms), so the
+# rows are streamed, not aggregated; random pages (read from the OS cache) 0.4-0.7 ms more
+# than pages in shared_buffers. Tried without a clear result: TOKIO_WORKER_THREADS=1 on the
+# replica (1.12-1.16 ms per page). Left: shared_buffers sized for the hot objects (an
+# operator's setting, docs/deploy.md), buffered socket reads (recvfrom could halve; ~5% of
+# the replica), generic plans for the page statement (~8% of PostgreSQL's share).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
