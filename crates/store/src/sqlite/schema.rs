@@ -274,6 +274,12 @@ ALTER TABLE objects ADD COLUMN id_hash INTEGER;
 DROP INDEX objects_by_version;
 CREATE INDEX objects_by_id ON objects(collection, id_hash);
 "#,
+    // 11: the log's node hashes are kept for levels 4, 8, 12, … only (`log::NODE_STRIDE`);
+    // the levels between are hashed from the ones below when read. An append wrote ~1 node
+    // row per leaf, now ~1 per 15. The rows of the other levels are no longer read.
+    r#"
+DELETE FROM log_nodes WHERE level % 4 != 0;
+"#,
 ];
 
 /// Steps in Rust that follow a migration's SQL in the same transaction: `(n, step)` runs
@@ -566,6 +572,33 @@ mod tests {
         // The new version of b made its old one a non-latest version.
         let marks: Vec<Option<i64>> = column(&conn, "newer_tlp");
         assert_eq!(marks, [Some(0), None, Some(0), None]);
+    }
+
+    /// Migration 11 keeps the log's node rows of every fourth level, the ones still read.
+    #[test]
+    fn migration_11_keeps_every_fourth_level_of_log_nodes() {
+        let mut conn = file_at(10);
+        for level in 1..=9 {
+            conn.execute(
+                "INSERT INTO log_nodes (level, idx, hash) VALUES (?1, 0, x'00')",
+                [level],
+            )
+            .unwrap();
+        }
+        migrate(&mut conn).unwrap();
+        let levels: Vec<i64> = conn
+            .prepare("SELECT level FROM log_nodes ORDER BY level")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(levels, [4, 8]);
+        assert!(
+            levels
+                .iter()
+                .all(|l| super::super::log::stored_level(*l as u8))
+        );
     }
 
     /// A file at schema 7 (producer as a generated column) keeps its producers when
