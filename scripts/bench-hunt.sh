@@ -103,6 +103,33 @@
 # regex-automata's per-regex set-up: NFA and reverse NFA, UTF-8 caches), adding to the index
 # ~12 % (anchors, keys), the kernel's copy and page faults of the 410 MB file ~8 %,
 # allocation and freeing of each pattern's AST and compiled form ~10 %.
+# Event loop re-measured 2026-11-27 05:40-05:57 UTC after 91cd7aa and 89e710a (the
+# scanner's compact "key":"value" members read from one window of the quote bitmap, names
+# compared as two 64-bit words, an observed-data timestamp on the day of the one before read
+# as a time of day) and 1ba7145 (hunt_loop on mimalloc, the binary's allocator since
+# 21b1924). GEN=hunt I=1000000 E=1000000 WORK=/tmp/hw, `hunt_loop indicators.json
+# observations.ndjson 2` in thread CPU time, load 6-8 on the 2 cores, 511daa0's example
+# alternated with the new ones (7 alternations for glibc, 3 with mimalloc), seconds of CPU
+# per 1,000,000 events over both passes:
+#   511daa0                1.33-1.57 s, median 1.406  (~711,000 events per CPU-second)
+#   89e710a, glibc         1.29-1.44 s, median 1.335  (~749,000)
+#   1ba7145, mimalloc      1.24-1.44 s, median 1.283  (~779,000)
+# i.e. 1.05x from the scanner, 1.10x with the allocator. callgrind over the first 20,000
+# lines (hunt loop alone, glibc): 13,580 -> 12,680 instructions per line. Whole runs of the
+# entente binary (05:55, load 6-7; new = 89e710a, which has mimalloc): alerts byte-identical
+# (sorted) to 511daa0's (10933 lines) and equal to expected.json (10000/10000, 933/933);
+# new 3.94-4.00 user + 1.80-3.60 sys s CPU, peak RSS 810-922 MB; old 4.57-4.70 + 1.23-1.31 s,
+# 703-704 MB: 100-220 MB more at the peak (up to ~940 bytes per indicator, the 1 KiB target
+# nearly used up) and more system time, most likely mimalloc's (nothing else on hunt's path
+# allocates differently); to be looked at with the allocator's settings. Still
+# not met: 1,000,000 events per CPU-second (~1.28x to go). perf of hunt_loop now: the
+# scanner's member reading ~17 % and its prescan ~7 %, the equality filter's reads ~11 % (a
+# cache miss per probe into the 2 MB Bloom filter; a 1 MB filter was no faster, its false
+# positives probe the 16 MB slots), the kernel's copy of the file ~12 %, the indexed paths'
+# walk and look-ups ~10 %, UTF-8 checks ~3 %, `memcmp` ~2 %. Tried and not kept: the 1 MB
+# filter (1.35-1.41 s vs 1.33-1.39 s, alternated). Not possible without `unsafe` in our crates:
+# a memory map of the input (memmap2's map is an unsafe fn) and prefetch or movemask
+# intrinsics (target-feature functions need an unsafe call).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
