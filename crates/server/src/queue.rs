@@ -376,10 +376,7 @@ async fn settle_failed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use store::sqlite::SqliteStore;
-    use store::{
-        NewApiRoot, NewCollection, NewObject, StatusDetail, StatusState, Timestamp, TlpLevel,
-    };
+    use store::{NewObject, StatusDetail, StatusState, Timestamp, TlpLevel};
 
     fn indicator(n: u64) -> NewObject {
         let id = format!("indicator--00000000-0000-4000-8000-{n:012}");
@@ -424,36 +421,26 @@ mod tests {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     async fn an_envelope_that_cannot_be_stored_does_not_take_its_group_down() {
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("entente.sqlite3");
-        let store: Arc<dyn Store> = Arc::new(SqliteStore::open(&path).unwrap());
-        store.create_org("acme").await.unwrap();
-        let alice = store.create_user("alice", "acme", false).await.unwrap();
-        store
-            .create_api_root(&NewApiRoot {
-                name: "r".into(),
-                title: "R".into(),
-                description: None,
-            })
+        let set_up = store::bootstrap::ensure_initialized(dir.path())
             .await
             .unwrap();
+        let store = set_up.store;
+        let admin = store.user("admin").await.unwrap().unwrap();
         let c = store
-            .create_collection(&NewCollection {
-                api_root: "r".into(),
-                title: "c".into(),
-                ..Default::default()
-            })
+            .list_collections(Some("default"))
             .await
-            .unwrap();
-        let taken = pending(&c.id, alice.id, &[]);
+            .unwrap()
+            .remove(0);
+        let taken = pending(&c.id, admin.id, &[]);
         store.create_status(&taken).await.unwrap();
 
         let queue = IngestQueue::start(store.clone());
-        let blocker = rusqlite::Connection::open(&path).unwrap();
+        let blocker = rusqlite::Connection::open(&set_up.db_path).unwrap();
         blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
         let mut statuses = Vec::new();
         for n in 1..=3 {
             let objects = vec![indicator(n)];
-            let mut status = pending(&c.id, alice.id, &objects);
+            let mut status = pending(&c.id, admin.id, &objects);
             if n == 2 {
                 status.id = taken.id.clone();
             }
@@ -478,7 +465,7 @@ mod tests {
             assert!(stored.failures.is_empty());
         }
         let failed = queue
-            .pending_status(&taken.id, alice.id, Duration::ZERO)
+            .pending_status(&taken.id, admin.id, Duration::ZERO)
             .await
             .expect("the failed status is kept in memory: its id could not be stored");
         assert_eq!(failed.status, StatusState::Complete);
