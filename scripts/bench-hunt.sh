@@ -130,6 +130,13 @@
 # filter (1.35-1.41 s vs 1.33-1.39 s, alternated). Not possible without `unsafe` in our crates:
 # a memory map of the input (memmap2's map is an unsafe fn) and prefetch or movemask
 # intrinsics (target-feature functions need an unsafe call).
+# Re-run 06:14-06:15 UTC at f08a996 (mimalloc with `no_thp` since 45bdc3b), load 6.4-7.1:
+# whole runs alternated twice with 511daa0's binary: 4.16+0.96 / 3.95+0.81 s CPU, peak RSS
+# 845 / 775 MB, against 4.48+0.90 / 4.57+0.76 s, 703 / 704 MB (system time back to the old
+# binary's; the peak still 70-140 MB higher, ~780-850 bytes per indicator); alerts
+# byte-identical (sorted, 10933) and equal to expected.json (10000/10000, 933/933).
+# hunt_loop, 3 alternations of 2 passes: old 1.39-1.54 s (median 1.46), new 1.28-1.39 s
+# (median 1.35) per 1,000,000 events: ~683,000 -> ~742,000 events per CPU-second, 1.09x.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
