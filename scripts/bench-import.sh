@@ -72,6 +72,28 @@
 # bf72b6e, load 1.3-1.5 (nothing else running): first import 30.56 s wall, 25.21+7.49 s
 # CPU, peak RSS 630 MiB; re-import 8.58 s wall, 10.89+0.92 s CPU; reference `entente
 # validate` 8.76 s wall. The 10 s target for the first import is NOT met (3x).
+# Measured 2026-11-27 05:20-06:13 UTC after eddbb75 (versions found by objects_by_id
+# (collection, id_hash): 19 MB instead of ~95 MB of index at 1,000,000, and one probe per
+# object instead of three) and 15c897d (log node rows for every fourth level only), load
+# 5.7-8.7 on the 2 shared cores (other builds), so wall figures are noisy:
+#   first import N=1000000, old = 511daa0 build, alternated twice with the new binary
+#   (which also has 21b1924's mimalloc, not a store change): 21.09+7.48 / 19.11+3.75 s
+#   CPU, wall 30.5 / 25.8 s -> 13.31+2.78 / 13.98+2.86 s CPU, wall 17.6 / 18.4 s.
+#   eddbb75 alone (both without mimalloc): 19.91+4.62 -> 17.58+3.00 s CPU (-16%);
+#   15c897d alone (callgrind, whole import, all threads): 100,000 lines 15.06 G -> 14.45 G
+#   instructions, 20,000 lines 2.93 G -> 2.82 G.
+#   This script, ENTENTE_BIN = new, N=1000000 (load 7.4): first import 17.18 s wall,
+#   13.76+3.07 s CPU, 639 MB peak RSS; re-import 7.13 s wall, 7.38+0.48 s CPU; file 1.02 GB
+#   (was 1.1); reference `entente validate` 8.74 s wall.
+#   Tried, not kept: 16 KiB pages for new files (PRAGMA page_size before the first table):
+#   import N=1000000 20.3 -> 16.7 s CPU, but TAXII ingest of envelopes of 500 (one
+#   transaction each, random objects_by_id leaves 4x larger) fell 20,300 -> 14,800 obj/s
+#   and paged GET p50 4.9 -> 6.2 ms (one run each, COUNT=100000, load 6); 8 KiB: import
+#   N=300000 ~-8%, TAXII not measured.
+#   The 10 s target is still NOT met (first import ~17 s wall here, ~1.7x). perf of the
+#   writer thread at 1,000,000 after eddbb75: FTS5 ~15% (tokenising the pattern, flushing
+#   the segment at commit), commit (WAL writes) ~11%, the objects_by_id probe and the
+#   other index inserts ~18%, SHA-256 ~5% (body, id hash, log entry and leaf).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -92,6 +92,14 @@
 #     N=20,000, 283.1 at 50,000), so 100x is a matter of N; at N=20,000 it is ~19-25x.
 #   One status GET of a 500-object envelope (47 KB): 0.38 ms of server CPU, 0.85 ms of the
 #     Python client's (requests + json), ~2 ms wall at load 6.
+# Measured 2026-11-27 06:13-06:17 UTC after eddbb75 (objects_by_id) and 15c897d (log node
+# rows every fourth level), load 4.9-7.4, new binary built from the tree of 06:00 (with
+# 21b1924's mimalloc):
+#   COUNT=20000 (medallion too): entente 22,613 obj/s, paged GET p50 7.6 ms, p99 15.5 ms;
+#     medallion 812 obj/s, ok=False (its paged read timed out), ratio 27.8x.
+#   COUNT=100000 MEDALLION_COUNT=500, one run each, old = 511daa0 build then new: entente
+#     20,070 -> 27,097 obj/s; paged GET p50 3.27 -> 3.98 ms, p99 8.45 -> 17.15 ms (one run
+#     each at this load: the page path did not change, not read as a regression).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
