@@ -2,13 +2,12 @@
 //! ([`crate::Store::query_objects_joined`]).
 //!
 //! The paged `GET …/objects/` only writes the stored bodies back, verbatim and in order; it
-//! needs none of the columns of [`StoredObject`]. Handing it one buffer instead of a
-//! [`Page`] of objects lets a backend build that buffer as the rows arrive, without a
+//! needs none of the columns of [`crate::StoredObject`]. Handing it one buffer instead of a
+//! [`crate::Page`] of objects lets a backend build that buffer as the rows arrive, without a
 //! string per object (on PostgreSQL a page of 1,000 through `query_objects` allocated
 //! five strings and copied each body twice per object, a large part of the replica's CPU
 //! per page; scripts/bench-taxii-pg.sh has the figures).
 
-use crate::types::{Page, StoredObject};
 use stix::Timestamp;
 
 /// A page of objects whose stored JSON texts are joined with `,`: what goes between the
@@ -21,33 +20,8 @@ pub struct JoinedPage {
     pub count: usize,
     /// Whether more objects match after these (TAXII 2.1 §3.6 `more`).
     pub more: bool,
-    /// Token for the next page, present exactly when `more` (as [`Page::next`]).
+    /// Token for the next page, present exactly when `more` (as [`crate::Page::next`]).
     pub next: Option<String>,
     /// The date_added of the first and the last object; `None` for an empty page.
     pub date_added: Option<(Timestamp, Timestamp)>,
-}
-
-impl JoinedPage {
-    /// Joins a page read through [`crate::Store::query_objects`] (the trait's default).
-    pub fn from_page(page: Page<StoredObject>) -> JoinedPage {
-        let size = page.items.iter().map(|o| o.raw_json.len() + 1).sum();
-        let mut objects = Vec::with_capacity(size);
-        for (i, o) in page.items.iter().enumerate() {
-            if i > 0 {
-                objects.push(b',');
-            }
-            objects.extend_from_slice(o.raw_json.as_bytes());
-        }
-        let date_added = match (page.items.first(), page.items.last()) {
-            (Some(first), Some(last)) => Some((first.date_added, last.date_added)),
-            _ => None,
-        };
-        JoinedPage {
-            objects,
-            count: page.items.len(),
-            more: page.more,
-            next: page.next,
-            date_added,
-        }
-    }
 }

@@ -206,16 +206,16 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Page<StoredObject>>;
     /// The same page as [`Store::query_objects`], as the joined texts a TAXII envelope
     /// writes back (the paged `GET …/objects/`): same objects, order, `more` and `next`.
-    /// The default joins `query_objects`' page; a backend overrides it when it can build
-    /// the buffer without an object per row.
+    /// `None` (the default) when the backend has no cheaper way than `query_objects`: the
+    /// caller then reads that page, since joining it here would only add a copy of every
+    /// body. PostgreSQL builds the buffer as its rows arrive, without an object per row.
     async fn query_objects_joined(
         &self,
         collection_id: &str,
         query: &ObjectQuery,
-    ) -> Result<JoinedPage> {
-        Ok(JoinedPage::from_page(
-            self.query_objects(collection_id, query).await?,
-        ))
+    ) -> Result<Option<JoinedPage>> {
+        let _ = (collection_id, query);
+        Ok(None)
     }
     /// Manifest entries matching a query (TAXII 2.1 §5.3).
     async fn manifest(

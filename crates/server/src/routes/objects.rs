@@ -32,12 +32,18 @@ pub async fn get(
         resolved.access.max_tlp,
         &state.config.limits,
     )?;
-    // The joined texts, not a page of objects: the envelope only writes the stored bodies
-    // back, and a backend can build them into one buffer without an object per row.
-    let page = state
+    // The joined texts where the backend has them (no object per row), else the page.
+    let Some(page) = state
         .store
         .query_objects_joined(&resolved.collection.id, &query)
-        .await?;
+        .await?
+    else {
+        let page = state
+            .store
+            .query_objects(&resolved.collection.id, &query)
+            .await?;
+        return Ok(envelope_page(page));
+    };
     let next = next_token(page.next);
     let mut body = Vec::with_capacity(page.objects.len() + 64);
     taxii::envelope::write_joined(&mut body, &page.objects, page.more, next.as_deref());

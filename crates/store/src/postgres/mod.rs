@@ -827,9 +827,11 @@ impl Store for PgStore {
         &self,
         collection_id: &str,
         query: &ObjectQuery,
-    ) -> Result<JoinedPage> {
+    ) -> Result<Option<JoinedPage>> {
         let c = self.client().await?;
-        objects::query_objects_joined(&self.db(&c), collection_id, query).await
+        objects::query_objects_joined(&self.db(&c), collection_id, query)
+            .await
+            .map(Some)
     }
 
     async fn manifest(
