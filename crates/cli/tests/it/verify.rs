@@ -320,10 +320,11 @@ fn rewritten_log_and_restored_backup_are_caught() {
         [],
     )
     .unwrap();
-    // A stored node hash rewritten: proofs no longer lead to the signed root. (Level 1:
-    // a leaf's own hash, level 0, is read from `log_leaves`.)
+    // A stored hash rewritten: proofs no longer lead to the signed root. (A leaf's own
+    // hash is read from `log_leaves`, and the nodes above it up to level 4, the first one
+    // `log_nodes` keeps, are hashed from it when read.)
     db.execute(
-        "UPDATE log_nodes SET hash = zeroblob(32) WHERE level = 1 AND idx = 0",
+        "UPDATE log_leaves SET leaf_hash = zeroblob(32) WHERE idx = 0",
         [],
     )
     .unwrap();
