@@ -94,6 +94,12 @@
 #   writer thread at 1,000,000 after eddbb75: FTS5 ~15% (tokenising the pattern, flushing
 #   the segment at commit), commit (WAL writes) ~11%, the objects_by_id probe and the
 #   other index inserts ~18%, SHA-256 ~5% (body, id hash, log entry and leaf).
+#   What 15c897d costs readers: `entente verify --collection` of 100,000 imported objects
+#   (one log look-up and inclusion proof each), server CPU (utime+stime from /proc, load
+#   11-13): 92.3 s with the build before 15c897d (05:44 tree) -> 122.1 / 116.8 / 123.0 s
+#   after (+~30%; 511daa0's build: 71.7 / 87.8 s). A proof reads ~60 hashes in ~20 range
+#   reads instead of 20 point reads. If that matters more than ~4% of an import, a stride
+#   of 2 (one stored level in two) halves the extra reads.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
