@@ -85,6 +85,21 @@ impl Tile {
         }
     }
 
+    /// Checks that a tree of `size` leaves holds every hash (or entry) of this tile: the
+    /// same tile, or a narrower version of it. A partial tile's content never changes, so a
+    /// server may serve the partial tile of an earlier checkpoint after the tree grew; a
+    /// client that read that checkpoint a moment before the next one was published asks for
+    /// exactly such a tile.
+    pub fn check_within(&self, size: u64) -> Result<()> {
+        match Self::in_tree(self.level, self.index, size) {
+            Some(t) if self.width >= 1 && self.width <= t.width => Ok(()),
+            _ => Err(Error::TileNotInTree {
+                path: self.path(),
+                size,
+            }),
+        }
+    }
+
     /// Whether this tile is full (256 wide).
     pub fn is_full(&self) -> bool {
         self.width == TILE_WIDTH

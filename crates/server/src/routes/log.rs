@@ -5,8 +5,9 @@
 //!   tlog-checkpoint body, origin = the log's key name), `tile/<L>/<N>[.p/<W>]` (256 × 32-byte
 //!   hashes of tree level 8·L, RFC 9162 nodes) and `tile/entries/<N>[.p/<W>]` (entry
 //!   bundles of DESIGN.md's entries). Tiles are served for the tree of the latest
-//!   checkpoint only, as the spec requires of partial tiles; a tile's bytes never change,
-//!   so tiles are cacheable forever, the checkpoint only briefly.
+//!   checkpoint, and partial tiles of the earlier ones (the same bytes, a prefix of what
+//!   is there now); a tile's bytes never change, so tiles are cacheable forever, the
+//!   checkpoint only briefly.
 //! * JSON proofs for clients that do not walk tiles: `proof/inclusion?index=N&size=S`,
 //!   `proof/consistency?old=M&size=S` (RFC 9162 §2.1.3, §2.1.4; base64 hashes), for sizes up
 //!   to the latest checkpoint's.
@@ -369,7 +370,10 @@ async fn tile(
     let (kind, tile) =
         parse_tile_path(&format!("tile/{path}")).map_err(|_| ApiError::NotFound("tile"))?;
     let p = published(&state).await?;
-    tile.check_in_tree(p.size)
+    // Within, not exactly in, the latest tree: a partial tile of an earlier checkpoint is
+    // still the same bytes, and a reader that fetched that checkpoint just before the next
+    // one was signed asks for it (it got a 404 here before).
+    tile.check_within(p.size)
         .map_err(|_| ApiError::NotFound("tile"))?;
     let body = match kind {
         TileKind::Hashes => {

@@ -223,7 +223,20 @@ async fn tiles_rebuild_the_checkpointed_tree() {
         )
         .unwrap()
     );
-    // Tiles beyond the checkpoint, or with a width it does not have, do not exist.
+    // A narrower partial tile is an earlier checkpoint's, the same bytes as a prefix of
+    // this one's: a reader that fetched that checkpoint just before this one still gets it.
+    let narrower = get(&s, "tile/entries/001.p/2").await;
+    assert_eq!(narrower.status(), StatusCode::OK);
+    let body = narrower.bytes().await.unwrap();
+    let bundle = tlog::tiles::decode_entry_bundle(&body).unwrap();
+    assert_eq!(
+        bundle,
+        entries[256..258]
+            .iter()
+            .map(Vec::as_slice)
+            .collect::<Vec<_>>()
+    );
+    // Tiles beyond the checkpoint, or wider than it has, do not exist.
     for path in [
         "tile/0/002",
         "tile/0/001.p/5",

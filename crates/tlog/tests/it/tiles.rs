@@ -187,6 +187,21 @@ fn tiles_of_a_tree_size_c2sp_example() {
     assert!(full.check_in_tree(274 * 256 - 1).is_err());
     full.check_in_tree(274 * 256).unwrap();
     full.check_in_tree(u64::MAX).unwrap();
+
+    // Within: the tile or a narrower one of the same place, in this tree or a larger one.
+    partial.check_within(70_000).unwrap();
+    partial.check_within(70_001).unwrap();
+    partial.check_within(u64::MAX).unwrap();
+    assert!(partial.check_within(69_999).is_err(), "one entry short");
+    assert!(full.check_within(70_000).is_err());
+    assert!(
+        Tile {
+            width: 0,
+            ..partial
+        }
+        .check_within(70_000)
+        .is_err()
+    );
 }
 
 #[test]
