@@ -137,6 +137,18 @@
 # byte-identical (sorted, 10933) and equal to expected.json (10000/10000, 933/933).
 # hunt_loop, 3 alternations of 2 passes: old 1.39-1.54 s (median 1.46), new 1.28-1.39 s
 # (median 1.35) per 1,000,000 events: ~683,000 -> ~742,000 events per CPU-second, 1.09x.
+# Re-measured 2026-11-27 after a8b7625 (input read, and gzip inflated, on a reading thread
+# of its own, 1 MiB chunks up to 4 ahead; the kernel's copy was ~12 % of the loop) and the
+# allocator without transparent huge pages (45bdc3b). hunt_loop, thread CPU of the matching
+# thread, 45bdc3b's example vs a8b7625's alternated: at load 8-11 1.417 / 1.261 / 1.385 /
+# 1.292 -> 1.188 / 1.148 / 1.158 / 1.123 s per 1,000,000 events; quiet (06:45 UTC, load
+# 1.1) 1.632 / 1.560 / 1.699 / 1.684 -> 1.443 / 1.383 / 1.411 / 1.339 s (the same VM's CPU
+# second was slower quiet than loaded, for both binaries; the ratio, ~1.17x, is the
+# figure). Whole runs quiet, release build of 20f160f, GEN=hunt I=1000000 E=1000000
+# WORK=/tmp/hw: summary 763,111 / 738,157 events/s (1.31 / 1.35 s), 3.58 / 3.54 s wall,
+# 4.21+1.30 / 4.42+0.95 s CPU, peak RSS 915 / 902 MB; startup alone (one-line input) 2.29
+# s wall, 3.21+0.68 s CPU, 888 MB. Alerts identical (sorted) to the previous binaries' and
+# 511daa0's (10,933). Still not met: 1,000,000 events per second on one core.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -100,6 +100,16 @@
 # answers None and the route reads query_objects' page as before (the same code path as
 # eddbb75 on SQLite). PostgreSQL in the same minutes, eddbb75 -> 54404f2: replica 2.06 ->
 # 1.15 ms, PostgreSQL 2.17 -> 1.58 ms per page; p99 40-41 -> 25-28 ms.
+# Quiet run 2026-11-27 06:38-06:46 UTC (nothing else running, load 1.3-1.9), release build
+# of 20f160f, `ENTENTE_BIN=... COUNT=1000000 CONFIGS="pg1 pg2"`, then `CONFIGS=sqlite`:
+#   pg1     12,415 obj/s; paged GET p50 5.48 ms, p99 13.38 ms (2 readers at once); lock
+#           held 40.15 ms per envelope (62.9% of its transaction), busy 99.7% -> ceiling
+#           12,454 obj/s; 2,235 B/object
+#   pg2     12,166 obj/s (0.98x pg1); p50 4.43 ms, p99 10.96 ms; lock held 41.03 ms, busy
+#           99.8%
+#   sqlite  23,712 obj/s; p50 4.89 ms, p99 12.2 ms
+# Issue 7's targets (p99 <= 20 ms at 1,000,000, two replicas >= 0.9x one) met on the quiet
+# machine; at load 5-12 (helpers' builds) the same reads had p99 23-51 ms.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
