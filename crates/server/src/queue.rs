@@ -376,7 +376,7 @@ async fn settle_failed(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use store::{NewObject, StatusDetail, StatusState, Timestamp, TlpLevel};
+    use store::{NewObject, StatusState, Timestamp, TlpLevel};
 
     fn indicator(n: u64) -> NewObject {
         let id = format!("indicator--00000000-0000-4000-8000-{n:012}");
@@ -395,24 +395,8 @@ mod tests {
     }
 
     fn pending(collection_id: &str, owner: store::UserId, objects: &[NewObject]) -> Status {
-        Status {
-            id: uuid::Uuid::new_v4().to_string(),
-            owner,
-            collection_id: collection_id.into(),
-            status: StatusState::Pending,
-            request_timestamp: Timestamp::parse("2024-01-01T00:00:00Z").unwrap(),
-            total_count: objects.len() as u64,
-            successes: vec![],
-            failures: vec![],
-            pendings: objects
-                .iter()
-                .map(|o| StatusDetail {
-                    id: o.id.clone(),
-                    version: "2024-01-01T00:00:00.000Z".into(),
-                    message: None,
-                })
-                .collect(),
-        }
+        let received = Timestamp::parse("2024-01-01T00:00:00Z").unwrap();
+        Status::pending(owner, collection_id.into(), received, Vec::new(), objects)
     }
 
     /// Three envelopes queued while the writer waits for SQLite's write lock, the second

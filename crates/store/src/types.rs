@@ -527,6 +527,37 @@ pub struct Envelope {
 }
 
 impl Status {
+    /// The pending status of an envelope with a new random id: `failures` are the objects
+    /// refused before storing (validation), `objects` those handed to the store, listed
+    /// under `pendings` by id and version (none for an unversioned object).
+    pub fn pending(
+        owner: UserId,
+        collection_id: String,
+        request_timestamp: Timestamp,
+        failures: Vec<StatusDetail>,
+        objects: &[NewObject],
+    ) -> Status {
+        let pendings: Vec<StatusDetail> = objects
+            .iter()
+            .map(|o| StatusDetail {
+                id: o.id.clone(),
+                version: o.version.map(|v| v.to_string()).unwrap_or_default(),
+                message: None,
+            })
+            .collect();
+        Status {
+            id: uuid::Uuid::new_v4().to_string(),
+            owner,
+            collection_id,
+            status: StatusState::Pending,
+            request_timestamp,
+            total_count: (failures.len() + pendings.len()) as u64,
+            successes: Vec::new(),
+            failures,
+            pendings,
+        }
+    }
+
     /// This pending status completed with the result of storing its `expected` objects:
     /// each outcome a success or a failure with its reason, or, when the store failed or
     /// answered for a different number of objects, every pending object failed with why.

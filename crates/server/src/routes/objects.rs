@@ -162,29 +162,13 @@ fn pending_status(
             Slot::Store(_) => None,
         })
         .collect();
-    let pendings: Vec<StatusDetail> = objects
-        .iter()
-        .map(|o| StatusDetail {
-            id: o.id.clone(),
-            version: o
-                .version
-                .as_ref()
-                .map(ToString::to_string)
-                .unwrap_or_default(),
-            message: None,
-        })
-        .collect();
-    Status {
-        id: uuid::Uuid::new_v4().to_string(),
+    Status::pending(
         owner,
-        collection_id: collection_id.to_owned(),
-        status: StatusState::Pending,
+        collection_id.to_owned(),
         request_timestamp,
-        total_count: (failures.len() + pendings.len()) as u64,
-        successes: Vec::new(),
         failures,
-        pendings,
-    }
+        objects,
+    )
 }
 
 /// Whether an envelope's bytes mention markings at all (`object_marking_refs` or a

@@ -1230,24 +1230,8 @@ pub async fn status_lifecycle(store: S) {
 
 /// A pending status naming `objects`, for [`Store::store_envelopes`].
 fn pending(collection_id: &str, owner: UserId, objects: &[NewObject]) -> Status {
-    Status {
-        id: uuid::Uuid::new_v4().to_string(),
-        owner,
-        collection_id: collection_id.into(),
-        status: StatusState::Pending,
-        request_timestamp: Timestamp::parse(T1).unwrap(),
-        total_count: objects.len() as u64,
-        successes: vec![],
-        failures: vec![],
-        pendings: objects
-            .iter()
-            .map(|o| StatusDetail {
-                id: o.id.clone(),
-                version: o.version.map(|v| v.to_string()).unwrap_or_default(),
-                message: None,
-            })
-            .collect(),
-    }
+    let received = Timestamp::parse(T1).unwrap();
+    Status::pending(owner, collection_id.into(), received, Vec::new(), objects)
 }
 
 pub async fn envelopes_store_with_their_statuses(store: S) {
