@@ -28,6 +28,25 @@ pub fn open(path: &Path) -> Result<Box<dyn BufRead + Send>, Error> {
     from_reader(Box::new(file)).map_err(io)
 }
 
+/// The whole of `path`, inflated when it is gzip: for a file read at once (an indicator
+/// source), where a reading thread would only add a copy. A plain file is read straight
+/// into a buffer of its size.
+pub fn read_all(path: &Path) -> Result<Vec<u8>, Error> {
+    let io = |source| Error::Io {
+        path: path.to_owned(),
+        source,
+    };
+    let bytes = std::fs::read(path).map_err(io)?;
+    if !bytes.starts_with(&[0x1f, 0x8b]) {
+        return Ok(bytes);
+    }
+    let mut inflated = Vec::new();
+    flate2::read::MultiGzDecoder::new(bytes.as_slice())
+        .read_to_end(&mut inflated)
+        .map_err(io)?;
+    Ok(inflated)
+}
+
 /// Wraps any reader the same way as [`open`] (gzip detected from the first bytes).
 pub fn from_reader(inner: Box<dyn Read + Send>) -> std::io::Result<Box<dyn BufRead + Send>> {
     let mut buffered = BufReader::with_capacity(256 * 1024, inner);
@@ -343,6 +362,22 @@ mod tests {
             ahead.fill_buf().unwrap().is_empty(),
             "the input ends after its error"
         );
+    }
+
+    #[test]
+    fn read_all_reads_plain_and_gzip_files() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        let data = numbered(2000);
+        let plain = dir.path().join("plain.json");
+        std::fs::write(&plain, &data).unwrap();
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        gz.write_all(&data).unwrap();
+        let packed = dir.path().join("packed.log");
+        std::fs::write(&packed, gz.finish().unwrap()).unwrap();
+        assert_eq!(read_all(&plain).unwrap(), data);
+        assert_eq!(read_all(&packed).unwrap(), data);
+        assert!(read_all(&dir.path().join("missing")).is_err());
     }
 
     #[test]

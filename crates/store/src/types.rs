@@ -474,47 +474,6 @@ pub struct Status {
     pub pendings: Vec<StatusDetail>,
 }
 
-impl Status {
-    /// Builds the complete status of an envelope from [`Store::add_objects`](crate::Store::add_objects)' outcomes.
-    pub fn from_outcomes(
-        id: String,
-        owner: UserId,
-        collection_id: String,
-        request_timestamp: Timestamp,
-        outcomes: &[AddOutcome],
-    ) -> Status {
-        let mut successes = Vec::new();
-        let mut failures = Vec::new();
-        for o in outcomes {
-            match &o.result {
-                AddResult::Added { .. } | AddResult::Duplicate { .. } => {
-                    successes.push(StatusDetail {
-                        id: o.id.clone(),
-                        version: o.version.clone(),
-                        message: None,
-                    })
-                }
-                AddResult::Failed { reason } => failures.push(StatusDetail {
-                    id: o.id.clone(),
-                    version: o.version.clone(),
-                    message: Some(reason.clone()),
-                }),
-            }
-        }
-        Status {
-            id,
-            owner,
-            collection_id,
-            status: StatusState::Complete,
-            request_timestamp,
-            total_count: outcomes.len() as u64,
-            successes,
-            failures,
-            pendings: Vec::new(),
-        }
-    }
-}
-
 /// One envelope for [`Store::store_envelopes`](crate::Store::store_envelopes): its
 /// objects, for the collection of `status`, and the pending status resource the client was
 /// shown, whose `pendings` name the objects.

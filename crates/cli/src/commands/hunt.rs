@@ -246,16 +246,7 @@ fn read_indicator_source(args: &Args) -> Result<Vec<u8>> {
     if src.starts_with("http://") || src.starts_with("https://") {
         return fetch_taxii(src, args.token.clone());
     }
-    let path = Path::new(src);
-    let mut reader = hunt::input::open(path)?;
-    // Sized from the file: read through a pipe from the reading thread, the bytes would
-    // otherwise grow by doubling, and a 410 MB source peaked at 512 MB plus the copy of the
-    // half before it (a gzip source still grows from there).
-    let size = std::fs::metadata(path).map_or(0, |m| m.len());
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
-    io::Read::read_to_end(&mut reader, &mut bytes)
-        .with_context(|| format!("cannot read {}", path.display()))?;
-    Ok(bytes)
+    Ok(hunt::input::read_all(Path::new(src))?)
 }
 
 /// Pulls the indicators of `…/collections/ID/` (latest versions) as NDJSON.

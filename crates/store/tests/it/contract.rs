@@ -1201,7 +1201,7 @@ pub async fn status_lifecycle(store: S) {
         )
         .await
         .unwrap();
-    let done = Status::from_outcomes(s.id.clone(), alice.user_id, c.id.clone(), now, &out);
+    let done = s.clone().completed(Ok(out), 2);
     assert_eq!(done.status, StatusState::Complete);
     assert_eq!(
         (
