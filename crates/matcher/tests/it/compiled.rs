@@ -32,6 +32,10 @@ const IPS: &[&str] = &[
     "192.168.1.1",
     "1.2.3.4",
     "01.2.3.4",
+    // IPv6: one address in two spellings, and one in another /16 block.
+    "2001:db8::1",
+    "2001:0db8:0:0::1",
+    "2002::5",
 ];
 const DOMAINS: &[&str] = &["a.example", "b.example", "evil.test", "x.evil.test"];
 const URLS: &[&str] = &[
@@ -696,6 +700,66 @@ fn hash_case_and_ip_spelling_reach_the_evaluator() {
         scratch.stats.evaluated, 1,
         "the coarse key proposed the candidate"
     );
+}
+
+#[test]
+fn addresses_in_blocks_without_indicators_are_not_looked_up() {
+    // Equality keys that are addresses are looked up only when some indicator on the same
+    // path names an address of the same family in the same /16 block; hits stay the
+    // evaluator's either way.
+    let (m, _) = CompiledMatcher::compile(
+        [
+            Indicator::new("indicator--a", "[ipv4-addr:value = '198.51.100.7']"),
+            Indicator::new(
+                "indicator--b",
+                "[ipv4-addr:value IN ('203.0.113.5', '1.2.3.4')]",
+            ),
+            Indicator::new("indicator--c", "[ipv6-addr:value = '2001:db8::1']"),
+            Indicator::new("indicator--d", "[domain-name:value = '10.9.8.7']"),
+        ],
+        &CompileOptions::default(),
+    );
+    let at = "2024-01-01T00:00:00Z";
+    // (type, value, look-ups, hits)
+    for (ty, value, lookups, hits) in [
+        ("ipv4-addr", "198.51.100.7", 1, 1),
+        ("ipv4-addr", "198.051.100.7", 1, 0),
+        ("ipv4-addr", "198.51.7.7", 1, 0),
+        ("ipv4-addr", "1.2.3.4", 1, 1),
+        ("ipv4-addr", "203.0.113.5", 1, 1),
+        ("ipv4-addr", "10.1.2.3", 0, 0),
+        ("ipv4-addr", "198.52.100.7", 0, 0),
+        // An IPv4-mapped IPv6 address is IPv6 for the index as for the evaluator.
+        ("ipv4-addr", "::ffff:198.51.100.7", 0, 0),
+        ("ipv4-addr", "not an address", 1, 0),
+        ("ipv6-addr", "2001:db8::1", 1, 1),
+        ("ipv6-addr", "2001:db8:0:0::1", 1, 0),
+        ("ipv6-addr", "2001:db8:ffff::1", 1, 0),
+        ("ipv6-addr", "2002:db8::1", 0, 0),
+        // No IPv4 key on the IPv6 path.
+        ("ipv6-addr", "198.51.100.7", 0, 0),
+        // A domain name that reads as an address is looked up as one on its own path.
+        ("domain-name", "10.9.8.7", 1, 1),
+        ("domain-name", "10.9.8.8", 1, 0),
+        ("domain-name", "10.10.8.7", 0, 0),
+    ] {
+        let doc = one(&[(ty, value)], at);
+        let ev = Event {
+            document: &doc,
+            time: at.parse().unwrap(),
+            source: (),
+        };
+        let mut scratch = m.scratch();
+        let got = m.match_event(&ev, &mut scratch).unwrap().len();
+        assert_eq!(got, hits, "{ty} {value}");
+        // One pass over the document's values (match_event probes twice when something
+        // is proposed).
+        let mut scratch = m.scratch();
+        let quiet = m.quiet_text(&doc.to_string(), &mut scratch);
+        // Not quiet when it hits (nor when the coarse key proposes a candidate).
+        assert!(hits == 0 || quiet.is_none(), "{ty} {value}");
+        assert_eq!(scratch.stats.lookups, lookups, "{ty} {value}: quiet_text");
+    }
 }
 
 #[test]
