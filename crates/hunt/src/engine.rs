@@ -51,9 +51,9 @@ pub struct IndicatorInfo<'a> {
     pub pattern: &'a str,
 }
 
-/// A pre-filter on a record's text: `Some` when no indicator of the engine that made it can
-/// match the record (see [`Engine::quiet_filter`]).
-pub type QuietFilter = Box<dyn FnMut(&str) -> Option<matcher::compiled::Quiet> + Send>;
+/// A pre-filter on a record's bytes: `Some` when they are UTF-8 text and no indicator of the
+/// engine that made it can match the record (see [`Engine::quiet_filter`]).
+pub type QuietFilter = Box<dyn FnMut(&[u8]) -> Option<matcher::compiled::Quiet> + Send>;
 
 /// Matches events against a set of indicators.
 pub trait Engine {
@@ -258,7 +258,7 @@ impl Engine for Compiled {
     fn quiet_filter(&self) -> Option<QuietFilter> {
         let m = Arc::clone(&self.matcher);
         let mut scratch = m.scratch();
-        Some(Box::new(move |text| m.quiet_text(text, &mut scratch)))
+        Some(Box::new(move |text| m.quiet_bytes(text, &mut scratch)))
     }
 
     fn indicator(&self, i: usize) -> IndicatorInfo<'_> {

@@ -212,6 +212,18 @@ impl<R: BufRead> Lines<R> {
 
     /// The next line, `Ok(None)` at the end of the input.
     pub fn next_line(&mut self) -> std::io::Result<Option<(u64, Line<'_>)>> {
+        Ok(self.next_bytes()?.map(|(number, bytes)| {
+            let line = match std::str::from_utf8(bytes) {
+                Ok(s) => Line::Text(s),
+                Err(_) => Line::NotUtf8,
+            };
+            (number, line)
+        }))
+    }
+
+    /// The next line's bytes, without its line terminator, not checked for UTF-8 (see
+    /// [`Lines::next_line`]): for a caller that checks as it reads them anyway.
+    pub fn next_bytes(&mut self) -> std::io::Result<Option<(u64, &[u8])>> {
         if self.pending > 0 {
             self.inner.consume(self.pending);
             self.pending = 0;
@@ -242,11 +254,7 @@ impl<R: BufRead> Lines<R> {
         if let Some(b) = bytes.strip_suffix(b"\r") {
             bytes = b;
         }
-        let line = match std::str::from_utf8(bytes) {
-            Ok(s) => Line::Text(s),
-            Err(_) => Line::NotUtf8,
-        };
-        Ok(Some((self.line, line)))
+        Ok(Some((self.line, bytes)))
     }
 }
 

@@ -27,7 +27,7 @@ use serde_json::{Map, Value};
 
 use crate::Error;
 use crate::event::{Event, Source};
-use crate::input::{Line, Lines};
+use crate::input::Lines;
 
 /// The input formats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -232,26 +232,30 @@ impl Reader {
     /// input (I/O failure, or a format that cannot be told).
     pub fn next_item(&mut self) -> Result<Option<Result<Event, BadLine>>, Error> {
         loop {
-            let next = self.lines.next_line().map_err(|source| Error::Io {
+            let next = self.lines.next_bytes().map_err(|source| Error::Io {
                 path: Path::new(&*self.name).to_owned(),
                 source,
             })?;
-            let Some((number, line)) = next else {
+            let Some((number, bytes)) = next else {
                 return Ok(None);
             };
             let source = Source {
                 file: self.name.clone(),
                 line: number,
             };
-            let text = match line {
-                Line::Text(t) => t,
-                Line::NotUtf8 => {
-                    self.stats.bad_lines += 1;
-                    return Ok(Some(Err(BadLine {
-                        source,
-                        message: "not UTF-8".into(),
-                    })));
-                }
+            // A STIX line the filter vouches for is UTF-8 (the filter checks what it does
+            // not see is ASCII), so most lines are not checked twice.
+            let quiet_tried = matches!(self.state, State::Stix) && self.quiet.is_some();
+            if quiet_tried && let Some(quiet) = self.quiet.as_mut().and_then(|f| f(bytes)) {
+                self.stats.events += 1;
+                return Ok(Some(Ok(stix::quiet_event(quiet, source))));
+            }
+            let Ok(text) = std::str::from_utf8(bytes) else {
+                self.stats.bad_lines += 1;
+                return Ok(Some(Err(BadLine {
+                    source,
+                    message: "not UTF-8".into(),
+                })));
             };
             if text.trim().is_empty() {
                 continue;
@@ -284,8 +288,13 @@ impl Reader {
                     zeek::event(log.as_deref(), &rec, &source)
                 }),
                 State::Eve => parse_object(text).and_then(|rec| eve::event(&rec, &source)),
-                State::Stix => match self.quiet.as_mut().and_then(|f| f(text)) {
-                    Some(quiet) => Ok(stix::quiet_event(quiet, &source)),
+                State::Stix => match self
+                    .quiet
+                    .as_mut()
+                    .filter(|_| !quiet_tried)
+                    .and_then(|f| f(text.as_bytes()))
+                {
+                    Some(quiet) => Ok(stix::quiet_event(quiet, source.clone())),
                     None => stix::event(text, &source),
                 },
                 State::Mapped(m) => parse_object(text).and_then(|rec| m.event(&rec, &source)),

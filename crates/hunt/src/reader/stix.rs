@@ -14,12 +14,12 @@ use crate::event::{Event, Source};
 
 /// The event of a line that the compiled matcher's quiet filter vouched for: its time is the
 /// earliest `first_observed`, as [`event`] takes it, and it has no document.
-pub fn quiet_event(quiet: matcher::compiled::Quiet, source: &Source) -> Event {
+pub fn quiet_event(quiet: matcher::compiled::Quiet, source: Source) -> Event {
     Event {
         time: quiet.earliest(),
         observation: Value::Null,
         quiet: Some(quiet),
-        source: source.clone(),
+        source,
     }
 }
 

@@ -107,3 +107,106 @@ fn generated_workload_matches_its_ground_truth() {
         );
     }
 }
+
+/// The quiet filter sees a line's bytes before they are known to be UTF-8: it vouches for
+/// ASCII and for valid non-ASCII lines alike, leaves invalid UTF-8 to the reader (a bad
+/// line, as without the filter), and changes no event, bad line or alert.
+#[test]
+fn quiet_filter_takes_bytes_as_the_reader_takes_text() {
+    let indicators = r#"{"type":"bundle","id":"bundle--1","objects":[
+        {"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-000000000001","created":"2024-01-01T00:00:00Z","modified":"2024-01-01T00:00:00Z","pattern_type":"stix","pattern":"[domain-name:value = 'évil.example']","valid_from":"2024-01-01T00:00:00Z"},
+        {"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-000000000002","created":"2024-01-01T00:00:00Z","modified":"2024-01-01T00:00:00Z","pattern_type":"stix","pattern":"[ipv4-addr:value = '198.51.100.7']","valid_from":"2024-01-01T00:00:00Z"}]}"#;
+    let line = |ty: &str, value: &str| {
+        format!(
+            r#"{{"type":"bundle","id":"bundle--2","objects":[{{"type":"observed-data","id":"observed-data--1","first_observed":"2024-03-01T00:00:00Z","last_observed":"2024-03-01T00:00:00Z","number_observed":1,"object_refs":["{ty}--1"]}},{{"type":"{ty}","id":"{ty}--1","value":"{value}"}}]}}"#
+        )
+        .into_bytes()
+    };
+    let mut input = Vec::new();
+    for l in [
+        line("domain-name", "good.example"),
+        line("domain-name", "gööd.example"),
+        line("domain-name", "évil.example"),
+        line("domain-name", "\u{e9}vil.example\u{1f600}"),
+        // Invalid UTF-8 inside a string (a lone continuation byte, a truncated sequence).
+        line("domain-name", "bad\u{80}.example").replace_bytes("\u{80}", b"\x80"),
+        line("domain-name", "bad\u{e9}.example").replace_bytes("\u{e9}", b"\xc3"),
+        Vec::new(),
+        line("ipv4-addr", "198.51.100.7"),
+        line("ipv4-addr", "10.0.0.1"),
+        // An escape: the scan leaves it to the full path.
+        line("domain-name", "\\u00e9vil.example"),
+    ] {
+        input.extend_from_slice(&l);
+        input.push(b'\n');
+    }
+    let run = |quiet: bool| {
+        let (mut engine, _) = Compiled::load(indicators.as_bytes(), "test", None).unwrap();
+        let mut hunter = Hunter::new(&mut engine);
+        let mut reader = Reader::new(
+            "input",
+            Box::new(std::io::Cursor::new(input.clone())),
+            Format::Stix,
+            None,
+        );
+        if quiet {
+            reader.set_quiet_filter(hunter.quiet_filter());
+        }
+        let (mut out, mut quiet_lines, mut bad) = (Vec::new(), Vec::new(), Vec::new());
+        for item in reader {
+            match item.unwrap() {
+                Ok(event) => {
+                    if event.quiet.is_some() {
+                        quiet_lines.push(event.source.line);
+                    }
+                    hunter.event(&event, &mut out).unwrap();
+                }
+                Err(b) => bad.push((b.source.line, b.message)),
+            }
+        }
+        let alerts: BTreeSet<(u64, String)> = out
+            .split(|b| *b == b'\n')
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let a: Value = serde_json::from_slice(l).unwrap();
+                (
+                    a["source"]["line"].as_u64().unwrap(),
+                    a["indicator"].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect();
+        (alerts, quiet_lines, bad, hunter.stats().events)
+    };
+    let (alerts, quiet_lines, bad, events) = run(true);
+    assert_eq!((alerts.clone(), bad.clone(), events), {
+        let (a, _, b, e) = run(false);
+        (a, b, e)
+    });
+    let lines: Vec<u64> = alerts.iter().map(|(l, _)| *l).collect();
+    assert_eq!(lines, vec![3, 8, 10]);
+    assert_eq!(quiet_lines, vec![1, 2, 4, 9]);
+    assert_eq!(
+        bad,
+        vec![(5, "not UTF-8".to_owned()), (6, "not UTF-8".to_owned())]
+    );
+    assert_eq!(events, 7);
+}
+
+/// `replace` for bytes (the test writes invalid UTF-8 into a line).
+trait ReplaceBytes {
+    fn replace_bytes(self, from: &str, to: &[u8]) -> Vec<u8>;
+}
+
+impl ReplaceBytes for Vec<u8> {
+    fn replace_bytes(self, from: &str, to: &[u8]) -> Vec<u8> {
+        let from = from.as_bytes();
+        let at = self
+            .windows(from.len())
+            .position(|w| w == from)
+            .expect("present");
+        let mut out = self[..at].to_vec();
+        out.extend_from_slice(to);
+        out.extend_from_slice(&self[at + from.len()..]);
+        out
+    }
+}

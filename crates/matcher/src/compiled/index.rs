@@ -365,6 +365,11 @@ impl Builder {
         }
         let index = Index {
             paths: self.paths,
+            type_list: self
+                .types
+                .iter()
+                .map(|(ty, pids)| (ty.as_bytes().into(), pids.clone()))
+                .collect(),
             types: self.types,
             eq: self.eq.finish(),
             cidr: self.cidr.finish(),
@@ -378,6 +383,8 @@ impl Builder {
 pub(crate) struct Index {
     paths: Vec<PathInfo>,
     types: HashMap<Box<str>, Vec<u32>>,
+    /// The same as a list, for [`Index::type_paths`].
+    type_list: Vec<(Box<[u8]>, Vec<u32>)>,
     eq: FlatTable,
     cidr: FlatTable,
     hasher: DefaultHashBuilder,
@@ -483,6 +490,18 @@ impl Index {
         }
     }
 
+    /// The paths of objects of type `ty`. A scanned line's few objects are looked up here:
+    /// a handful of types have indexed paths, and comparing a type's bytes with each
+    /// (lengths first) costs less than hashing it for the map and comparing the key found
+    /// with a `memcmp` call.
+    #[inline]
+    fn type_paths(&self, ty: &[u8]) -> Option<&[u32]> {
+        self.type_list
+            .iter()
+            .find(|(t, _)| super::raw::same(t, ty))
+            .map(|(_, pids)| pids.as_slice())
+    }
+
     /// A quick look at a raw document, before the evaluator's model is built: whether any
     /// posting can fire. Walks the plain paths of every object that could be an SCO (a
     /// superset of the SCOs the model would hold), the same steps the evaluator's walk takes
@@ -525,19 +544,23 @@ impl Index {
     /// `hashes`): with a million keys each reads a random word of a filter larger than the
     /// core's cache, and reads that do not wait for one another overlap. Made one at a time
     /// amid the walk they were 12-14 % of a quiet line's time (`perf record`).
+    ///
+    /// `utf8`: the caller knows `text` is UTF-8 (else the scan checks, see
+    /// `raw::Scanner::scan_bytes`).
     pub fn quick_text(
         &self,
-        text: &str,
+        text: &[u8],
+        utf8: bool,
         scan: &mut super::raw::Scanner,
         hashes: &mut Vec<u64>,
         out: &mut Vec<Posting>,
         count: &mut ProbeCount,
     ) -> Option<super::raw::Windows> {
         hashes.clear();
-        let windows = scan.scan(text)?;
+        let windows = scan.scan_bytes(text, utf8)?;
         for i in 0..scan.items.len() {
-            let ty = scan.items[i].ty.of(text);
-            let Some(pids) = self.types.get(ty) else {
+            let ty = scan.items[i].ty.bytes(text);
+            let Some(pids) = self.type_paths(ty) else {
                 continue;
             };
             for &pid in pids {
@@ -561,7 +584,7 @@ impl Index {
     #[allow(clippy::too_many_arguments)]
     fn walk_text(
         &self,
-        text: &str,
+        text: &[u8],
         scan: &super::raw::Scanner,
         root: usize,
         pid: u32,
@@ -598,7 +621,7 @@ impl Index {
             node = match deref {
                 crate::path::Deref::No => Node::Value(child),
                 crate::path::Deref::One => {
-                    let target = child.string(text).and_then(|id| scan.by_id(text, id));
+                    let target = child.string_bytes(text).and_then(|id| scan.by_id(text, id));
                     match target {
                         Some(t) => Node::Item(t),
                         None => return Ok(()),
@@ -615,8 +638,8 @@ impl Index {
         let val = match node {
             // A path ending in a reference reaches an object.
             Node::Item(_) => Val::Other,
-            Node::Value(span) => match text.as_bytes().get(span.start as usize) {
-                Some(b'"') => match span.string(text).map(|s| value::view_str(s, bin)) {
+            Node::Value(span) => match text.get(span.start as usize) {
+                Some(b'"') => match span.string_str(text).map(|s| value::view_str(s, bin)) {
                     Some(Ok(v)) => v,
                     // Undecodable binary: the evaluator reports invalid input, nothing
                     // matches through it.
@@ -625,7 +648,8 @@ impl Index {
                 Some(b't') => Val::Bool(true),
                 Some(b'f') => Val::Bool(false),
                 Some(b'0'..=b'9') => {
-                    let t = span.of(text);
+                    // A number token is ASCII.
+                    let t = std::str::from_utf8(span.bytes(text)).map_err(|_| ())?;
                     match t.parse::<u64>() {
                         Ok(u) => Val::Num(value::Num::Int(i128::from(u))),
                         Err(_) => {

@@ -444,6 +444,17 @@ impl CompiledMatcher {
     /// Measured on the generated NDJSON (`scripts/bench-hunt.sh`): this is what lets the 99 %
     /// of lines that match nothing skip JSON values and the evaluator's model.
     pub fn quiet_text(&self, text: &str, scratch: &mut Scratch) -> Option<Quiet> {
+        self.quiet(text.as_bytes(), true, scratch)
+    }
+
+    /// [`CompiledMatcher::quiet_text`] of a line's bytes, not yet known to be UTF-8: `Some`
+    /// only when they are (as they then must be for the text to load). A line of ASCII,
+    /// which the scan tells in passing, is not checked again.
+    pub fn quiet_bytes(&self, text: &[u8], scratch: &mut Scratch) -> Option<Quiet> {
+        self.quiet(text, false, scratch)
+    }
+
+    fn quiet(&self, text: &[u8], utf8: bool, scratch: &mut Scratch) -> Option<Quiet> {
         if !self.always.is_empty() || !self.always_leaves.is_empty() {
             return None;
         }
@@ -451,6 +462,7 @@ impl CompiledMatcher {
         let mut count = index::ProbeCount::default();
         let w = self.index.quick_text(
             text,
+            utf8,
             &mut scratch.scan,
             &mut scratch.hashes,
             &mut scratch.cands,

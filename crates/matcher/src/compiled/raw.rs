@@ -28,9 +28,11 @@
 //!   `object_refs` list of strings.
 //!
 //! JSON with a duplicate member is read as serde_json's map reads it (the last value wins).
-//! The text is `&str`, so UTF-8 is already valid. The scanner's acceptance is tested against
-//! serde_json and the model in this module's tests and fuzzed (`fuzz/fuzz_targets/
-//! hunt_readers.rs` through the hunt reader).
+//! A text that is not UTF-8 is not vouched for either: the prescan tells ASCII (every byte
+//! below 0x80) in passing, and only a text with other bytes is checked with `str::from_utf8`
+//! ([`Scanner::scan_bytes`]), so the reader need not check every line before the scan. The
+//! scanner's acceptance is tested against serde_json and the model in this module's tests
+//! and fuzzed (`fuzz/fuzz_targets/hunt_readers.rs` through the hunt reader).
 //!
 //! **Speed.** This scan is most of the cost of a quiet line (`entente hunt` over the
 //! generated workload, `scripts/bench-hunt.sh`), and on ~1 KB lines its cost was mostly
@@ -79,6 +81,7 @@ impl Span {
     }
 
     /// The text of the span.
+    #[cfg(test)]
     pub fn of(self, text: &str) -> &str {
         text.get(self.start as usize..self.end as usize)
             .unwrap_or("")
@@ -91,9 +94,26 @@ impl Span {
     }
 
     /// The content of a string token (the span without its quotes), when it is one.
+    #[cfg(test)]
     pub fn string(self, text: &str) -> Option<&str> {
         let t = self.of(text);
         t.strip_prefix('"').and_then(|t| t.strip_suffix('"'))
+    }
+
+    /// The bytes of a string token's content (the span without its quotes), when it is one.
+    #[inline]
+    pub fn string_bytes(self, b: &[u8]) -> Option<&[u8]> {
+        self.bytes(b)
+            .strip_prefix(b"\"")
+            .and_then(|t| t.strip_suffix(b"\""))
+    }
+
+    /// [`Span::string_bytes`] as text. In a text the scan vouched for (UTF-8, see
+    /// [`Scanner::scan_bytes`]) a string's content lies between two quotes, on character
+    /// boundaries, so this is `None` only when the span is no string.
+    #[inline]
+    pub fn string_str(self, b: &[u8]) -> Option<&str> {
+        std::str::from_utf8(self.string_bytes(b)?).ok()
     }
 }
 
@@ -169,45 +189,59 @@ fn specials(x: u64) -> u64 {
 /// that depends on the text is the one per 64 bytes that stops at a backslash. Finding each
 /// string's end by scanning for it cost a mispredicted loop exit per string, which
 /// `valgrind --branch-sim` counted as the largest share of the scan's mispredictions.
-fn prescan(b: &[u8], quotes: &mut Vec<u64>) -> Option<bool> {
+fn prescan(b: &[u8], quotes: &mut Vec<u64>) -> Option<Prescan> {
     quotes.clear();
-    let mut control = false;
+    let (mut control, mut high) = (false, false);
     let mut chunks = b.chunks_exact(64);
     for c in &mut chunks {
         let mut x = [0u8; 64];
         x.copy_from_slice(c);
-        let (word, backslash, ctl) = block(&x);
+        let (word, backslash, ctl, hi) = block(&x);
         if backslash {
             return None;
         }
         control |= ctl;
+        high |= hi;
         quotes.push(word);
     }
     // The tail, padded with spaces (neither quotes nor anything that bails).
     let mut last = [b' '; 64];
     let rest = chunks.remainder();
     last[..rest.len()].copy_from_slice(rest);
-    let (word, backslash, ctl) = block(&last);
+    let (word, backslash, ctl, hi) = block(&last);
     if backslash {
         return None;
     }
     quotes.extend_from_slice(&[word, 0, 0]);
-    Some(control | ctl)
+    Some(Prescan {
+        control: control | ctl,
+        ascii: !(high | hi),
+    })
 }
 
-/// The quote bits of 64 bytes, and whether they hold a backslash or a control character.
-/// The comparisons are plain loops over a fixed-size array, which the compiler turns into
+/// What [`prescan`] found besides the quotes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Prescan {
+    /// The text has a control character (a byte below 0x20).
+    control: bool,
+    /// Every byte is below 0x80: the text is ASCII, so UTF-8.
+    ascii: bool,
+}
+
+/// The quote bits of 64 bytes, and whether they hold a backslash, a control character or a
+/// byte of 0x80 or more (the last tells ASCII, which needs no UTF-8 check). The comparisons are plain loops over a fixed-size array, which the compiler turns into
 /// 16-byte SIMD compares; each eight 0/1 flags are then gathered into a byte by one
 /// multiplication (byte `i`'s flag lands on bit `56 + i`, and no two partial products meet,
 /// so nothing carries).
 #[inline(always)]
-fn block(c: &[u8; 64]) -> (u64, bool, bool) {
+fn block(c: &[u8; 64]) -> (u64, bool, bool, bool) {
     let mut flags = [0u8; 64];
-    let (mut backslash, mut control) = (false, false);
+    let (mut backslash, mut control, mut high) = (false, false, false);
     for (f, &x) in flags.iter_mut().zip(c) {
         *f = u8::from(x == b'"');
         backslash |= x == b'\\';
         control |= x < 0x20;
+        high |= x >= 0x80;
     }
     let mut word = 0u64;
     for (k, eight) in flags.chunks_exact(8).enumerate() {
@@ -215,7 +249,7 @@ fn block(c: &[u8; 64]) -> (u64, bool, bool) {
         w.copy_from_slice(eight);
         word |= (u64::from_le_bytes(w).wrapping_mul(0x0102_0408_1020_4080) >> 56) << (8 * k);
     }
-    (word, backslash, control)
+    (word, backslash, control, high)
 }
 
 struct Cur<'t> {
@@ -499,7 +533,7 @@ impl Cur<'_> {
 /// comparison of a length known only at run time, and the library call (with its branches
 /// on the length) was ~2 % of a quiet line, mostly for member names such as `value`.
 #[inline]
-fn same(a: &[u8], b: &[u8]) -> bool {
+pub(crate) fn same(a: &[u8], b: &[u8]) -> bool {
     let n = a.len();
     if n != b.len() {
         return false;
@@ -532,8 +566,12 @@ fn same(a: &[u8], b: &[u8]) -> bool {
 
 /// The value of the last member named `name` of the object token `span` (already
 /// validated by a scan), if `span` is an object.
-pub(crate) fn member_of(text: &str, span: Span, name: &str) -> Option<Span> {
-    let b = text.as_bytes();
+pub(crate) fn member_of(
+    text: &(impl AsRef<[u8]> + ?Sized),
+    span: Span,
+    name: &str,
+) -> Option<Span> {
+    let b = text.as_ref();
     let mut cur = Cur {
         b: b.get(..span.end as usize)?,
         pos: span.start as usize,
@@ -666,15 +704,29 @@ struct Special {
 impl Scanner {
     /// Scans `text`; `Some` with the observation windows when the document is one the scan
     /// fully vouches for (see the module docs), with its objects in [`Scanner::items`].
+    #[cfg(test)]
     pub fn scan(&mut self, text: &str) -> Option<Windows> {
+        self.scan_bytes(text.as_bytes(), true)
+    }
+
+    /// Scans `b`; `Some` with the observation windows when it is a document the scan fully
+    /// vouches for (see the module docs), with its objects in [`Scanner::items`]. The bytes
+    /// may not be UTF-8 (`utf8`: the caller knows they are): the scan vouches only for
+    /// UTF-8, which an ASCII text is, as the prescan tells in passing; only a text with
+    /// bytes of 0x80 or more is checked whole. Checking every line before the scan was ~4 %
+    /// of a quiet line's instructions (callgrind).
+    pub fn scan_bytes(&mut self, b: &[u8], utf8: bool) -> Option<Windows> {
         self.members.clear();
         self.items.clear();
         self.windows = None;
-        if u32::try_from(text.len()).is_err() {
+        if u32::try_from(b.len()).is_err() {
             return None;
         }
-        let b = text.as_bytes();
-        let control = prescan(b, &mut self.quotes)?;
+        let pre = prescan(b, &mut self.quotes)?;
+        if !utf8 && !pre.ascii && std::str::from_utf8(b).is_err() {
+            return None;
+        }
+        let control = pre.control;
         let quotes = std::mem::take(&mut self.quotes);
         let mut cur = Cur {
             b,
@@ -684,12 +736,12 @@ impl Scanner {
         };
         cur.ws();
         let ok = match cur.at() {
-            b'{' => self.item(&mut cur, text, true, 0),
+            b'{' => self.item(&mut cur, true, 0),
             b'[' => cur.array(1, |c, d| {
                 if c.at() != b'{' {
                     return Err(Bail);
                 }
-                self.item(c, text, true, d)
+                self.item(c, true, d)
             }),
             _ => Err(Bail),
         };
@@ -703,14 +755,14 @@ impl Scanner {
             quotes: &[],
         };
         cur.ws();
-        if cur.pos != text.len() {
+        if cur.pos != b.len() {
             return None;
         }
         self.windows
     }
 
     /// One STIX object at the cursor. `top`: not inside a bundle.
-    fn item(&mut self, cur: &mut Cur<'_>, text: &str, top: bool, depth: u32) -> R<()> {
+    fn item(&mut self, cur: &mut Cur<'_>, top: bool, depth: u32) -> R<()> {
         let depth = depth + 1;
         if depth > MAX_DEPTH {
             return Err(Bail);
@@ -756,7 +808,7 @@ impl Scanner {
                             if c.at() != b'{' {
                                 return Err(Bail);
                             }
-                            self.item(c, text, false, d)
+                            self.item(c, false, d)
                         })?;
                     }
                     Name::ObjectRefs => {
@@ -808,7 +860,7 @@ impl Scanner {
             // A bundle in a bundle, a bundle without objects, or `objects` elsewhere (2.0).
             b"bundle" => Err(Bail),
             _ if sp.objects => Err(Bail),
-            b"observed-data" => self.observed(text, &sp),
+            b"observed-data" => self.observed(b, &sp),
             _ => {
                 self.items.push(Item {
                     ty,
@@ -821,20 +873,19 @@ impl Scanner {
     }
 
     /// The checks `Observations::from_json` makes of a 2.1 observed-data, and its window.
-    fn observed(&mut self, text: &str, sp: &Special) -> R<()> {
+    fn observed(&mut self, b: &[u8], sp: &Special) -> R<()> {
         let slot = |n: Name| sp.slots[n as usize].ok_or(Bail);
         let (first_span, last_span) = (slot(Name::FirstObserved)?, slot(Name::LastObserved)?);
         let first = first_span
-            .string(text)
+            .string_bytes(b)
             .and_then(|t| self.timestamp(t))
             .ok_or(Bail)?;
         // Producers mostly write one instant for both: parse it once.
-        let b = text.as_bytes();
         let last = if same(first_span.bytes(b), last_span.bytes(b)) {
             first
         } else {
             last_span
-                .string(text)
+                .string_bytes(b)
                 .and_then(|t| self.timestamp(t))
                 .ok_or(Bail)?
         };
@@ -842,8 +893,10 @@ impl Scanner {
             return Err(Bail);
         }
         // `as_u64` in the model: a non-negative integer without fraction.
-        let n = slot(Name::NumberObserved)?.of(text);
-        if !n.bytes().all(|b| b.is_ascii_digit()) || !matches!(n.parse::<u64>(), Ok(1..)) {
+        let n = slot(Name::NumberObserved)?.bytes(b);
+        if !n.iter().all(u8::is_ascii_digit)
+            || !matches!(std::str::from_utf8(n).map(str::parse::<u64>), Ok(Ok(1..)))
+        {
             return Err(Bail);
         }
         self.windows = Some(match self.windows {
@@ -866,8 +919,8 @@ impl Scanner {
     /// through `parse`, which then remembers its date. Lines of one stream mostly share
     /// their day, and `parse`'s calendar arithmetic was ~300 instructions of a quiet line
     /// of ~13,000 (callgrind).
-    fn timestamp(&mut self, t: &str) -> Option<Timestamp> {
-        let b = t.as_bytes();
+    fn timestamp(&mut self, t: &(impl AsRef<[u8]> + ?Sized)) -> Option<Timestamp> {
+        let b = t.as_ref();
         if let Some((day, start)) = self.day
             // A fixed-size comparison, where a slice's would call `memcmp`.
             && b.get(..11).and_then(|p| <[u8; 11]>::try_from(p).ok()) == Some(day)
@@ -875,7 +928,7 @@ impl Scanner {
         {
             return Some(ts);
         }
-        let ts = crate::timestamp::parse(t).ok()?;
+        let ts = crate::timestamp::parse(std::str::from_utf8(b).ok()?).ok()?;
         // `parse` took the date part: its first 11 bytes; the day starts at the whole
         // multiple of 86,400 s at or before the instant (UTC, no leap seconds in jiff).
         // Before 1970 jiff's whole seconds are rounded towards zero (its fraction is then
@@ -888,9 +941,9 @@ impl Scanner {
     }
 
     /// The value of the last member named `name` of item `i`.
-    pub fn member(&self, text: &str, i: usize, name: &str) -> Option<Span> {
+    pub fn member(&self, text: &(impl AsRef<[u8]> + ?Sized), i: usize, name: &str) -> Option<Span> {
         let item = self.items.get(i)?;
-        let (b, name) = (text.as_bytes(), name.as_bytes());
+        let (b, name) = (text.as_ref(), name.as_bytes());
         self.members
             .get(item.members.clone())?
             .iter()
@@ -900,8 +953,12 @@ impl Scanner {
     }
 
     /// The first item whose `id` is `id` (the model's `scos` map keeps the first).
-    pub fn by_id(&self, text: &str, id: &str) -> Option<usize> {
-        let (b, id) = (text.as_bytes(), id.as_bytes());
+    pub fn by_id(
+        &self,
+        text: &(impl AsRef<[u8]> + ?Sized),
+        id: &(impl AsRef<[u8]> + ?Sized),
+    ) -> Option<usize> {
+        let (b, id) = (text.as_ref(), id.as_ref());
         self.items
             .iter()
             .position(|it| it.id.is_some_and(|s| s.bytes(b) == id))
@@ -1044,6 +1101,34 @@ mod tests {
     }
 
     #[test]
+    fn bytes_are_vouched_for_only_when_utf8() {
+        let mut s = Scanner::default();
+        let want = s.scan(GOOD);
+        assert!(want.is_some());
+        assert_eq!(s.scan_bytes(GOOD.as_bytes(), false), want);
+        // Non-ASCII anywhere in the blocks of the prescan, valid and not.
+        for at in [0, 1, 63, 64, 65, 127, 128, 200] {
+            let text = GOOD.replace("10.0.0.1", &format!("{}é{}", "x".repeat(at), "y"));
+            let got = s.scan_bytes(text.as_bytes(), false);
+            assert_eq!(got, s.scan(&text), "{text}");
+            assert!(got.is_some(), "{text}");
+            let value = s.member(&text, 0, "value").unwrap();
+            assert_eq!(
+                value.string_str(text.as_bytes()),
+                Some(format!("{}é{}", "x".repeat(at), "y").as_str())
+            );
+            let mut bytes = text.clone().into_bytes();
+            let e = bytes.iter().position(|&b| b >= 0x80).unwrap();
+            // A lone continuation byte, then a truncated sequence.
+            bytes[e] = 0x80;
+            assert_eq!(s.scan_bytes(&bytes, false), None, "{text}");
+            bytes[e] = 0xc3;
+            bytes[e + 1] = b'y';
+            assert_eq!(s.scan_bytes(&bytes, false), None, "{text}");
+        }
+    }
+
+    #[test]
     fn the_last_duplicate_wins_as_in_serde_json() {
         let text = r#"{"type":"observed-data","first_observed":"2024-01-01T00:00:00Z","first_observed":"2024-01-02T00:00:00Z","last_observed":"2024-01-03T00:00:00Z","number_observed":1,"object_refs":[]}"#;
         let mut s = Scanner::default();
@@ -1183,8 +1268,14 @@ mod tests {
             let text: Vec<u8> = (0..len)
                 .map(|_| [b'"', b'!', b'#', 0xa2, 0x22 ^ 0x80, b'a', 0, 0xff][next() as usize % 8])
                 .collect();
-            let control = prescan(&text, &mut out);
-            assert_eq!(control, Some(text.contains(&0)));
+            let pre = prescan(&text, &mut out);
+            assert_eq!(
+                pre,
+                Some(Prescan {
+                    control: text.contains(&0),
+                    ascii: text.iter().all(u8::is_ascii),
+                })
+            );
             assert_eq!(out.len(), len / 64 + 3);
             for i in 0..out.len() * 64 {
                 let want = text.get(i) == Some(&b'"');
