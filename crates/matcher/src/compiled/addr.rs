@@ -18,13 +18,16 @@ use crate::net::Net;
 /// `:` or `/` can only be a bare dotted quad (IPv6 needs a colon); anything else goes to
 /// `Net::parse`. One pass reads a bare dotted quad and stops at the first byte that rules it
 /// out; only texts made of address characters are looked at again.
+///
+/// Takes the text's bytes (a `&str` or a scanned value's bytes, which are UTF-8).
 #[inline]
-pub(crate) fn parts(s: &str) -> Option<(bool, u128, u8)> {
+pub(crate) fn parts(s: &(impl AsRef<[u8]> + ?Sized)) -> Option<(bool, u128, u8)> {
+    let s = s.as_ref();
     let mut out = 0u32;
     let mut dots = 0u32;
     let mut octet = 0u32;
     let mut digits = 0u32;
-    for &c in s.as_bytes() {
+    for &c in s {
         match c {
             b'0'..=b'9' => {
                 digits += 1;
@@ -55,9 +58,9 @@ pub(crate) fn parts(s: &str) -> Option<(bool, u128, u8)> {
 
 /// Texts that are not a bare dotted quad (the slow path of [`parts`]).
 #[cold]
-fn other(s: &str) -> Option<(bool, u128, u8)> {
+fn other(s: &[u8]) -> Option<(bool, u128, u8)> {
     let mut colon_or_slash = false;
-    for &b in s.as_bytes() {
+    for &b in s {
         match b {
             b'0'..=b'9' | b'.' | b'a'..=b'f' | b'A'..=b'F' => {}
             b':' | b'/' => colon_or_slash = true,
@@ -65,7 +68,8 @@ fn other(s: &str) -> Option<(bool, u128, u8)> {
         }
     }
     if colon_or_slash {
-        Net::parse(s).map(Net::parts)
+        // Only address characters, so ASCII.
+        Net::parse(std::str::from_utf8(s).ok()?).map(Net::parts)
     } else {
         // Not a dotted quad, and IPv6 needs a colon.
         None

@@ -432,27 +432,44 @@ impl Index {
         count: &mut ProbeCount,
         mut later: Option<&mut Vec<u64>>,
     ) {
+        if let Val::Str(s) = val {
+            return self.lookup_text(pid, info, s.as_bytes(), out, count, later);
+        }
+        if info.eq {
+            key::of_value(val, info.mode, info.kinds, None, &mut |k: KeyRef<'_>| {
+                self.lookup_key(pid, info, k, out, count, later.as_deref_mut());
+            });
+        }
+        if let Some(t) = &info.text {
+            count.lookups += 1;
+            if let Val::Bytes(b) = val {
+                Self::scan_text(t, value::latin1_string(b).as_bytes(), out);
+            }
+        }
+    }
+
+    /// [`Index::lookup`] of a string value, given as its bytes, which must be UTF-8 (a
+    /// `&str`'s, or a scanned value's: [`Index::quick_text`] looks those up without making
+    /// them a `&str`, see `key::of_text`).
+    fn lookup_text(
+        &self,
+        pid: u32,
+        info: &PathInfo,
+        text: &[u8],
+        out: &mut Vec<Posting>,
+        count: &mut ProbeCount,
+        mut later: Option<&mut Vec<u64>>,
+    ) {
         // A string is read as an address at most once, for both the equality key and the
         // CIDR look-ups.
-        let ip = match val {
-            Val::Str(s) if info.mode == Mode::Ip || !info.cidr_lens.is_empty() => {
-                super::addr::parts(s)
-            }
-            _ => None,
+        let ip = if info.mode == Mode::Ip || !info.cidr_lens.is_empty() {
+            super::addr::parts(text)
+        } else {
+            None
         };
         if info.eq {
-            key::of_value(val, info.mode, info.kinds, ip, &mut |k: KeyRef<'_>| {
-                if let KeyRef::Ip(v6, addr) = k
-                    && !info.may_hold_ip(v6, addr)
-                {
-                    return;
-                }
-                count.lookups += 1;
-                let h = key::hash_key(&self.hasher, pid, k);
-                match later.as_deref_mut() {
-                    Some(hashes) => hashes.push(h),
-                    None => out.extend_from_slice(self.eq.get(h)),
-                }
+            key::of_text(text, info.mode, info.kinds, ip, &mut |k: KeyRef<'_>| {
+                self.lookup_key(pid, info, k, out, count, later.as_deref_mut());
             });
         }
         if !info.cidr_lens.is_empty()
@@ -475,18 +492,43 @@ impl Index {
         }
         if let Some(t) = &info.text {
             count.lookups += 1;
-            let mut scan = |hay: &[u8]| {
-                for m in t.ac.find_overlapping_iter(hay) {
-                    out.extend_from_slice(t.postings[m.pattern().as_usize()].slice());
-                }
-            };
-            match val {
+            if text.is_ascii() {
                 // ASCII text is in NFC already; the quick check costs ~50 instructions.
-                Val::Str(s) if s.is_ascii() => scan(s.as_bytes()),
-                Val::Str(s) => scan(crate::text::nfc(s).as_bytes()),
-                Val::Bytes(b) => scan(value::latin1_string(b).as_bytes()),
-                _ => {}
+                Self::scan_text(t, text, out);
+            } else if let Ok(s) = std::str::from_utf8(text) {
+                Self::scan_text(t, crate::text::nfc(s).as_bytes(), out);
             }
+        }
+    }
+
+    /// One equality key of a value on path `pid`: its postings, or with `later` its hash.
+    #[inline]
+    fn lookup_key(
+        &self,
+        pid: u32,
+        info: &PathInfo,
+        k: KeyRef<'_>,
+        out: &mut Vec<Posting>,
+        count: &mut ProbeCount,
+        later: Option<&mut Vec<u64>>,
+    ) {
+        if let KeyRef::Ip(v6, addr) = k
+            && !info.may_hold_ip(v6, addr)
+        {
+            return;
+        }
+        count.lookups += 1;
+        let h = key::hash_key(&self.hasher, pid, k);
+        match later {
+            Some(hashes) => hashes.push(h),
+            None => out.extend_from_slice(self.eq.get(h)),
+        }
+    }
+
+    /// The postings of every literal of `t` that occurs in `hay`.
+    fn scan_text(t: &TextIndex, hay: &[u8], out: &mut Vec<Posting>) {
+        for m in t.ac.find_overlapping_iter(hay) {
+            out.extend_from_slice(t.postings[m.pattern().as_usize()].slice());
         }
     }
 
@@ -639,6 +681,14 @@ impl Index {
             // A path ending in a reference reaches an object.
             Node::Item(_) => Val::Other,
             Node::Value(span) => match text.get(span.start as usize) {
+                // A string the evaluator views as text (`view_str` without a binary kind):
+                // looked up as the bytes it is.
+                Some(b'"') if bin.is_none() => {
+                    if let Some(s) = span.string_bytes(text) {
+                        self.lookup_text(pid, info, s, out, count, Some(hashes));
+                    }
+                    return Ok(());
+                }
                 Some(b'"') => match span.string_str(text).map(|s| value::view_str(s, bin)) {
                     Some(Ok(v)) => v,
                     // Undecodable binary: the evaluator reports invalid input, nothing

@@ -35,7 +35,9 @@ pub(crate) enum Mode {
 /// An owned key, as stored in the index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Key {
-    Text(Box<str>),
+    /// A string's UTF-8 bytes (as bytes so that a scanned value's bytes, UTF-8 already,
+    /// need no conversion to `&str` to be looked up).
+    Text(Box<[u8]>),
     Octets(Box<[u8]>),
     Int(i128),
     Float(u64),
@@ -47,7 +49,7 @@ pub(crate) enum Key {
 /// A borrowed key, as computed from an event's values without allocating.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub(crate) enum KeyRef<'a> {
-    Text(&'a str),
+    Text(&'a [u8]),
     Octets(&'a [u8]),
     Int(i128),
     Float(u64),
@@ -90,29 +92,29 @@ pub(crate) fn num(n: Num) -> KeyRef<'static> {
 }
 
 /// Canonical text under `mode`; `buf` holds a lower-cased copy when one is needed.
-pub(crate) fn text<'a>(mode: Mode, s: &'a str, buf: &'a mut String) -> KeyRef<'a> {
+pub(crate) fn text<'a>(mode: Mode, s: &'a str, buf: &'a mut Vec<u8>) -> KeyRef<'a> {
     let ip = if mode == Mode::Ip {
         super::addr::parts(s)
     } else {
         None
     };
-    text_parsed(mode, s, ip, buf)
+    text_parsed(mode, s.as_bytes(), ip, buf)
 }
 
-/// [`text`] when the caller already read `s` as an address: `ip` must be
-/// `addr::parts(s)` under [`Mode::Ip`] (it is ignored under the other modes).
+/// [`text`] of a text's UTF-8 bytes when the caller already read it as an address: `ip`
+/// must be `addr::parts(s)` under [`Mode::Ip`] (it is ignored under the other modes).
 pub(crate) fn text_parsed<'a>(
     mode: Mode,
-    s: &'a str,
+    s: &'a [u8],
     ip: Option<(bool, u128, u8)>,
-    buf: &'a mut String,
+    buf: &'a mut Vec<u8>,
 ) -> KeyRef<'a> {
     match mode {
         Mode::Plain => KeyRef::Text(s),
         Mode::Hash => {
-            if s.bytes().any(|b| b.is_ascii_uppercase()) {
+            if s.iter().any(u8::is_ascii_uppercase) {
                 buf.clear();
-                buf.push_str(s);
+                buf.extend_from_slice(s);
                 buf.make_ascii_lowercase();
                 KeyRef::Text(buf)
             } else {
@@ -142,7 +144,7 @@ pub(crate) fn of_const(c: &Const, binary: bool, mode: Mode) -> Option<Key> {
         // §9.6.4: a string constant meets binary values as octets when it can be.
         Const::Str(s) if binary => Key::Octets(latin1_bytes(s)?.into()),
         Const::Str(s) => {
-            let mut buf = String::new();
+            let mut buf = Vec::new();
             owned(text(mode, s, &mut buf))
         }
         Const::Num(n) => owned(num(*n)),
@@ -178,21 +180,37 @@ pub(crate) fn of_value(
         Val::Num(n) => f(num(*n)),
         Val::Bool(b) => f(KeyRef::Bool(*b)),
         Val::Bytes(b) => f(KeyRef::Octets(b)),
-        Val::Str(s) => {
-            let mut buf = String::new();
-            f(text_parsed(mode, s, ip, &mut buf));
-            if kinds.octets
-                && let Some(b) = latin1_bytes(s)
-            {
-                f(KeyRef::Octets(&b));
-            }
-            if kinds.time
-                && let Ok(t) = crate::timestamp::parse(s)
-            {
-                f(KeyRef::Time(t.as_nanosecond()));
-            }
-        }
+        Val::Str(s) => of_text(s.as_bytes(), mode, kinds, ip, f),
         Val::Other => {}
+    }
+}
+
+/// [`of_value`] of a string value given as its UTF-8 bytes (as the evaluator views a JSON
+/// string on a path without binary values): a value scanned from a line's text is looked up
+/// without being converted to `&str` first, which `str::from_utf8` made ~130 instructions
+/// a value (callgrind); only the rare paths with binary or timestamp constants convert it.
+pub(crate) fn of_text(
+    s: &[u8],
+    mode: Mode,
+    kinds: Kinds,
+    ip: Option<(bool, u128, u8)>,
+    f: &mut impl FnMut(KeyRef<'_>),
+) {
+    let mut buf = Vec::new();
+    f(text_parsed(mode, s, ip, &mut buf));
+    if (kinds.octets || kinds.time)
+        && let Ok(s) = std::str::from_utf8(s)
+    {
+        if kinds.octets
+            && let Some(b) = latin1_bytes(s)
+        {
+            f(KeyRef::Octets(&b));
+        }
+        if kinds.time
+            && let Ok(t) = crate::timestamp::parse(s)
+        {
+            f(KeyRef::Time(t.as_nanosecond()));
+        }
     }
 }
 
@@ -209,16 +227,16 @@ mod tests {
 
     #[test]
     fn coarsenings() {
-        let mut b = String::new();
-        assert_eq!(text(Mode::Hash, "AbC", &mut b), KeyRef::Text("abc"));
-        let mut b2 = String::new();
+        let mut b = Vec::new();
+        assert_eq!(text(Mode::Hash, "AbC", &mut b), KeyRef::Text(b"abc"));
+        let mut b2 = Vec::new();
         assert_eq!(
             text(Mode::Ip, "01.2.3.4", &mut b),
             text(Mode::Ip, "1.2.3.4", &mut b2)
         );
         assert_eq!(
             text(Mode::Ip, "example.com", &mut b),
-            KeyRef::Text("example.com")
+            KeyRef::Text(b"example.com")
         );
     }
 }

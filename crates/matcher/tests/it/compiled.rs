@@ -37,7 +37,15 @@ const IPS: &[&str] = &[
     "2001:0db8:0:0::1",
     "2002::5",
 ];
-const DOMAINS: &[&str] = &["a.example", "b.example", "evil.test", "x.evil.test"];
+const DOMAINS: &[&str] = &[
+    "a.example",
+    "b.example",
+    "evil.test",
+    "x.evil.test",
+    // Non-ASCII, in NFC and in NFD (the evaluator's LIKE and MATCHES see both as NFC).
+    "\u{e9}vil.test",
+    "e\u{301}vil.test",
+];
 const URLS: &[&str] = &[
     "http://a.example/x",
     "http://evil.test/login",
@@ -759,6 +767,76 @@ fn addresses_in_blocks_without_indicators_are_not_looked_up() {
         // Not quiet when it hits (nor when the coarse key proposes a candidate).
         assert!(hits == 0 || quiet.is_none(), "{ty} {value}");
         assert_eq!(scratch.stats.lookups, lookups, "{ty} {value}: quiet_text");
+    }
+}
+
+#[test]
+fn scanned_values_are_looked_up_as_the_model_looks_them_up() {
+    // `quiet_text` looks a scanned string up as its bytes; it must propose whatever the
+    // model's look-up proposes: non-ASCII text (NFC for LIKE and MATCHES), upper-case
+    // hashes, addresses, and values on paths with binary or timestamp constants.
+    let (m, _) = CompiledMatcher::compile(
+        [
+            Indicator::new("indicator--1", "[domain-name:value LIKE '\u{e9}v%']"),
+            Indicator::new("indicator--2", "[domain-name:value MATCHES '^\u{e9}vil']"),
+            Indicator::new("indicator--3", "[file:hashes.'SHA-256' = 'abcd']"),
+            Indicator::new(
+                "indicator--4",
+                "[url:value = 'http://\u{e9}.test/\u{1f600}']",
+            ),
+            Indicator::new("indicator--5", "[ipv4-addr:value = '10.0.0.7']"),
+            Indicator::new("indicator--6", "[artifact:payload_bin = b'aGk=']"),
+            Indicator::new("indicator--7", "[x-event:at = t'2024-01-01T00:00:00Z']"),
+        ],
+        &CompileOptions::default(),
+    );
+    let at = "2024-01-01T00:00:00Z";
+    let doc = |ty: &str, prop: &str, value: Value| {
+        json!([
+            {"type": "observed-data", "id": "observed-data--1", "first_observed": at,
+             "last_observed": at, "number_observed": 1, "object_refs": [format!("{ty}--1")]},
+            {"type": ty, "id": format!("{ty}--1"), prop: value}
+        ])
+    };
+    for (d, hits) in [
+        (doc("domain-name", "value", json!("\u{e9}vil.test")), 2),
+        (doc("domain-name", "value", json!("e\u{301}vil.test")), 2),
+        (doc("domain-name", "value", json!("evil.test")), 0),
+        (doc("file", "hashes", json!({"SHA-256": "abcd"})), 1),
+        (doc("file", "hashes", json!({"SHA-256": "ABCD"})), 0),
+        (
+            doc("url", "value", json!("http://\u{e9}.test/\u{1f600}")),
+            1,
+        ),
+        (doc("url", "value", json!("http://e.test/")), 0),
+        (doc("ipv4-addr", "value", json!("10.0.0.7")), 1),
+        (doc("ipv4-addr", "value", json!("010.0.0.7")), 0),
+        (doc("artifact", "payload_bin", json!("aGk=")), 1),
+        (doc("artifact", "payload_bin", json!("aGl=")), 0),
+        (doc("x-event", "at", json!("2024-01-01T00:00:00.000Z")), 1),
+        (doc("x-event", "at", json!("2024-01-01T00:00:01Z")), 0),
+    ] {
+        let mut scratch = m.scratch();
+        let ev = Event {
+            document: &d,
+            time: at.parse().unwrap(),
+            source: (),
+        };
+        assert_eq!(m.match_event(&ev, &mut scratch).unwrap().len(), hits, "{d}");
+        // What the model's look-up proposes (match_event's pre-probe on the document).
+        let proposed = scratch.stats.evaluated > 0;
+        let mut scratch = m.scratch();
+        let text = d.to_string();
+        assert_eq!(
+            m.quiet_text(&text, &mut scratch).is_none(),
+            proposed,
+            "{text}"
+        );
+        assert_eq!(
+            m.quiet_bytes(text.as_bytes(), &mut scratch).is_none(),
+            proposed,
+            "{text}"
+        );
     }
 }
 
