@@ -635,7 +635,7 @@ impl Index {
         out: &mut Vec<Posting>,
         count: &mut ProbeCount,
     ) -> Result<(), ()> {
-        use super::raw::{Span, member_of};
+        use super::raw::Span;
         enum Node {
             Item(usize),
             Value(Span),
@@ -655,7 +655,7 @@ impl Index {
                 Node::Item(i) => scan.member(text, i, name),
                 // Only an object can be stepped into (a null or anything else reaches
                 // nothing, as in the evaluator's walk).
-                Node::Value(span) => member_of(text, span, name),
+                Node::Value(span) => scan.member_of(text, span, name),
             };
             let Some(child) = child else {
                 return Ok(());
