@@ -280,6 +280,21 @@ CREATE INDEX objects_by_id ON objects(collection, id_hash);
     r#"
 DELETE FROM log_nodes WHERE level % 4 != 0;
 "#,
+    // 12: the full-text index moves to a file of its own, filled by a thread of its own
+    // (`sqlite/fulltext.rs`): in this file it was written on the writer's path, ~25% of
+    // an import's writer CPU. Deletions are recorded for that thread in `search_gone`; the
+    // epoch tells it which store its file was built for. The new file is built from the
+    // objects when the store next opens.
+    r#"
+DROP TABLE objects_fts;
+DROP TRIGGER objects_index_delete;
+CREATE TABLE search_gone (obj INTEGER NOT NULL);
+CREATE TRIGGER objects_index_delete AFTER DELETE ON objects BEGIN
+    DELETE FROM object_refs WHERE obj = old.rowid;
+    INSERT INTO search_gone (obj) VALUES (old.rowid);
+END;
+INSERT INTO meta (key, value) VALUES ('search_epoch', lower(hex(randomblob(16))));
+"#,
 ];
 
 /// Steps in Rust that follow a migration's SQL in the same transaction: `(n, step)` runs
@@ -432,8 +447,7 @@ mod tests {
     /// which every connection reads when it opens the table.
     #[test]
     fn migration_9_sets_the_full_text_hash_size() {
-        let mut conn = file_at(8);
-        migrate(&mut conn).unwrap();
+        let conn = file_at(9);
         let size: i64 = conn
             .query_row(
                 "SELECT v FROM objects_fts_config WHERE k = 'hashsize'",
@@ -640,5 +654,51 @@ mod tests {
             [],
         )
         .unwrap();
+    }
+
+    /// Migration 12 takes the full-text index out of the store's file (the indexer thread
+    /// builds it in its own file) and records deletions for that thread instead: the delete
+    /// trigger still removes the row's references, and notes its rowid in `search_gone`.
+    #[test]
+    fn migration_12_moves_the_full_text_index_out() {
+        let mut conn = file_at(11);
+        conn.execute_batch(
+            "INSERT INTO objects (collection, stix_id, type, version_key, version, spec_version, date_added, tlp, revoked, sha256, raw)
+                 VALUES (1, 'malware--a', 'malware', 'k', 'v', '2.1', 1, 0, 0, x'00', '{\"name\":\"emotet\"}');
+             INSERT INTO objects_fts (rowid, name) VALUES (1, 'emotet');
+             INSERT INTO object_refs (ref, obj) VALUES ('identity--x', 1);",
+        )
+        .unwrap();
+        migrate(&mut conn).unwrap();
+        let fts: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM sqlite_schema WHERE name LIKE 'objects_fts%'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(fts, 0);
+        let epoch: String = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'search_epoch'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(epoch.len(), 32);
+        conn.execute("DELETE FROM objects WHERE rowid = 1", [])
+            .unwrap();
+        let gone: Vec<i64> = conn
+            .prepare("SELECT obj FROM search_gone")
+            .unwrap()
+            .query_map([], |r| r.get(0))
+            .unwrap()
+            .map(|r| r.unwrap())
+            .collect();
+        assert_eq!(gone, [1]);
+        let refs: i64 = conn
+            .query_row("SELECT count(*) FROM object_refs", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(refs, 0);
     }
 }

@@ -3,11 +3,13 @@
 //!
 //! The indexes behind them come from schema migration 3: a `created_by` column with its
 //! index, `(collection, ui_type | ui_tlp, date_added)` indexes (over generated copies of
-//! `type` and `tlp`, so the TAXII queries' plans do not change), the FTS5 table `objects_fts`
-//! and the `object_refs` table; migration 4 adds the counts `ui_counts`. All change in the
-//! same transaction as the objects. New rows are indexed by [`Added`], which the write path
-//! (`objects::add_objects`, the only code that inserts objects) feeds with what it read from
-//! each body in one parse (`sqlite/fields.rs`; migration 8 made `created_by` a plain column
+//! `type` and `tlp`, so the TAXII queries' plans do not change), and the `object_refs`
+//! table; migration 4 adds the counts `ui_counts`. These change in the same transaction as
+//! the objects. The FTS5 table `objects_fts` lives in a file of its own since migration 12,
+//! attached to readers as `search` and filled by a thread of its own (`sqlite/fulltext.rs`);
+//! a search waits for it to reach the store's newest row first. New rows are indexed by
+//! [`Added`], which the write path (`objects::add_objects`, the only code that inserts
+//! objects) feeds with what it read from each body in one parse (`sqlite/fields.rs`; migration 8 made `created_by` a plain column
 //! it writes). Neither is a trigger any more (migration 6): with a trigger every object
 //! INSERT ran under a statement savepoint, at which FTS5 flushed its pending terms to disk —
 //! one FTS segment per object. Deleted rows still leave through the delete triggers.
@@ -121,13 +123,9 @@ impl Added {
         }
     }
 
-    /// Indexes an inserted row: its full-text entry and references from `fields` (read from
-    /// its body, `sqlite/fields.rs`), and its TLP level (`keys::tlp_to_int`) for the counts.
-    ///
-    /// One single-row statement each. Such a statement runs without a statement journal,
-    /// so FTS5 keeps the terms in memory until the commit (or its pending-data limit)
-    /// instead of writing a segment per statement: an `INSERT … SELECT` or a multi-row
-    /// `VALUES` would open a statement savepoint, at which FTS5 flushes.
+    /// Indexes an inserted row: its references from `fields` (read from its body,
+    /// `sqlite/fields.rs`), and its TLP level (`keys::tlp_to_int`) for the counts. Its
+    /// full-text entry is written by the indexer thread (`sqlite/fulltext.rs`).
     pub(super) fn push(
         &mut self,
         conn: &Connection,
@@ -140,14 +138,6 @@ impl Added {
             .and_then(|i| self.per_tlp.get_mut(i))
         {
             *n += 1;
-        }
-        if let Some(t) = &fields.text {
-            conn.prepare_cached(
-                "INSERT INTO objects_fts (rowid, name, description, pattern) VALUES (?1, ?2, ?3, ?4)",
-            )
-            .map_err(backend)?
-            .execute(params![rowid, t.name, t.description, t.pattern])
-            .map_err(backend)?;
         }
         if !fields.refs.is_empty() {
             let mut insert = conn
@@ -247,7 +237,7 @@ pub(super) fn search_objects(
             }
             args.extend(cond_args);
             format!(
-                "SELECT {COLUMNS} FROM objects_fts CROSS JOIN objects o ON o.rowid = objects_fts.rowid
+                "SELECT {COLUMNS} FROM search.objects_fts CROSS JOIN objects o ON o.rowid = objects_fts.rowid
                  WHERE objects_fts MATCH ?{seek}{cond} ORDER BY objects_fts.rowid DESC LIMIT ?"
             )
         }
@@ -377,13 +367,17 @@ pub(super) fn collection_stats(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sqlite::{accounts, objects, schema};
+    use crate::sqlite::{accounts, fulltext, objects, schema};
     use stix::Timestamp;
 
     fn setup() -> (tempfile::TempDir, Connection, CollectionRow) {
         let dir = tempfile::tempdir().unwrap();
-        let mut conn = Connection::open(dir.path().join("t.db")).unwrap();
+        let main = dir.path().join("t.db");
+        let mut conn = Connection::open(&main).unwrap();
         schema::migrate(&mut conn).unwrap();
+        let index = fulltext::search_path(&main);
+        fulltext::open_index(&index).unwrap();
+        fulltext::attach(&conn, &index).unwrap();
         accounts::create_api_root(
             &conn,
             &NewApiRoot {
@@ -423,6 +417,19 @@ mod tests {
             tlp,
             revoked: false,
         }
+    }
+
+    /// [`search_objects`] once the full-text index holds every row, as
+    /// `SqliteStore::search_objects` waits for it to.
+    fn indexed_search(
+        conn: &Connection,
+        c: &CollectionRow,
+        q: &SearchQuery,
+    ) -> Result<Page<StoredObject>> {
+        let main = std::path::Path::new(conn.path().unwrap());
+        let mut index = fulltext::open_index(&fulltext::search_path(main)).unwrap();
+        while fulltext::index_round(&mut index, conn).unwrap().more {}
+        search_objects(conn, c, q)
     }
 
     fn ids(p: &Page<StoredObject>) -> Vec<&str> {
@@ -484,7 +491,7 @@ mod tests {
                 ..SearchQuery::default()
             };
             f(&mut q);
-            search_objects(&conn, &c, &q).unwrap()
+            indexed_search(&conn, &c, &q).unwrap()
         };
         // Newest first; malware--1 stands for itself with the version AMBER may see.
         let all = q(&|_| {});
@@ -519,7 +526,7 @@ mod tests {
         );
         assert!(ids(&q(&|q| q.tlp = vec![TlpLevel::Red])).is_empty());
         // A RED reader sees the newest version instead.
-        let red = search_objects(
+        let red = indexed_search(
             &conn,
             &c,
             &SearchQuery {
@@ -602,7 +609,7 @@ mod tests {
         assert_eq!(stats(TlpLevel::AmberStrict).versions, 0);
         assert_eq!(stats(TlpLevel::Red).versions, 1);
         assert!(
-            search_objects(
+            indexed_search(
                 &conn,
                 &c,
                 &SearchQuery {
@@ -635,7 +642,7 @@ mod tests {
                 text: Some(t.into()),
                 ..SearchQuery::default()
             };
-            ids(&search_objects(&conn, &c, &q).unwrap())
+            ids(&indexed_search(&conn, &c, &q).unwrap())
                 .into_iter()
                 .map(str::to_owned)
                 .collect::<Vec<_>>()
@@ -735,7 +742,7 @@ mod tests {
         }
         // Full text: driven by the FTS index in rowid order, objects found by primary key.
         let sql = format!(
-            "SELECT {COLUMNS} FROM objects_fts CROSS JOIN objects o ON o.rowid = objects_fts.rowid
+            "SELECT {COLUMNS} FROM search.objects_fts CROSS JOIN objects o ON o.rowid = objects_fts.rowid
              WHERE objects_fts MATCH ? AND objects_fts.rowid <= 5 AND o.collection = ? AND o.tlp <= ?{NEWEST_VISIBLE}
              ORDER BY objects_fts.rowid DESC LIMIT 51"
         );
@@ -749,7 +756,10 @@ mod tests {
             ],
         );
         assert!(!p.contains("TEMP B-TREE"), "{p}");
-        assert!(p.starts_with("SCAN objects_fts VIRTUAL TABLE"), "{p}");
+        assert!(
+            p.starts_with("SCAN search.objects_fts VIRTUAL TABLE"),
+            "{p}"
+        );
         assert!(p.contains("INTEGER PRIMARY KEY"), "{p}");
         // References: the id's few rows first, never a walk of the collection.
         let sql = format!(

@@ -501,3 +501,134 @@ async fn scan_latest_reads_what_paged_latest_versions_read() {
         Err(StoreError::NotFound { .. })
     ));
 }
+
+/// An indicator named `name`, a fresh id per `n`.
+fn named(n: u64, name: &str) -> NewObject {
+    let id = format!("indicator--00000000-0000-4000-9000-{n:012}");
+    NewObject {
+        raw_json: format!(
+            r#"{{"type":"indicator","spec_version":"2.1","id":"{id}","created":"2021-01-01T00:00:00.000Z","modified":"2021-01-01T00:00:00.000Z","name":"{name}","pattern":"[domain-name:value = '{name}.example']","pattern_type":"stix","valid_from":"2021-01-01T00:00:00Z"}}"#
+        ),
+        id,
+        type_name: "indicator".into(),
+        spec_version: "2.1".into(),
+        version: Some(stix::Timestamp::parse("2021-01-01T00:00:00.000Z").unwrap()),
+        tlp: TlpLevel::Green,
+        revoked: false,
+    }
+}
+
+/// The ids a full-text search for `text` finds in collection `c`.
+async fn found(store: &dyn Store, c: &str, text: &str) -> Vec<String> {
+    let q = SearchQuery {
+        text: Some(text.into()),
+        limit: 50,
+        max_tlp: TlpLevel::Red,
+        ..SearchQuery::default()
+    };
+    let page = store.search_objects(c, &q).await.unwrap();
+    page.items.into_iter().map(|o| o.id).collect()
+}
+
+/// The full-text index lives in its own file, filled by the indexer thread: a search right
+/// after a write finds it; a deleted object leaves the index, also when SQLite hands its
+/// rowid to the next object; a lost index file, or one built for another store, is
+/// rebuilt from the objects; and a store dropped after writing leaves the index complete.
+#[tokio::test]
+async fn full_text_index_follows_writes_deletes_and_rebuilds() {
+    let dir = tempfile::tempdir().unwrap();
+    let index_file = dir.path().join("entente-search.sqlite3");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_dir(dir.path()).unwrap());
+    let c = collection(store.as_ref()).await;
+    store
+        .add_objects(&c, vec![named(1, "alpha"), named(2, "bravo")])
+        .await
+        .unwrap();
+    assert_eq!(found(store.as_ref(), &c, "alpha").await, [named(1, "").id]);
+    assert_eq!(found(store.as_ref(), &c, "bravo").await, [named(2, "").id]);
+    let rowid_of = |id: &str| -> i64 {
+        rusqlite_conn(dir.path())
+            .query_row("SELECT rowid FROM objects WHERE stix_id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .unwrap()
+    };
+    let bravo_row = rowid_of(&named(2, "").id);
+    let all = ObjectQuery {
+        max_tlp: TlpLevel::Red,
+        ..ObjectQuery::default()
+    };
+    let deleted = store
+        .delete_object(&c, &named(2, "").id, &all)
+        .await
+        .unwrap();
+    assert_eq!(deleted, 1);
+    assert!(found(store.as_ref(), &c, "bravo").await.is_empty());
+    // The newest row was deleted, so the next insert gets its rowid again.
+    store
+        .add_objects(&c, vec![named(3, "charlie")])
+        .await
+        .unwrap();
+    assert_eq!(rowid_of(&named(3, "").id), bravo_row, "the rowid is reused");
+    assert_eq!(
+        found(store.as_ref(), &c, "charlie").await,
+        [named(3, "").id]
+    );
+    assert!(found(store.as_ref(), &c, "bravo").await.is_empty());
+    drop(store);
+
+    // Dropped after writing: the file's mark is the newest row.
+    let upto: i64 = rusqlite::Connection::open(&index_file)
+        .unwrap()
+        .query_row(
+            "SELECT value FROM search_state WHERE key = 'upto'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(upto, bravo_row);
+
+    // A lost index file is rebuilt.
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", index_file.display()));
+    }
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_dir(dir.path()).unwrap());
+    assert_eq!(found(store.as_ref(), &c, "alpha").await, [named(1, "").id]);
+    assert_eq!(
+        found(store.as_ref(), &c, "charlie").await,
+        [named(3, "").id]
+    );
+    assert!(found(store.as_ref(), &c, "bravo").await.is_empty());
+    drop(store);
+
+    // An index file built for another store is rebuilt, not read.
+    let other = tempfile::tempdir().unwrap();
+    {
+        let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_dir(other.path()).unwrap());
+        let oc = collection(store.as_ref()).await;
+        store
+            .add_objects(&oc, vec![named(9, "zulu")])
+            .await
+            .unwrap();
+        assert_eq!(found(store.as_ref(), &oc, "zulu").await.len(), 1);
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", index_file.display()));
+    }
+    std::fs::copy(other.path().join("entente-search.sqlite3"), &index_file).unwrap();
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_dir(dir.path()).unwrap());
+    assert_eq!(found(store.as_ref(), &c, "alpha").await, [named(1, "").id]);
+    assert_eq!(
+        found(store.as_ref(), &c, "charlie").await,
+        [named(3, "").id]
+    );
+    let terms: i64 = rusqlite::Connection::open(&index_file)
+        .unwrap()
+        .query_row(
+            "SELECT count(*) FROM objects_fts WHERE objects_fts MATCH 'zulu'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(terms, 0, "the other store's entries are gone");
+}
