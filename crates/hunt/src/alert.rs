@@ -54,15 +54,27 @@ impl Alert {
     /// The alert for `hit` on `event`. Only SCOs of `event` are looked at: an entry of a
     /// binding across events that refers to an earlier event lists nothing.
     pub fn new(indicator: IndicatorInfo<'_>, hit: &Hit, event: &Event) -> Alert {
-        let mut matched = Vec::new();
         // Hits are few; compiling the pattern again here keeps no tree per indicator. Which
         // values satisfied a comparison is the matcher's judgement, not re-derived here.
         let compiled = pattern::parse(indicator.pattern, pattern::StixVersion::V21)
             .or_else(|_| pattern::parse(indicator.pattern, pattern::StixVersion::V20))
             .ok()
             .and_then(|ast| matcher::compile(&ast).ok());
+        Alert::with_pattern(indicator, hit, event, compiled.as_ref())
+    }
+
+    /// [`Alert::new`] with the indicator's compiled pattern at hand (the one the engine
+    /// matched with, whose binding `hit` carries), or `None` when there is none (the alert
+    /// then lists no values).
+    pub fn with_pattern(
+        indicator: IndicatorInfo<'_>,
+        hit: &Hit,
+        event: &Event,
+        compiled: Option<&matcher::CompiledPattern>,
+    ) -> Alert {
+        let mut matched = Vec::new();
         let observations = event.observations().ok();
-        if let (Some(compiled), Some(observations)) = (&compiled, &observations) {
+        if let (Some(compiled), Some(observations)) = (compiled, &observations) {
             for entry in &hit.binding.entries {
                 for root in &entry.roots {
                     let found = compiled

@@ -8,7 +8,6 @@ use std::io::Write;
 use std::sync::Arc;
 
 use crate::Error;
-use crate::alert::Alert;
 use crate::engine::{Engine, EvalFailure, Hit};
 use crate::event::Event;
 use crate::reader::BadLine;
@@ -99,11 +98,10 @@ impl<'e> Hunter<'e> {
             source,
         };
         for hit in &self.hits {
-            let ind = self.engine.indicator(hit.indicator);
-            let alert = Alert::new(ind, hit, event);
+            let alert = self.engine.alert(hit, event);
             serde_json::to_writer(&mut *alerts, &alert).map_err(|e| out(e.into()))?;
             alerts.write_all(b"\n").map_err(out)?;
-            self.sightings.record(ind.id, event.time);
+            self.sightings.record(&alert.indicator, event.time);
             self.stats.alerts += 1;
         }
         Ok(self.hits.len())

@@ -210,3 +210,53 @@ impl ReplaceBytes for Vec<u8> {
         out
     }
 }
+
+/// The compiled engine's alerts take the matched values from the pattern the stream
+/// matched with (its cache): they equal the alerts that compile the pattern again.
+#[test]
+fn compiled_alerts_equal_alerts_compiled_again() {
+    use hunt::alert::Alert;
+    use hunt::engine::Engine;
+    let indicators = r#"{"type":"bundle","id":"bundle--1","objects":[
+        {"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-000000000001","created":"2024-01-01T00:00:00Z","modified":"2024-01-01T00:00:00Z","pattern_type":"stix","pattern":"[domain-name:value LIKE '%.evil.example' OR ipv4-addr:value = '198.51.100.7']","valid_from":"2024-01-01T00:00:00Z"},
+        {"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-000000000002","created":"2024-01-01T00:00:00Z","modified":"2024-01-01T00:00:00Z","pattern_type":"stix","pattern":"[ipv4-addr:value ISSUBSET '198.51.100.0/24']","valid_from":"2024-01-01T00:00:00Z"},
+        {"type":"indicator","spec_version":"2.1","id":"indicator--00000000-0000-4000-8000-000000000003","created":"2024-01-01T00:00:00Z","modified":"2024-01-01T00:00:00Z","pattern_type":"stix","pattern":"[domain-name:value MATCHES '^a[.]'] FOLLOWEDBY [ipv4-addr:value = '198.51.100.7'] WITHIN 60 SECONDS","valid_from":"2024-01-01T00:00:00Z"}]}"#;
+    let (mut engine, _) = Compiled::load(indicators.as_bytes(), "test", None).unwrap();
+    let mut input = String::new();
+    for (i, (ty, value)) in [
+        ("domain-name", "a.evil.example"),
+        ("ipv4-addr", "198.51.100.7"),
+        ("ipv4-addr", "198.51.100.9"),
+        ("domain-name", "b.example"),
+    ]
+    .iter()
+    .enumerate()
+    {
+        input.push_str(&format!(
+            r#"{{"type":"bundle","id":"bundle--2","objects":[{{"type":"observed-data","id":"observed-data--1","first_observed":"2024-03-01T00:00:0{i}Z","last_observed":"2024-03-01T00:00:0{i}Z","number_observed":1,"object_refs":["{ty}--1"]}},{{"type":"{ty}","id":"{ty}--1","value":"{value}"}}]}}"#
+        ));
+        input.push('\n');
+    }
+    let reader = Reader::new(
+        "input",
+        Box::new(std::io::Cursor::new(input.into_bytes())),
+        Format::Stix,
+        None,
+    );
+    let mut checked = 0;
+    for item in reader {
+        let event = item.unwrap().unwrap();
+        let (mut hits, mut failures) = (Vec::new(), Vec::new());
+        engine.matches(&event, &mut hits, &mut failures).unwrap();
+        assert!(failures.is_empty());
+        for hit in &hits {
+            let again = Alert::new(engine.indicator(hit.indicator), hit, &event);
+            let alert = engine.alert(hit, &event);
+            assert!(!alert.matched.is_empty(), "{alert:?}");
+            assert_eq!(alert, again);
+            checked += 1;
+        }
+    }
+    // Both events of the first indicator, the CIDR twice, the chain once.
+    assert_eq!(checked, 5);
+}

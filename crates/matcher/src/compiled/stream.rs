@@ -12,7 +12,7 @@ use serde_json::Value;
 
 use super::index::Posting;
 use super::{CompiledMatcher, Event, Hit, HitEvent, Scratch, Stats, window};
-use crate::{Binding, Error, Observations};
+use crate::{Binding, CompiledPattern, Error, Observations};
 
 /// Bounds of the state a [`Stream`] keeps.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +86,20 @@ impl<S: Clone> Stream<S> {
     /// Counters so far.
     pub fn stats(&self) -> &Stats {
         &self.scratch.stats
+    }
+
+    /// The compiled pattern of indicator `indicator` (as hits number it): from this
+    /// stream's cache, where matching the event it hit on left it, or parsed and compiled
+    /// again; `None` when it is out of range or does not compile. The pattern whose binding
+    /// a hit carries, for a caller that explains the hit (`CompiledPattern::matched_values`)
+    /// without compiling it once more.
+    pub fn pattern(&mut self, indicator: usize) -> Option<&CompiledPattern> {
+        let i = u32::try_from(indicator).ok()?;
+        if indicator >= self.matcher.len() {
+            return None;
+        }
+        self.matcher
+            .pattern(i, &mut self.scratch.cache, &mut self.scratch.stats)
     }
 
     /// The last evaluation error, with its indicator.
