@@ -2,7 +2,7 @@
 //!
 //! `entente hunt` over STIX NDJSON spent most of its time building a `serde_json::Value` of
 //! every line and the evaluator's model of it (~9 µs per 1 KB line), although about 99 % of
-//! lines propose no indicator at all. [`Scanner::scan`] reads the text once, without
+//! lines propose no indicator at all. [`Scanner::scan_bytes`] reads the text once, without
 //! allocating (its buffers are reused), and records only what the pre-probe needs: every
 //! object of the document with its `type`, `id` and the byte spans of its top-level members,
 //! and the observation windows. `index::Index::quick_text` then walks the indexed paths over
@@ -58,6 +58,18 @@
 //! calls. callgrind over the first 20,000 generated lines (the hunt loop alone): 13,580 ->
 //! 12,680 instructions per line; the loop went from ~711,000 to ~749,000 events per
 //! CPU-second on the same machine (`scripts/bench-hunt.sh`).
+//!
+//! Then the scan took bytes not yet known to be UTF-8 ([`Scanner::scan_bytes`]: the prescan
+//! tells ASCII in passing, so the reader no longer checks every line), the values it finds
+//! are looked up as bytes (`index::Index::lookup_text`: converting each to `&str` cost ~130
+//! instructions), and nested members ([`Scanner::member_of`]) are read with the bitmap. With
+//! the index's /16 sets for addresses, callgrind over the first 20,000 generated lines
+//! (their first 20,000 indicators, the hunt loop alone): 11,269 -> 10,100 instructions per
+//! line; the loop at 1,000,000 indicators from ~850,000 to ~1,000,000 events per CPU-second
+//! (`scripts/bench-hunt.sh`). What is left of a line, by callgrind: the objects' reading
+//! ~55 % (the observed-data's checks and timestamps included), the prescan ~18 % (the quote bitmap's bytes gathered by multiplications: no
+//! `movemask` without intrinsics), the walk of the indexed paths and the look-ups ~20 %,
+//! the reader's newline search ~3 %.
 
 use jiff::Timestamp;
 
