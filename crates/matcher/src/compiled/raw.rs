@@ -988,15 +988,26 @@ impl Scanner {
 /// `None` for any text `crate::timestamp::parse` would not read the same way (a leap second
 /// included, which it folds), and for an instant out of jiff's range.
 fn time_of_day(b: &[u8], day: i64) -> Option<Timestamp> {
-    let digit = |i: usize| match b.get(i) {
-        Some(&c @ b'0'..=b'9') => Some(i64::from(c - b'0')),
-        _ => None,
-    };
-    let two = |i: usize| Some(digit(i)? * 10 + digit(i + 1)?);
-    if b.get(13) != Some(&b':') || b.get(16) != Some(&b':') {
+    // `HH:MM:SS` as one little-endian word, XORed with `00:00:00`: the colons become zero
+    // bytes and the digits bytes below ten; checked and read without a branch per byte
+    // (byte-wise it was ~100 instructions a line, callgrind).
+    let mut hms = [0u8; 8];
+    hms.copy_from_slice(b.get(11..19)?);
+    let z = u64::from_le_bytes(hms) ^ u64::from_le_bytes(*b"00:00:00");
+    const HIGH: u64 = 0xf0f0_f0f0_f0f0_f0f0;
+    // Every byte below 16, then below 10 (no carry crosses a byte below 16), colons zero.
+    if z & HIGH != 0
+        || z.wrapping_add(0x0606_0606_0606_0606) & HIGH != 0
+        || z & 0x0000_ff00_00ff_0000 != 0
+    {
         return None;
     }
-    let (hour, minute, second) = (two(11)?, two(14)?, two(17)?);
+    let byte = |i: u32| i64::from((z >> (8 * i)) as u8);
+    let (hour, minute, second) = (
+        byte(0) * 10 + byte(1),
+        byte(3) * 10 + byte(4),
+        byte(6) * 10 + byte(7),
+    );
     if hour > 23 || minute > 59 || second > 59 {
         return None;
     }
@@ -1005,18 +1016,30 @@ fn time_of_day(b: &[u8], day: i64) -> Option<Timestamp> {
     if b.get(pos) == Some(&b'.') {
         pos += 1;
         let start = pos;
-        while let Some(d) = digit(pos) {
+        while let Some(&c @ b'0'..=b'9') = b.get(pos) {
             if pos - start < 9 {
-                nanos = nanos * 10 + d;
+                nanos = nanos * 10 + i64::from(c - b'0');
             }
             pos += 1;
         }
-        if pos == start {
+        let n = pos - start;
+        if n == 0 {
             return None;
         }
-        for _ in (pos - start)..9 {
-            nanos *= 10;
-        }
+        // Scaled to nanoseconds (nine digits; further ones were not read).
+        const SCALE: [i64; 10] = [
+            1_000_000_000,
+            100_000_000,
+            10_000_000,
+            1_000_000,
+            100_000,
+            10_000,
+            1_000,
+            100,
+            10,
+            1,
+        ];
+        nanos *= SCALE[n.min(9)];
     }
     if b.get(pos) != Some(&b'Z') || pos + 1 != b.len() {
         return None;
