@@ -118,7 +118,6 @@ pub(super) fn add_objects(
                 (version_key(&ts), ts.to_string())
             }
         };
-        // What the UI's indexes need of the body, in one parse.
         if let Some(s) = stored.iter().find(|s| s.key == key) {
             // TAXII 2.1 §5.4: the server may keep a single copy of an (id, version).
             outcomes.push(AddOutcome {
@@ -130,7 +129,7 @@ pub(super) fn add_objects(
             });
             continue;
         }
-        let fields = Fields::of(&obj.raw_json);
+        let fields = Fields::for_store(&obj.raw_json);
         insert
             .execute(params![
                 c.seq,

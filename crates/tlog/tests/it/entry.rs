@@ -41,6 +41,9 @@ fn jcs_string_escaping_matches_the_canonicalizer() {
         "quote \" backslash \\ slash /",
         "\u{0}\u{1}\u{7}\u{8}\t\n\u{b}\u{c}\r\u{1f} \u{7f}",
         "é €  \u{2028} \u{1F600}",
+        "é\"€\u{1}x\u{1F600}\\",
+        "\"",
+        "",
     ] {
         assert_eq!(
             entry_from_fields(LogOp::Add, "o", s, "h"),
