@@ -16,8 +16,11 @@ use crate::net::Net;
 /// Exactly equal to it for every input: a text with a byte outside `[0-9A-Fa-f:./]` is
 /// neither a dotted quad nor an IPv6 address nor a prefix, so it is `None`; a text without
 /// `:` or `/` can only be a bare dotted quad (IPv6 needs a colon); anything else goes to
-/// `Net::parse`. One pass reads a bare dotted quad and stops at the first byte that rules it
-/// out; only texts made of address characters are looked at again.
+/// `Net::parse`. One pass reads a bare dotted quad, checking an octet's length and value
+/// only where it ends (a digit costs a multiply-add; checking every digit made reading the
+/// generated workload's values ~1.6 times as many instructions, callgrind) and stopping at
+/// the first byte that is no address character; only texts made of address characters are
+/// looked at again.
 ///
 /// Takes the text's bytes (a `&str` or a scanned value's bytes, which are UTF-8).
 #[inline]
@@ -27,29 +30,27 @@ pub(crate) fn parts(s: &(impl AsRef<[u8]> + ?Sized)) -> Option<(bool, u128, u8)>
     let mut dots = 0u32;
     let mut octet = 0u32;
     let mut digits = 0u32;
+    // An octet of no digit or more than three, above 255, or a fourth dot: no bare dotted
+    // quad (the digits of a long run may wrap `octet`; their count rules it out anyway).
+    let mut bad = false;
     for &c in s {
-        match c {
-            b'0'..=b'9' => {
-                digits += 1;
-                octet = octet * 10 + u32::from(c - b'0');
-                if digits > 3 || octet > 255 {
-                    return other(s);
-                }
-            }
-            b'.' => {
-                if digits == 0 || dots == 3 {
-                    return other(s);
-                }
-                out = out << 8 | octet;
-                dots += 1;
-                octet = 0;
-                digits = 0;
-            }
-            b'a'..=b'f' | b'A'..=b'F' | b':' | b'/' => return other(s),
-            _ => return None,
+        let d = c.wrapping_sub(b'0');
+        if d < 10 {
+            octet = octet.wrapping_mul(10).wrapping_add(u32::from(d));
+            digits += 1;
+        } else if c == b'.' {
+            bad |= digits == 0 || digits > 3 || octet > 255 || dots == 3;
+            out = out << 8 | octet;
+            dots += 1;
+            octet = 0;
+            digits = 0;
+        } else if matches!(c, b'a'..=b'f' | b'A'..=b'F' | b':' | b'/') {
+            return other(s);
+        } else {
+            return None;
         }
     }
-    if dots == 3 && digits > 0 {
+    if !bad && dots == 3 && (1..=3).contains(&digits) && octet <= 255 {
         Some((false, u128::from(out << 8 | octet), 32))
     } else {
         other(s)
