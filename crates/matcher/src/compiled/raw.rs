@@ -877,10 +877,15 @@ impl Scanner {
             return Err(Bail);
         }
         // `as_u64` in the model: a non-negative integer without fraction.
+        // Digits only, read as `str::parse::<u64>` reads them (an overflow bails).
         let n = slot(Name::NumberObserved)?.bytes(b);
-        if !n.iter().all(u8::is_ascii_digit)
-            || !matches!(std::str::from_utf8(n).map(str::parse::<u64>), Ok(Ok(1..)))
-        {
+        let count = n.iter().try_fold(0u64, |v, &d| {
+            if !d.is_ascii_digit() {
+                return None;
+            }
+            v.checked_mul(10)?.checked_add(u64::from(d - b'0'))
+        });
+        if !matches!(count, Some(1..)) {
             return Err(Bail);
         }
         self.windows = Some(match self.windows {
@@ -1197,6 +1202,36 @@ mod tests {
                     Some(format!("[1,{{\"y\":\"{v}\"}}]"))
                 );
             }
+        }
+    }
+
+    #[test]
+    fn number_observed_is_read_as_the_model_reads_it() {
+        for n in [
+            "1",
+            "7",
+            "10",
+            "18446744073709551615",
+            "18446744073709551616",
+            "99999999999999999999",
+            "0",
+            "00",
+            "01",
+            "-1",
+            "1.0",
+            "1e0",
+            "\"1\"",
+        ] {
+            let text = format!(
+                r#"{{"type":"observed-data","first_observed":"2024-01-01T00:00:00Z","last_observed":"2024-01-01T00:00:00Z","number_observed":{n},"object_refs":[]}}"#
+            );
+            let got = Scanner::default().scan(&text);
+            assert_eq!(got.map(|w| w.earliest), full(&text), "{n}");
+            assert_eq!(
+                got.is_some(),
+                !n.starts_with('0') && n.parse::<u64>().is_ok_and(|v| v >= 1),
+                "{n}"
+            );
         }
     }
 
