@@ -119,20 +119,32 @@ fn tlog_err(e: tlog::Error) -> StoreError {
 }
 
 /// Appends entries at the end of the log inside the caller's write transaction.
-pub(crate) struct LogAppender {
+pub(crate) struct LogAppender<'c> {
     frontier: Frontier,
     /// Reused buffer for the nodes one append completes.
     nodes: Vec<(NodeId, Hash)>,
+    /// The two inserts, prepared once per call rather than looked up in the statement
+    /// cache at every append (a hash of the SQL text each time).
+    insert_leaf: rusqlite::CachedStatement<'c>,
+    insert_node: rusqlite::CachedStatement<'c>,
 }
 
-impl LogAppender {
+impl<'c> LogAppender<'c> {
     /// Loads the right edge of the committed tree. The caller holds the write transaction.
-    pub(crate) fn new(conn: &Connection) -> Result<LogAppender> {
+    pub(crate) fn new(conn: &'c Connection) -> Result<LogAppender<'c>> {
         let size = size(conn)?;
         let frontier = Frontier::from_store(&ConnNodes(conn), size).map_err(tlog_err)?;
         Ok(LogAppender {
             frontier,
             nodes: Vec::with_capacity(4),
+            insert_leaf: conn
+                .prepare_cached(
+                    "INSERT INTO log_leaves (idx, entry, leaf_hash) VALUES (?1, ?2, ?3)",
+                )
+                .map_err(backend)?,
+            insert_node: conn
+                .prepare_cached("INSERT INTO log_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")
+                .map_err(backend)?,
         })
     }
 
@@ -149,7 +161,6 @@ impl LogAppender {
     )]
     pub(crate) fn append(
         &mut self,
-        conn: &Connection,
         op: LogOp,
         collection_id: &str,
         stix_id: &str,
@@ -171,22 +182,18 @@ impl LogAppender {
             .map_err(|_| StoreError::Invalid("the log is full".into()))?;
         // `add_object` is left empty: since migration 5 the object's row holds its leaf
         // index, and the commitment column is read only to link rows from before that.
-        conn.prepare_cached("INSERT INTO log_leaves (idx, entry, leaf_hash) VALUES (?1, ?2, ?3)")
-            .map_err(backend)?
+        self.insert_leaf
             .execute(params![index, entry, &leaf[..]])
             .map_err(backend)?;
         self.nodes.clear();
         self.frontier
             .append_into(leaf, &mut self.nodes)
             .map_err(tlog_err)?;
-        let mut insert = conn
-            .prepare_cached("INSERT INTO log_nodes (level, idx, hash) VALUES (?1, ?2, ?3)")
-            .map_err(backend)?;
         // Level 0 is the leaf hash just stored with the entry; the levels between strides
         // are computed when read (see `ConnNodes`).
         for (id, hash) in self.nodes.iter().filter(|(id, _)| stored_level(id.level)) {
             // Indices of nodes above level 0 are smaller than the leaf index, so they fit.
-            insert
+            self.insert_node
                 .execute(params![id.level, id.index as i64, &hash[..]])
                 .map_err(backend)?;
         }

@@ -156,7 +156,6 @@ pub(super) fn add_objects(
         added.push(conn, conn.last_insert_rowid(), tlp_to_int(obj.tlp), &fields)?;
         if let Some(log) = log.as_mut() {
             log.append(
-                conn,
                 LogOp::Add,
                 &c.collection.id,
                 &obj.id,
@@ -528,7 +527,6 @@ pub(super) fn delete_object(
     for (rowid, version, date_added, sha) in &victims {
         delete.execute([rowid]).map_err(backend)?;
         log.append(
-            conn,
             LogOp::Delete,
             &c.collection.id,
             object_id,
