@@ -243,8 +243,8 @@ impl Reader {
                 file: self.name.clone(),
                 line: number,
             };
-            // A STIX line the filter vouches for is UTF-8 (the filter checks what it does
-            // not see is ASCII), so most lines are not checked twice.
+            // The quiet filter sees a STIX line's bytes first: a line it vouches for is UTF-8
+            // (its scan checks any line that is not ASCII), so it is not checked here again.
             let quiet_tried = matches!(self.state, State::Stix) && self.quiet.is_some();
             if quiet_tried && let Some(quiet) = self.quiet.as_mut().and_then(|f| f(bytes)) {
                 self.stats.events += 1;
