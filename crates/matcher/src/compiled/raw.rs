@@ -67,9 +67,9 @@
 //! (their first 20,000 indicators, the hunt loop alone): 11,269 -> 10,100 instructions per
 //! line; the loop at 1,000,000 indicators from ~850,000 to ~1,000,000 events per CPU-second
 //! (`scripts/bench-hunt.sh`). What is left of a line, by callgrind: the objects' reading
-//! ~55 % (the observed-data's checks and timestamps included), the prescan ~18 % (the quote bitmap's bytes gathered by multiplications: no
-//! `movemask` without intrinsics), the walk of the indexed paths and the look-ups ~20 %,
-//! the reader's newline search ~3 %.
+//! ~55 % (the observed-data's checks and timestamps included), the prescan ~18 % (the quote
+//! bitmap's bytes gathered by multiplications: no `movemask` without intrinsics), the walk
+//! of the indexed paths and the look-ups ~20 %, the reader's newline search ~3 %.
 
 use jiff::Timestamp;
 
@@ -243,10 +243,10 @@ struct Prescan {
 }
 
 /// The quote bits of 64 bytes, and whether they hold a backslash, a control character or a
-/// byte of 0x80 or more (the last tells ASCII, which needs no UTF-8 check). The comparisons are plain loops over a fixed-size array, which the compiler turns into
-/// 16-byte SIMD compares; each eight 0/1 flags are then gathered into a byte by one
-/// multiplication (byte `i`'s flag lands on bit `56 + i`, and no two partial products meet,
-/// so nothing carries).
+/// byte of 0x80 or more (the last tells ASCII, which needs no UTF-8 check). The comparisons
+/// are plain loops over a fixed-size array, which the compiler turns into 16-byte SIMD
+/// compares; each eight 0/1 flags are then gathered into a byte by one multiplication (byte
+/// `i`'s flag lands on bit `56 + i`, and no two partial products meet, so nothing carries).
 #[inline(always)]
 fn block(c: &[u8; 64]) -> (u64, bool, bool, bool) {
     let mut flags = [0u8; 64];
