@@ -185,6 +185,17 @@
 # ~20 %, the reader's newline search ~3 %; with all 1,000,000 indicators the 1 % of lines
 # that hit cost ~10 % more (serde_json parse ~35,000 instructions a line, the model loaded
 # three times, the pattern compiled again on a cache miss).
+# Re-measured 08:37-08:42 UTC at 0bed059 (whitespace skipped after one comparison when there
+# is none), same workload and commands, load 1.2-1.3 then 2.3-3.5: hunt_loop, 8 alternations
+# of 2 passes with 3359f9f's example: 3359f9f 0.998-1.150 s (median 1.090), 0bed059
+# 0.882-0.963 s (median 0.923) CPU per 1,000,000 events: 1.18x (1.15x in the quieter
+# half, 1.22x in the other), ~1,080,000 events per CPU-second. callgrind 11,269 -> 9,617
+# instructions per line (first 20,000 lines and indicators, 1.17x) and 12,273 -> 10,571
+# (first 5,000 lines, all 1,000,000 indicators, 1.16x). Whole runs, twice each (a callgrind
+# on the other core): summary 621,050 / 779,739 -> 927,857 / 907,730 events/s, 4.70+2.50 /
+# 4.54+1.08 -> 4.44+1.51 / 4.35+0.94 s CPU, peak RSS 772 / 872 -> 781 / 830 MB; alerts
+# byte-identical (sorted, 10,933) to 3359f9f's and equal to expected.json (10000/10000,
+# 933/933).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
