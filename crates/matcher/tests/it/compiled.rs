@@ -841,6 +841,29 @@ fn scanned_values_are_looked_up_as_the_model_looks_them_up() {
 }
 
 #[test]
+fn scanned_objects_find_their_paths_among_many_types() {
+    // Few types are compared one by one, many looked up in a map: the same answers.
+    for types in [3, 40] {
+        let inds = (0..types)
+            .map(|t| Indicator::new(format!("indicator--{t}"), format!("[x-t{t}:v = 'a{t}']")));
+        let (m, _) = CompiledMatcher::compile(inds, &CompileOptions::default());
+        let at = "2024-01-01T00:00:00Z";
+        for t in [0, types - 1, types] {
+            for (value, hit) in [(format!("a{t}"), t < types), (format!("b{t}"), false)] {
+                let doc = json!([
+                    {"type": "observed-data", "id": "observed-data--1", "first_observed": at,
+                     "last_observed": at, "number_observed": 1, "object_refs": ["x--1"]},
+                    {"type": format!("x-t{t}"), "id": "x--1", "v": value}
+                ]);
+                let mut scratch = m.scratch();
+                let quiet = m.quiet_text(&doc.to_string(), &mut scratch);
+                assert_eq!(quiet.is_none(), hit, "{types} types: {doc}");
+            }
+        }
+    }
+}
+
+#[test]
 fn followedby_across_events_hits_once() {
     let (m, _) = CompiledMatcher::compile(
         [Indicator::new(
