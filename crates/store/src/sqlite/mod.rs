@@ -91,25 +91,38 @@ struct Inner {
     logged: bool,
     /// The full-text index's file (`fulltext.rs`), attached to every reader as `search`.
     index_path: PathBuf,
+    /// Asks the checkpoint thread for rounds. Dropped first of the three below: that ends
+    /// the thread with a last checkpoint, which then runs while the indexer catches up.
+    checkpoint_requests: CheckpointRequests,
     /// Fills the full-text index after commits, off the writer's thread. Dropped before the
     /// checkpointer, so that its connection to the store is closed by then.
     indexer: fulltext::Indexer,
-    /// Copies committed WAL frames into the database file off the writer's thread.
-    checkpointer: Checkpointer,
+    /// Copies committed WAL frames into the database file off the writer's thread; held
+    /// to be joined when the store is dropped.
+    _checkpointer: Checkpointer,
+}
+
+/// Requests for the checkpoint thread. At most one waits: requests made while one is
+/// pending or running fold into the next checkpoint, which copies every frame committed by
+/// then. Dropping it ends the thread (with a last checkpoint if one was asked for).
+struct CheckpointRequests(std::sync::mpsc::SyncSender<()>);
+
+impl CheckpointRequests {
+    /// Asks for a checkpoint; returns at once.
+    fn request(&self) {
+        // Full: a request is pending already, and it will copy this commit too.
+        let _ = self.0.try_send(());
+    }
 }
 
 /// A thread that checkpoints the WAL when a commit asks it to (see the module doc).
 struct Checkpointer {
-    /// At most one request waits: requests made while one is pending or running fold
-    /// into the next checkpoint, which copies every frame committed by then. `None` only
-    /// while dropping.
-    wake: Option<std::sync::mpsc::SyncSender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Checkpointer {
     /// Starts the thread with its own connection to `path`.
-    fn start(path: &Path) -> Result<Checkpointer> {
+    fn start(path: &Path) -> Result<(CheckpointRequests, Checkpointer)> {
         let conn = connect(path)?;
         let (wake, requests) = std::sync::mpsc::sync_channel::<()>(1);
         let thread = std::thread::Builder::new()
@@ -144,27 +157,21 @@ impl Checkpointer {
                 }
             })
             .map_err(|e| StoreError::Backend(format!("cannot start the checkpoint thread: {e}")))?;
-        Ok(Checkpointer {
-            wake: Some(wake),
-            thread: Some(thread),
-        })
-    }
-
-    /// Asks for a checkpoint; returns at once.
-    fn request(&self) {
-        if let Some(wake) = &self.wake {
-            // Full: a request is pending already, and it will copy this commit too.
-            let _ = wake.try_send(());
-        }
+        Ok((
+            CheckpointRequests(wake),
+            Checkpointer {
+                thread: Some(thread),
+            },
+        ))
     }
 }
 
 impl Drop for Checkpointer {
-    /// Ends the thread and waits for it, so its connection closes before the store is
-    /// gone. It is dropped after the writer (field order of `Inner`), so as before the
-    /// last connection to close checkpoints the rest and removes the WAL.
+    /// Waits for the thread (ended by dropping its [`CheckpointRequests`] first), so its
+    /// connection closes before the store is gone. It is dropped after the writer (field
+    /// order of `Inner`), so as before the last connection to close checkpoints the rest
+    /// and removes the WAL.
     fn drop(&mut self) {
-        self.wake = None;
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -278,7 +285,7 @@ impl SqliteStore {
         }
         let index_path = fulltext::search_path(&path);
         let indexer = fulltext::Indexer::start(&path, &index_path)?;
-        let checkpointer = Checkpointer::start(&path)?;
+        let (checkpoint_requests, checkpointer) = Checkpointer::start(&path)?;
         Ok(SqliteStore {
             inner: Arc::new(Inner {
                 path,
@@ -286,8 +293,9 @@ impl SqliteStore {
                 readers: Mutex::new(Vec::new()),
                 logged: true,
                 index_path,
+                checkpoint_requests,
                 indexer,
-                checkpointer,
+                _checkpointer: checkpointer,
             }),
         })
     }
@@ -395,7 +403,7 @@ impl SqliteStore {
             let out = f(&tx)?;
             tx.commit().map_err(backend)?;
             drop(conn);
-            inner.checkpointer.request();
+            inner.checkpoint_requests.request();
             Ok(out)
         })
         .await
