@@ -104,6 +104,16 @@ pub fn page_start(query: &crate::ObjectQuery) -> Result<i64> {
     Ok(after)
 }
 
+/// The first 8 bytes of the SHA-256 of a STIX id, big-endian: the key of the SQLite store's
+/// version index (`sqlite::objects::id_hash` says why).
+pub fn id_hash(stix_id: &str) -> i64 {
+    use sha2::{Digest, Sha256};
+    let d = Sha256::digest(stix_id.as_bytes());
+    let mut first = [0u8; 8];
+    first.copy_from_slice(&d[..8]);
+    i64::from_be_bytes(first)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

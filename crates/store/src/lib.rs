@@ -175,6 +175,17 @@ pub trait Store: Send + Sync + 'static {
         collection_id: &str,
         objects: Vec<NewObject>,
     ) -> Result<Vec<AddOutcome>>;
+    /// [`Store::add_objects`] with the objects' hashes computed by the caller
+    /// ([`Digested::of`]), for a caller that can compute them on a thread of its own while
+    /// the store writes (`entente import`). Backends that do not use them store the objects.
+    async fn add_digested(
+        &self,
+        collection_id: &str,
+        objects: Vec<Digested>,
+    ) -> Result<Vec<AddOutcome>> {
+        let objects = objects.into_iter().map(Digested::into_object).collect();
+        self.add_objects(collection_id, objects).await
+    }
     /// Stores several envelopes, each with the complete status resource of its outcomes,
     /// in as few transactions as the backend can (group commit), and returns those statuses
     /// in input order. A status is returned only after the transaction holding its objects

@@ -263,6 +263,52 @@ pub struct NewObject {
     pub revoked: bool,
 }
 
+/// An object with the hashes the SQLite store derives from it before inserting it: the
+/// SHA-256 of its body and the hash of its id (`sqlite::objects::id_hash`). A caller that
+/// computes them with [`Digested::of`] on its own thread takes them off the store's single
+/// writer thread ([`crate::Store::add_digested`]). The object is held inside, unchangeable,
+/// so the hashes are always those of the body and id it carries.
+#[derive(Debug, Clone)]
+pub struct Digested {
+    object: NewObject,
+    sha256: [u8; 32],
+    id_hash: i64,
+}
+
+impl Digested {
+    /// Hashes `object`.
+    pub fn of(object: NewObject) -> Digested {
+        use sha2::{Digest, Sha256};
+        let sha256 = Sha256::digest(object.raw_json.as_bytes()).into();
+        let id_hash = crate::keys::id_hash(&object.id);
+        Digested {
+            object,
+            sha256,
+            id_hash,
+        }
+    }
+
+    /// The object.
+    pub fn object(&self) -> &NewObject {
+        &self.object
+    }
+
+    /// The object, for a backend that does not use the hashes.
+    pub fn into_object(self) -> NewObject {
+        self.object
+    }
+
+    /// SHA-256 of the body.
+    pub fn sha256(&self) -> &[u8; 32] {
+        &self.sha256
+    }
+
+    /// The id's hash.
+    pub fn id_hash(&self) -> i64 {
+        self.id_hash
+    }
+}
+
 impl NewObject {
     /// Builds a `NewObject` from a parsed STIX object, keeping its raw bytes. Returns `None`
     /// when the object has no `id` or `type` (the validator refuses those anyway).

@@ -41,7 +41,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use stix::{Severity, StixObject, TlpLevel, ValidateOptions};
-use store::{AddResult, NewObject, ObjectQuery, Store, VersionMatch};
+use store::{AddResult, Digested, NewObject, ObjectQuery, Store, VersionMatch};
 use taxii::client::{Client, CollectionRef, Filter, PushOptions};
 
 use super::local::StoreArgs;
@@ -664,10 +664,10 @@ impl Sink {
     async fn write_local(
         store: Arc<dyn Store>,
         collection: String,
-        objects: Vec<NewObject>,
+        objects: Vec<Digested>,
     ) -> Result<Vec<(String, Fate)>> {
         let outcomes = store
-            .add_objects(&collection, objects)
+            .add_digested(&collection, objects)
             .await
             .context("cannot write to the collection")?;
         Ok(outcomes
@@ -687,6 +687,7 @@ impl Sink {
     async fn write(&self, objects: Vec<NewObject>) -> Result<Vec<(String, Fate)>> {
         match self {
             Sink::Local { store, collection } => {
+                let objects = objects.into_iter().map(Digested::of).collect();
                 Sink::write_local(store.clone(), collection.clone(), objects).await
             }
             Sink::Remote {
@@ -920,26 +921,34 @@ async fn write(
                 }
             }
         }
+        // A local store's hashes of each object are computed here, while the store writes
+        // the batch before: its one writer thread is what an import waits for.
+        let digested: Vec<Digested> = match &sink {
+            Sink::Local { .. } => std::mem::take(&mut to_write)
+                .into_iter()
+                .map(Digested::of)
+                .collect(),
+            Sink::Remote { .. } => Vec::new(),
+        };
         // One batch is written at a time, in input order, while the next is compared.
         if let Some(p) = pending.take() {
             tally(p, &mut counts, &bar).await?;
         }
-        if !to_write.is_empty() {
-            match &sink {
-                Sink::Local { store, collection } => {
-                    let task = tokio::spawn(Sink::write_local(
-                        store.clone(),
-                        collection.clone(),
-                        to_write,
-                    ));
-                    pending = Some((task, updates));
-                }
-                // The TAXII client's push is not `Send`; a server's own latency dominates.
-                Sink::Remote { .. } => {
-                    let fates = sink.write(to_write).await?;
-                    count_fates(fates, &updates, &mut counts, &bar);
-                }
+        match &sink {
+            Sink::Local { store, collection } if !digested.is_empty() => {
+                let task = tokio::spawn(Sink::write_local(
+                    store.clone(),
+                    collection.clone(),
+                    digested,
+                ));
+                pending = Some((task, updates));
             }
+            // The TAXII client's push is not `Send`; a server's own latency dominates.
+            Sink::Remote { .. } if !to_write.is_empty() => {
+                let fates = sink.write(to_write).await?;
+                count_fates(fates, &updates, &mut counts, &bar);
+            }
+            _ => {}
         }
         bar.inc(n);
     }

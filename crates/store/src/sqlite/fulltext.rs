@@ -364,7 +364,10 @@ impl Indexer {
         let theirs = shared.clone();
         let thread = std::thread::Builder::new()
             .name("sqlite-fulltext".into())
-            .spawn(move || run(&theirs, &mut index, &store))
+            .spawn(move || {
+                super::run_in_background();
+                run(&theirs, &mut index, &store)
+            })
             .map_err(|e| StoreError::Backend(format!("cannot start the indexer thread: {e}")))?;
         Ok(Indexer {
             shared,

@@ -66,6 +66,27 @@ pub const DB_FILE: &str = "entente.sqlite3";
 /// How often, at most, the background thread checkpoints while commits keep coming.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
+/// How much lower than the rest of the process the background threads run (nice levels):
+/// the checkpoint and full-text threads do work that can wait, and on a machine with few
+/// cores they took turns on the writer's core (an import's writer waited ~0.9 s of ~11 s
+/// for a CPU while they ran, from /proc's schedstat).
+const BACKGROUND_NICE: i32 = 5;
+
+/// Lowers the calling thread's scheduling priority by [`BACKGROUND_NICE`] (Linux: the
+/// nice value is a per-thread attribute). Best effort: a failure only costs speed.
+pub(super) fn run_in_background() {
+    #[cfg(target_os = "linux")]
+    {
+        use rustix::process::{getpriority_process, setpriority_process};
+        let me = Some(rustix::thread::gettid());
+        let lowered = getpriority_process(me)
+            .and_then(|now| setpriority_process(me, (now + BACKGROUND_NICE).min(19)));
+        if let Err(e) = lowered {
+            tracing::debug!(error = %e, "cannot lower a background thread's priority");
+        }
+    }
+}
+
 /// How long a connection waits for another process's write lock before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -128,6 +149,7 @@ impl Checkpointer {
         let thread = std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
             .spawn(move || {
+                run_in_background();
                 let checkpoint = || {
                     // PASSIVE: copies what no reader still needs and never waits for the
                     // writer or a reader; what it leaves, the next round copies.
@@ -608,6 +630,23 @@ impl Store for SqliteStore {
             .write(move |c| {
                 let row = accounts::require_collection(c, &id)?;
                 objects::add_objects(c, &row, objects, logged)
+            })
+            .await;
+        self.inner.indexer.request();
+        out
+    }
+
+    async fn add_digested(
+        &self,
+        collection_id: &str,
+        objects: Vec<Digested>,
+    ) -> Result<Vec<AddOutcome>> {
+        let id = collection_id.to_owned();
+        let logged = self.inner.logged;
+        let out = self
+            .write(move |c| {
+                let row = accounts::require_collection(c, &id)?;
+                objects::add_digested(c, &row, objects, logged)
             })
             .await;
         self.inner.indexer.request();

@@ -22,7 +22,6 @@ use crate::types::*;
 use crate::{Result, StoreError};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
-use sha2::{Digest, Sha256};
 
 /// Stores an envelope. The caller holds the write transaction and commits it; outcomes are
 /// handed out only after that commit.
@@ -30,6 +29,21 @@ pub(super) fn add_objects(
     conn: &Connection,
     c: &CollectionRow,
     objects: Vec<NewObject>,
+    logged: bool,
+) -> Result<Vec<AddOutcome>> {
+    add_digested(
+        conn,
+        c,
+        objects.into_iter().map(Digested::of).collect(),
+        logged,
+    )
+}
+
+/// [`add_objects`] with each object's hashes computed by the caller (`Digested`).
+pub(super) fn add_digested(
+    conn: &Connection,
+    c: &CollectionRow,
+    objects: Vec<Digested>,
     logged: bool,
 ) -> Result<Vec<AddOutcome>> {
     let mut last: i64 = conn
@@ -68,7 +82,9 @@ pub(super) fn add_objects(
     // batch mostly share one `modified`, and formatting two texts per object was a visible
     // share of an insert in `perf`.
     let mut last_version: Option<(stix::Timestamp, String, String)> = None;
-    for obj in objects {
+    for digested in objects {
+        let (sha, hash) = (*digested.sha256(), digested.id_hash());
+        let obj = digested.into_object();
         if let Some(reason) = refusal(&obj, c) {
             outcomes.push(AddOutcome {
                 id: obj.id,
@@ -77,8 +93,6 @@ pub(super) fn add_objects(
             });
             continue;
         }
-        let sha: [u8; 32] = Sha256::digest(obj.raw_json.as_bytes()).into();
-        let hash = id_hash(&obj.id);
         let stored: Vec<StoredVersion> = stored_versions
             .query_map(params![c.seq, hash, obj.id], |r| {
                 Ok(StoredVersion {
@@ -201,10 +215,7 @@ struct StoredVersion {
 /// a fast hash, so that nobody can post many ids that share one hash and make a probe of
 /// each of them walk all the others.
 pub(super) fn id_hash(stix_id: &str) -> i64 {
-    let d = Sha256::digest(stix_id.as_bytes());
-    let mut first = [0u8; 8];
-    first.copy_from_slice(&d[..8]);
-    i64::from_be_bytes(first)
+    crate::keys::id_hash(stix_id)
 }
 
 /// Why an object cannot be stored in this collection, if it cannot.

@@ -20,6 +20,7 @@ macro_rules! contract_tests {
             tokens_are_secret_and_revocable,
             collections_grants_and_access,
             add_and_read_back_exact_bytes,
+            digested_objects_store_as_plain_ones,
             duplicates_are_kept_once,
             unversioned_objects_dedupe_by_content,
             date_added_strictly_increasing_under_concurrent_writers,
@@ -453,6 +454,54 @@ pub async fn add_and_read_back_exact_bytes(store: S) {
     );
     assert_eq!(got.tlp, TlpLevel::Green);
     assert!(!page.more && page.next.is_none());
+}
+
+/// Objects hashed by the caller (`Digested`, as `entente import` hands them over) store as
+/// plain ones do: the same outcomes, duplicates told apart, the log's entry committing to
+/// the body's SHA-256.
+pub async fn digested_objects_store_as_plain_ones(store: S) {
+    let (c, _) = setup(&store, CollectionFlags::default(), Grant::READ_WRITE).await;
+    let out = store
+        .add_digested(
+            &c.id,
+            vec![
+                Digested::of(indicator(1, T1, TlpLevel::Clear)),
+                Digested::of(indicator(2, T1, TlpLevel::Red)),
+                Digested::of(indicator(1, T1, TlpLevel::Clear)),
+            ],
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(out[0].result, AddResult::Added { .. }),
+        "{:?}",
+        out[0]
+    );
+    assert!(
+        matches!(out[1].result, AddResult::Failed { .. }),
+        "{:?}",
+        out[1]
+    );
+    assert!(
+        matches!(out[2].result, AddResult::Duplicate { .. }),
+        "{:?}",
+        out[2]
+    );
+    let again = store
+        .add_objects(&c.id, vec![indicator(1, T1, TlpLevel::Clear)])
+        .await
+        .unwrap();
+    assert!(matches!(again[0].result, AddResult::Duplicate { .. }));
+    let (_, entry) = store
+        .log_lookup(&c.id, &indicator_id(1), T1)
+        .await
+        .unwrap()
+        .expect("logged");
+    let sha = store::log_entry::content_hash(&indicator_json(1, T1));
+    assert!(
+        String::from_utf8(entry).unwrap().contains(&sha),
+        "the entry commits to the body's hash"
+    );
 }
 
 pub async fn duplicates_are_kept_once(store: S) {
