@@ -108,6 +108,35 @@
 # `entente validate` 7.31 s wall, 5.14+2.13 s CPU. The first import again on the same file,
 # fresh data dir: 89e710a 19.34 s wall (16.84+4.00 s CPU), 20f160f 16.18 s wall
 # (14.72+2.67 s CPU). The 10 s target is still NOT met (~1.6-2x).
+# Measured 2026-11-27 08:45-09:11 UTC (the seventh session), quiet machine (load 1.1-1.9,
+# nothing else running), after 6c79bdf (the full-text index in a file of its own, filled by
+# a thread of its own; WAL kept at up to 512 MiB), b02b339 (no JSON parse of bodies
+# without references; JCS strings copied in runs), ab86e5a (timestamps formatted by hand),
+# 186c168 (the log's inserts prepared once per call), 0062fd8 (the last checkpoint beside
+# the indexer's catch-up) and e69a687 (import hashes objects off the writer; background
+# threads at nice +5). Per-thread CPU from /proc (writer = the blocking-pool threads that
+# hold the SQLite writer), N=1000000, same file:
+#   writer thread: 14.13 / 13.98 s (before 6c79bdf, load ~3) -> 9.04-9.45 s; the new
+#   indexer thread 3.4-3.9 s, mapping 1.6-1.7 s, checkpoint 1.1-1.3 s on the other core.
+#   First import, wall, quiet, alternated with 20f160f's build (the previous session's):
+#   15.80 / 15.17 s -> 11.08 / 10.77 s (186c168); e69a687: 10.40 / 10.78 / 10.84 s at
+#   09:03, 10.96-11.47 s at 09:10 (the same binary drifts +-0.4 s between minutes here).
+#   This script, ENTENTE_BIN = release build of e69a687: first import 11.47 s wall,
+#   11.91+6.56 s CPU, 652 MB peak RSS; re-import 7.00 s wall; file 0.94 GB (was 1.02:
+#   the full-text index is in entente-search.sqlite3 now); reference `entente validate`
+#   14.18 s wall (7.31 s in the previous session's quiet run: noisy).
+#   Schedstat of one import (e69a687): the writer on a CPU 9.1 s, waiting for one 0.65 s
+#   (0.94 s before the background threads were lowered), blocked ~1 s (WAL fsync ~0.6 s
+#   measured with strace -T, the first batch, the indexer's last round after the last
+#   commit). The 10 s target is NOT met: ~10.4-11.5 s wall (5-15% over).
+#   Tried, not kept: deriving on a second thread per call with a channel per object
+#   (writer 11 -> 12.9 s: a futex wake per object); batches of 25,000 / 100,000 / 200,000
+#   (no gain); SQLite built with MEMSTATUS=0, no shared cache, alloca (no gain).
+#   What is left on the writer (perf): SQLite's B-tree work for the row and its four
+#   indexes (objects_by_date, ui_by_type, ui_by_tlp, objects_by_id) and the log leaf,
+#   the WAL frames written at commit (~17%), SHA-256 of the log entry, leaf and nodes.
+#   Next: log entries of additions derived from the object row (207 of ~940 bytes per
+#   object; ~4% of the writer measured with empty entries) and fewer index entries.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -110,6 +110,18 @@
 # CPU 39.4 s, client CPU 37.95+2.23 s. 20,000 obj/s: met at every N measured; 100x
 # medallion: met from N=50,000 on, not at 20,000 (medallion's rate falls as it fills; at
 # 20,000, 100x would be ~88,000 obj/s, beyond what this Python client sends).
+# Measured 2026-11-27 09:12-09:13 UTC, quiet, release build of e69a687 (the full-text index
+# filled by a thread of its own, see scripts/bench-import.sh): this script COUNT=20000
+# MEDALLION_TIMEOUT=30: entente 41,208 obj/s, paged GET p50 4.05 ms, p99 7.12 ms;
+# medallion 841.1 obj/s: 49.0x. One taxii_load.py --count 1000000 --version-fraction 0
+# --skip-filters (fresh data dir): 34,318 obj/s (26,440 with 20f160f), paged read of the
+# 1,000,000 objects p99 5.22 ms (1,000 pages), server CPU 38.9 s. At 20,000 under load
+# (~3), alternated twice with 3359f9f's build: 32,821 / 29,605 -> 38,374 / 39,394 obj/s.
+# Why 100x at 20,000 stays out of reach with this client on 2 cores: against a collection
+# that does not exist (every POST answered 404 at once) the same client posts 20,000
+# objects in 0.125-0.139 s, and the 40 status polls after posting take ~0.1 s, so even a
+# server that cost nothing would give ~85,000-90,000 obj/s; the server's ~28 us of CPU per
+# object share the 2 cores with the client.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
