@@ -58,15 +58,7 @@ pub(super) fn open_index(path: &Path) -> Result<Connection> {
     // Derived data: a commit lost to a power cut is indexed again from the store.
     conn.execute_batch("PRAGMA synchronous = NORMAL")
         .map_err(backend)?;
-    let mode: String = conn
-        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-        .map_err(backend)?;
-    if !mode.eq_ignore_ascii_case("wal") {
-        return Err(StoreError::Backend(format!(
-            "could not switch {} to WAL mode (got {mode})",
-            path.display()
-        )));
-    }
+    super::switch_to_wal(&conn, path)?;
     let tx = conn.unchecked_transaction().map_err(backend)?;
     let exists: bool = tx
         .query_row(

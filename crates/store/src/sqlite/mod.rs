@@ -257,6 +257,20 @@ const WRITER_AUTOCHECKPOINT_PAGES: u32 = 65_536;
 /// The last connection to close removes the file.
 const WAL_SIZE_LIMIT_BYTES: u64 = 512 << 20;
 
+/// Puts the file of `conn` (at `path`) in WAL mode, or says why it is not.
+fn switch_to_wal(conn: &Connection, path: &Path) -> Result<()> {
+    let mode: String = conn
+        .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+        .map_err(backend)?;
+    if !mode.eq_ignore_ascii_case("wal") {
+        return Err(StoreError::Backend(format!(
+            "could not switch {} to WAL mode (got {mode})",
+            path.display()
+        )));
+    }
+    Ok(())
+}
+
 /// Opens a connection with the settings every connection needs.
 fn connect(path: &Path) -> Result<Connection> {
     let conn = Connection::open(path).map_err(backend)?;
@@ -286,15 +300,7 @@ impl SqliteStore {
                 "PRAGMA cache_size = -{WRITER_CACHE_KIB}; PRAGMA wal_autocheckpoint = {WRITER_AUTOCHECKPOINT_PAGES};"
             ))
             .map_err(backend)?;
-        let mode: String = writer
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(backend)?;
-        if !mode.eq_ignore_ascii_case("wal") {
-            return Err(StoreError::Backend(format!(
-                "could not switch {} to WAL mode (got {mode})",
-                path.display()
-            )));
-        }
+        switch_to_wal(&writer, &path)?;
         schema::migrate(&mut writer).map_err(|e| StoreError::Backend(e.to_string()))?;
         {
             // Node hashes for leaves written before migration 2 (a no-op afterwards).
@@ -624,16 +630,9 @@ impl Store for SqliteStore {
         collection_id: &str,
         objects: Vec<NewObject>,
     ) -> Result<Vec<AddOutcome>> {
-        let id = collection_id.to_owned();
-        let logged = self.inner.logged;
-        let out = self
-            .write(move |c| {
-                let row = accounts::require_collection(c, &id)?;
-                objects::add_objects(c, &row, objects, logged)
-            })
-            .await;
-        self.inner.indexer.request();
-        out
+        // Hashed here, on the caller's thread, not under the writer's lock.
+        let objects = objects.into_iter().map(Digested::of).collect();
+        self.add_digested(collection_id, objects).await
     }
 
     async fn add_digested(
