@@ -1,10 +1,12 @@
-//! Fuzz target: arbitrary text through `CompiledMatcher::quiet_text`, the scan that lets
-//! `entente hunt` skip parsing a STIX line.
+//! Fuzz target: arbitrary bytes through `CompiledMatcher::quiet_bytes` (what `entente hunt`
+//! calls on a line before it knows the line is UTF-8) and, when they are UTF-8, through
+//! `quiet_text`: the scan that lets hunt skip parsing a STIX line.
 //!
 //! The first byte picks a prefix that steers the input toward a generated bundle line; the
-//! rest is appended. Invariant beyond "never panics": whenever the scan vouches for a text,
-//! the full path agrees — serde_json parses it, the evaluator's model loads it with the same
-//! earliest `first_observed`, and `match_event` finds no hit.
+//! rest is appended, invalid UTF-8 included. Invariants beyond "never panics": the scan
+//! vouches only for UTF-8; both entry points agree on UTF-8 text; and whenever the scan
+//! vouches for a text, the full path agrees — serde_json parses it, the evaluator's model
+//! loads it with the same earliest `first_observed`, and `match_event` finds no hit.
 
 #![no_main]
 
@@ -21,10 +23,8 @@ fuzz_target!(|data: &[u8]| {
     let Some((&pick, rest)) = data.split_first() else {
         return;
     };
-    let Ok(rest) = std::str::from_utf8(rest) else {
-        return;
-    };
-    let text = format!("{}{rest}", PREFIXES[pick as usize % PREFIXES.len()]);
+    let mut bytes = PREFIXES[pick as usize % PREFIXES.len()].as_bytes().to_vec();
+    bytes.extend_from_slice(rest);
     let (m, _) = CompiledMatcher::compile(
         [
             Indicator::new("indicator--1", "[ipv4-addr:value = '10.0.0.9']"),
@@ -40,10 +40,24 @@ fuzz_target!(|data: &[u8]| {
         &CompileOptions::default(),
     );
     let mut scratch = m.scratch();
-    let Some(quiet) = m.quiet_text(&text, &mut scratch) else {
+    let from_bytes = m.quiet_bytes(&bytes, &mut scratch);
+    let Ok(text) = std::str::from_utf8(&bytes) else {
+        assert!(
+            from_bytes.is_none(),
+            "the scan vouched for bytes that are not UTF-8"
+        );
         return;
     };
-    let doc: serde_json::Value = serde_json::from_str(&text).expect("vouched text parses");
+    let from_text = m.quiet_text(text, &mut scratch);
+    assert_eq!(
+        from_bytes.as_ref().map(|q| q.earliest()),
+        from_text.as_ref().map(|q| q.earliest()),
+        "quiet_bytes and quiet_text disagree: {text}"
+    );
+    let Some(quiet) = from_text else {
+        return;
+    };
+    let doc: serde_json::Value = serde_json::from_str(text).expect("vouched text parses");
     let obs = matcher::Observations::from_json(&doc).expect("vouched document loads");
     let earliest = obs.iter().map(|o| o.first_observed).min();
     assert_eq!(earliest, Some(quiet.earliest()));

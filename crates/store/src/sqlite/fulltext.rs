@@ -15,12 +15,15 @@
 //! describe, so a crash at any point leaves an index that is right up to its mark, and the
 //! next round goes on from there; a lost or foreign file (another epoch) is rebuilt from the
 //! objects. Deleted objects leave a row in the store's `search_gone` (a trigger, in the
-//! deleting transaction), which the indexer applies in order; a rowid that SQLite hands out
-//! again after its row was deleted (max + 1) is indexed again from there.
+//! deleting transaction), which the indexer applies in order. SQLite gives a new row the
+//! largest rowid + 1, so a deleted row's rowid comes back only when no row above it is
+//! left: applying deletions lowers the rowid mark to the largest row left, and such a row
+//! is then indexed as new.
 //!
 //! **Searches see their writes.** A search first waits, up to [`SEARCH_WAIT`], for the
-//! indexer to reach the store's newest row ([`Indexer::wait_for`]); in a quiet store that is
-//! no wait at all. Several processes (the server, `entente import`) may index the same file:
+//! indexer to reach the store's newest row and last deletion ([`Indexer::wait_for`]); in a
+//! quiet store that is no wait at all. The thread runs at a lower priority than the rest
+//! of the process (`run_in_background`): its work can wait, the writer's cannot. Several processes (the server, `entente import`) may index the same file:
 //! each round is a `BEGIN IMMEDIATE` transaction that starts from the marks in the file.
 
 use super::fields::Fields;
