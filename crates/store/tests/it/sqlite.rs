@@ -632,3 +632,37 @@ async fn full_text_index_follows_writes_deletes_and_rebuilds() {
         .unwrap();
     assert_eq!(terms, 0, "the other store's entries are gone");
 }
+
+/// A new file gets 8 KiB pages; a file made before, with 4 KiB pages, keeps them and works.
+#[tokio::test]
+async fn new_files_get_8_kib_pages_and_old_ones_keep_theirs() {
+    let page_size = |dir: &std::path::Path| -> i64 {
+        rusqlite_conn(dir)
+            .query_row("PRAGMA page_size", [], |r| r.get(0))
+            .unwrap()
+    };
+    let (store, dir) = make();
+    let c = collection(store.as_ref()).await;
+    store
+        .add_objects(&c, vec![named(1, "alpha")])
+        .await
+        .unwrap();
+    drop(store);
+    assert_eq!(page_size(dir.path()), 8192);
+
+    let old = tempfile::tempdir().unwrap();
+    {
+        let conn = rusqlite_conn(old.path());
+        conn.execute_batch("PRAGMA page_size = 4096; CREATE TABLE t (x); DROP TABLE t;")
+            .unwrap();
+    }
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_dir(old.path()).unwrap());
+    let c = collection(store.as_ref()).await;
+    store
+        .add_objects(&c, vec![named(2, "bravo")])
+        .await
+        .unwrap();
+    assert_eq!(found(store.as_ref(), &c, "bravo").await, [named(2, "").id]);
+    drop(store);
+    assert_eq!(page_size(old.path()), 4096);
+}
