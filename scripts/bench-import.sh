@@ -137,6 +137,10 @@
 #   the WAL frames written at commit (~17%), SHA-256 of the log entry, leaf and nodes.
 #   Next: log entries of additions derived from the object row (207 of ~940 bytes per
 #   object; ~4% of the writer measured with empty entries) and fewer index entries.
+# 0115d97 (new files get 8 KiB pages), quiet, alternated 3x with e89d5ee's build (4 KiB):
+#   10.81 / 10.98 / 10.86 s -> 10.25 / 10.16 / 10.18 s; an earlier pair with the page size
+#   from the environment 10.73 / 10.84 -> 9.80 / 10.00 s. At the 10 s target's edge: 2 of
+#   5 runs at or under it. TAXII ingest was not slowed (scripts/bench-taxii.sh).
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
