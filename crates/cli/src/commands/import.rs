@@ -683,57 +683,50 @@ impl Sink {
             .collect())
     }
 
-    /// Writes objects; one fate per object, in order.
-    async fn write(&self, objects: Vec<NewObject>) -> Result<Vec<(String, Fate)>> {
-        match self {
-            Sink::Local { store, collection } => {
-                let objects = objects.into_iter().map(Digested::of).collect();
-                Sink::write_local(store.clone(), collection.clone(), objects).await
-            }
-            Sink::Remote {
-                client,
-                collection,
-                status_timeout,
-            } => {
-                let texts: Vec<&str> = objects.iter().map(|o| o.raw_json.as_str()).collect();
-                let options = PushOptions {
-                    max_objects: texts.len().max(1),
-                    status_timeout: *status_timeout,
-                    ..PushOptions::default()
-                };
-                let report = client
-                    .push(collection, &texts, &options, &mut |_| {})
-                    .await
-                    .context("push failed")?;
-                let mut failed: HashMap<&str, String> = HashMap::new();
-                for f in &report.failures {
-                    failed.insert(
-                        f.id.as_str(),
-                        f.message
-                            .clone()
-                            .unwrap_or_else(|| "no reason given".into()),
-                    );
-                }
-                for p in &report.pendings {
-                    failed.insert(p.id.as_str(), "still pending on the server".into());
-                }
-                let unlisted = report.failure_count + report.pending_count
-                    > (report.failures.len() + report.pendings.len()) as u64;
-                Ok(objects
-                    .iter()
-                    .map(|o| {
-                        let fate = match failed.get(o.id.as_str()) {
-                            Some(why) => Fate::Refused(why.clone()),
-                            None if unlisted && report.success_count < report.total => {
-                                Fate::Refused("refused by the server (reason not listed)".into())
-                            }
-                            None => Fate::Stored,
-                        };
-                        (o.id.clone(), fate)
-                    })
-                    .collect())
-            }
+    /// Pushes objects to a server; one fate per object, in order.
+    async fn push_remote(
+        client: &Client,
+        collection: &CollectionRef,
+        status_timeout: Duration,
+        objects: Vec<NewObject>,
+    ) -> Result<Vec<(String, Fate)>> {
+        let texts: Vec<&str> = objects.iter().map(|o| o.raw_json.as_str()).collect();
+        let options = PushOptions {
+            max_objects: texts.len().max(1),
+            status_timeout,
+            ..PushOptions::default()
+        };
+        let report = client
+            .push(collection, &texts, &options, &mut |_| {})
+            .await
+            .context("push failed")?;
+        let mut failed: HashMap<&str, String> = HashMap::new();
+        for f in &report.failures {
+            failed.insert(
+                f.id.as_str(),
+                f.message
+                    .clone()
+                    .unwrap_or_else(|| "no reason given".into()),
+            );
         }
+        for p in &report.pendings {
+            failed.insert(p.id.as_str(), "still pending on the server".into());
+        }
+        let unlisted = report.failure_count + report.pending_count
+            > (report.failures.len() + report.pendings.len()) as u64;
+        Ok(objects
+            .iter()
+            .map(|o| {
+                let fate = match failed.get(o.id.as_str()) {
+                    Some(why) => Fate::Refused(why.clone()),
+                    None if unlisted && report.success_count < report.total => {
+                        Fate::Refused("refused by the server (reason not listed)".into())
+                    }
+                    None => Fate::Stored,
+                };
+                (o.id.clone(), fate)
+            })
+            .collect())
     }
 }
 
@@ -944,8 +937,13 @@ async fn write(
                 pending = Some((task, updates));
             }
             // The TAXII client's push is not `Send`; a server's own latency dominates.
-            Sink::Remote { .. } if !to_write.is_empty() => {
-                let fates = sink.write(to_write).await?;
+            Sink::Remote {
+                client,
+                collection,
+                status_timeout,
+            } if !to_write.is_empty() => {
+                let fates =
+                    Sink::push_remote(client, collection, *status_timeout, to_write).await?;
                 count_fates(fates, &updates, &mut counts, &bar);
             }
             _ => {}

@@ -4,9 +4,11 @@
 //! `json_valid` and a `json_extract` of the whole body for every index write), and per
 //! write transaction an `INSERT … SELECT` of the full-text columns (`json_valid` plus four
 //! `json_extract`s) and of the references (`json_valid` plus two `json_each` walks), so each
-//! stored object was parsed about eight times. Now `objects::add_objects` parses each body
-//! once with [`Fields::of`] and writes the values itself (migration 8 made `created_by` a
-//! plain column). The values are the ones those SQL expressions gave:
+//! stored object was parsed about eight times. Now each body is parsed at most once on each
+//! side: `objects::add_digested` reads the references and the producer with
+//! [`Fields::for_store`] and writes them itself (migration 8 made `created_by` a plain
+//! column), and the full-text indexer (`fulltext.rs`) reads the text with [`Fields::of`].
+//! The values are the ones those SQL expressions gave:
 //!
 //! - the first occurrence of a property counts (`json_extract` finds the first); every
 //!   occurrence of a reference property counts (`json_each` lists them all);

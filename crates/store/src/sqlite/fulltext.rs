@@ -258,12 +258,7 @@ fn index_in(index: &Connection, store: &Connection) -> Result<Round> {
     // SQLite gives a new row the largest rowid + 1, so a deleted row's rowid comes back
     // only if no row above it is left. Lowering the mark to the largest rowid left makes
     // such a row new to the index; every row under the mark stays indexed.
-    let largest: i64 = store
-        .query_row("SELECT coalesce(max(rowid), 0) FROM objects", [], |r| {
-            r.get(0)
-        })
-        .map_err(backend)?;
-    marks.upto = marks.upto.min(largest);
+    marks.upto = marks.upto.min(target(store)?.rows);
     let mut rows = store
         .prepare_cached("SELECT rowid, raw FROM objects WHERE rowid > ?1 ORDER BY rowid LIMIT ?2")
         .map_err(backend)?;

@@ -451,6 +451,18 @@ impl SqliteStore {
         .map_err(|e| StoreError::Backend(format!("store task failed: {e}")))?
     }
 
+    /// [`SqliteStore::write`] for a write that adds or removes objects: the full-text
+    /// indexer (`fulltext.rs`) is told once it is over, committed or not.
+    async fn write_objects<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let out = self.write(f).await;
+        self.inner.indexer.request();
+        out
+    }
+
     /// Runs `f` on a reader connection on the blocking pool.
     async fn read<T, F>(&self, f: F) -> Result<T>
     where
@@ -655,46 +667,41 @@ impl Store for SqliteStore {
     ) -> Result<Vec<AddOutcome>> {
         let id = collection_id.to_owned();
         let logged = self.inner.logged;
-        let out = self
-            .write(move |c| {
-                let row = accounts::require_collection(c, &id)?;
-                objects::add_digested(c, &row, objects, logged)
-            })
-            .await;
-        self.inner.indexer.request();
-        out
+        self.write_objects(move |c| {
+            let row = accounts::require_collection(c, &id)?;
+            objects::add_digested(c, &row, objects, logged)
+        })
+        .await
     }
 
     /// One transaction for all the envelopes: one commit, one fsync of the WAL. No
-    /// savepoint per envelope: FTS5 flushes its pending terms at every savepoint, and the
-    /// pages a savepoint might roll back are copied to a sub-journal, together ~12 % of the
-    /// writer's CPU at 1,000,000 objects (`perf`). An envelope for a collection that is gone
+    /// savepoint per envelope: the pages a savepoint might roll back are copied to a
+    /// sub-journal (with FTS5's flush at every savepoint, before the index left this file in
+    /// migration 12, ~12 % of the writer's CPU at 1,000,000 objects, `perf`). The objects
+    /// are hashed before the writer's lock is taken. An envelope for a collection that is gone
     /// fails alone (it writes nothing); any other error fails the whole call, which
     /// [`Store::store_envelopes`] allows: the caller retries the envelopes one by one.
     async fn store_envelopes(&self, envelopes: Vec<Envelope>) -> Result<Vec<Status>> {
         let logged = self.inner.logged;
-        let out = self
-            .write(move |c| {
-                let mut statuses = Vec::with_capacity(envelopes.len());
-                for Envelope {
-                    objects: posted,
-                    status,
-                } in envelopes
-                {
-                    let expected = posted.len();
-                    let result = match accounts::require_collection(c, &status.collection_id) {
-                        Ok(row) => Ok(objects::add_objects(c, &row, posted, logged)?),
-                        Err(gone) => Err(gone),
-                    };
-                    let status = status.completed(result, expected);
-                    objects::save_status(c, &status, true)?;
-                    statuses.push(status);
-                }
-                Ok(statuses)
-            })
-            .await;
-        self.inner.indexer.request();
-        out
+        let envelopes: Vec<(Vec<Digested>, Status)> = envelopes
+            .into_iter()
+            .map(|e| (e.objects.into_iter().map(Digested::of).collect(), e.status))
+            .collect();
+        self.write_objects(move |c| {
+            let mut statuses = Vec::with_capacity(envelopes.len());
+            for (posted, status) in envelopes {
+                let expected = posted.len();
+                let result = match accounts::require_collection(c, &status.collection_id) {
+                    Ok(row) => Ok(objects::add_digested(c, &row, posted, logged)?),
+                    Err(gone) => Err(gone),
+                };
+                let status = status.completed(result, expected);
+                objects::save_status(c, &status, true)?;
+                statuses.push(status);
+            }
+            Ok(statuses)
+        })
+        .await
     }
 
     async fn query_objects(
@@ -770,14 +777,11 @@ impl Store for SqliteStore {
             object_id.to_owned(),
             query.clone(),
         );
-        let out = self
-            .write(move |c| {
-                let row = accounts::require_collection(c, &id)?;
-                objects::delete_object(c, &row, &oid, &q)
-            })
-            .await;
-        self.inner.indexer.request();
-        out
+        self.write_objects(move |c| {
+            let row = accounts::require_collection(c, &id)?;
+            objects::delete_object(c, &row, &oid, &q)
+        })
+        .await
     }
 
     async fn search_objects(

@@ -10,7 +10,7 @@
 //! [`LATEST_VISIBLE`] on the row itself.
 //!
 //! The writers keep it in the same transaction as the rows. Before each insert the envelope
-//! write probes the id's stored versions anyway (for duplicates, `objects::add_objects`),
+//! write probes the id's stored versions anyway (for duplicates, `objects::add_digested`),
 //! which also tells whether the id already had one; after the inserts, [`after_insert`]
 //! recomputes the column of every version of the ids that had one. An object with one
 //! version, the common case, costs that probe and nothing else. (It used to be one

@@ -5,7 +5,7 @@
 //! this process or in another one (`entente admin`); reads run on WAL snapshots.
 //!
 //! An `(id, version)` is stored once (TAXII 2.1 §5.4). Since migration 10 no unique index
-//! says so: [`add_objects`], the only code that inserts object rows, probes the id's stored
+//! says so: [`add_digested`], the only code that inserts object rows, probes the id's stored
 //! versions before each insert, inside that same write transaction, and reports the
 //! version a duplicate. The index it probes is keyed by a hash of the id ([`id_hash`]).
 
@@ -23,8 +23,8 @@ use crate::{Result, StoreError};
 use rusqlite::types::Value;
 use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
 
-/// Stores an envelope. The caller holds the write transaction and commits it; outcomes are
-/// handed out only after that commit.
+/// [`add_digested`] of objects it hashes itself: the tests' shorthand.
+#[cfg(test)]
 pub(super) fn add_objects(
     conn: &Connection,
     c: &CollectionRow,
@@ -39,7 +39,9 @@ pub(super) fn add_objects(
     )
 }
 
-/// [`add_objects`] with each object's hashes computed by the caller (`Digested`).
+/// Stores an envelope, each object with its hashes (`Digested`, computed by the caller
+/// before the writer's lock). The caller holds the write transaction and commits it;
+/// outcomes are handed out only after that commit.
 pub(super) fn add_digested(
     conn: &Connection,
     c: &CollectionRow,
@@ -196,7 +198,7 @@ pub(super) fn add_digested(
     Ok(outcomes)
 }
 
-/// One stored version of an id, as [`add_objects`] probes them.
+/// One stored version of an id, as [`add_digested`] probes them.
 struct StoredVersion {
     key: String,
     sha256: Vec<u8>,

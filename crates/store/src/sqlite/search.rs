@@ -8,7 +8,7 @@
 //! the objects. The FTS5 table `objects_fts` lives in a file of its own since migration 12,
 //! attached to readers as `search` and filled by a thread of its own (`sqlite/fulltext.rs`);
 //! a search waits for it to reach the store's newest row first. New rows are indexed by
-//! [`Added`], which the write path (`objects::add_objects`, the only code that inserts
+//! [`Added`], which the write path (`objects::add_digested`, the only code that inserts
 //! objects) feeds with what it read from each body in one parse (`sqlite/fields.rs`; migration 8 made `created_by` a plain column
 //! it writes). Neither is a trigger any more (migration 6): with a trigger every object
 //! INSERT ran under a statement savepoint, at which FTS5 flushed its pending terms to disk —
