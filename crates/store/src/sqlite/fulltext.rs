@@ -22,11 +22,16 @@
 //!
 //! **Searches see their writes.** A search first waits, up to [`SEARCH_WAIT`], for the
 //! indexer to reach the store's newest row and last deletion ([`Indexer::wait_for`]); in a
-//! quiet store that is no wait at all. The thread runs at a lower priority than the rest
-//! of the process (`run_in_background`): its work can wait, the writer's cannot. Several processes (the server, `entente import`) may index the same file:
-//! each round is a `BEGIN IMMEDIATE` transaction that starts from the marks in the file.
+//! quiet store that is no wait at all.
+//!
+//! **Out of the writer's way.** Rounds start when commits pause or pile up (`pace.rs`), and
+//! the thread runs at a lower priority than the rest of the process (`run_in_background`):
+//! its work can wait, the writer's cannot. Several processes (the server, `entente import`)
+//! may index the same file: each round is a `BEGIN IMMEDIATE` transaction that starts from
+//! the marks in the file.
 
 use super::fields::Fields;
+use super::pace::Pending;
 use super::{backend, connect};
 use crate::{Result, StoreError};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -36,9 +41,6 @@ use std::time::{Duration, Instant};
 
 /// Rows indexed per transaction: one FTS5 segment each (the table's `hashsize` holds them).
 const ROWS_PER_ROUND: i64 = 50_000;
-/// Least time between two rounds started by commits, so that a stream of small envelopes is
-/// indexed in batches rather than one transaction (and one fsync) per envelope.
-const ROUND_EVERY: Duration = Duration::from_millis(100);
 /// Longest a search waits for the index to catch up before it answers from what is indexed.
 pub(super) const SEARCH_WAIT: Duration = Duration::from_secs(5);
 /// In-memory size of pending FTS5 terms before a segment is written (FTS5's default is
@@ -306,8 +308,9 @@ pub(super) fn target(store: &Connection) -> Result<Progress> {
 /// What the indexer thread and the store's callers share.
 #[derive(Default)]
 struct State {
-    /// A commit asked for a round since the last one started.
-    wanted: bool,
+    /// Commits (and searches) since the last round started: when the next one is due
+    /// (`pace.rs`), so that a stream of envelopes is indexed after its burst, in batches.
+    pending: Pending,
     /// This process wrote since it opened the store: dropping it indexes what it wrote.
     wrote: bool,
     /// The index's marks after the thread's last round.
@@ -345,12 +348,11 @@ impl Indexer {
             .execute_batch("PRAGMA query_only = ON")
             .map_err(backend)?;
         let shared = Arc::new(Shared {
-            state: Mutex::new(State {
-                wanted: true,
-                ..State::default()
-            }),
+            state: Mutex::new(State::default()),
             changed: Condvar::new(),
         });
+        // Catch up with what the store holds at once.
+        shared.lock().pending.hurry();
         let theirs = shared.clone();
         let thread = std::thread::Builder::new()
             .name("sqlite-fulltext".into())
@@ -365,10 +367,11 @@ impl Indexer {
         })
     }
 
-    /// Tells the thread that this process committed a write; returns at once.
-    pub(super) fn request(&self) {
+    /// Tells the thread that this process committed a write of about `rows` object rows;
+    /// returns at once.
+    pub(super) fn request(&self, rows: u64) {
         let mut state = self.shared.lock();
-        state.wanted = true;
+        state.pending.add(rows, Instant::now());
         state.wrote = true;
         self.shared.changed.notify_all();
     }
@@ -381,7 +384,7 @@ impl Indexer {
         if state.done.reaches(target) {
             return true;
         }
-        state.wanted = true;
+        state.pending.hurry();
         self.shared.changed.notify_all();
         loop {
             if state.done.reaches(target) {
@@ -404,32 +407,36 @@ impl Indexer {
     }
 }
 
-/// The thread's loop: a round (and the rounds after it while rows are left) per request,
-/// at most one start per [`ROUND_EVERY`]; on stop, a last catch-up if this process wrote.
+/// The thread's loop: when a round is due (`pace.rs`), that round and the rounds after it
+/// while rows are left; on stop, a last catch-up if this process wrote.
 fn run(shared: &Shared, index: &mut Connection, store: &Connection) {
-    let mut last_start: Option<Instant> = None;
     loop {
         {
             let mut state = shared.lock();
-            while !state.wanted && !state.stop {
-                state = shared
-                    .changed
-                    .wait(state)
-                    .unwrap_or_else(|e| e.into_inner());
+            loop {
+                if state.stop {
+                    if !state.wrote {
+                        return;
+                    }
+                    break;
+                }
+                state = match state.pending.due_in(Instant::now()) {
+                    Some(wait) if wait.is_zero() => break,
+                    Some(wait) => {
+                        shared
+                            .changed
+                            .wait_timeout(state, wait)
+                            .unwrap_or_else(|e| e.into_inner())
+                            .0
+                    }
+                    None => shared
+                        .changed
+                        .wait(state)
+                        .unwrap_or_else(|e| e.into_inner()),
+                };
             }
-            if state.stop && !state.wrote {
-                return;
-            }
-            state.wanted = false;
+            state.pending.take();
         }
-        if let Some(at) = last_start {
-            // Commits arriving meanwhile fold into this round.
-            let wait = ROUND_EVERY.saturating_sub(at.elapsed());
-            if !wait.is_zero() && !shared.lock().stop {
-                std::thread::sleep(wait);
-            }
-        }
-        last_start = Some(Instant::now());
         let stopping = shared.lock().stop;
         loop {
             match index_round(index, store) {
@@ -469,7 +476,6 @@ impl Drop for Indexer {
         {
             let mut state = self.shared.lock();
             state.stop = true;
-            state.wanted = true;
             self.shared.changed.notify_all();
         }
         if let Some(thread) = self.thread.take() {

@@ -30,10 +30,11 @@
 //! every few envelopes one of them also paid for copying the others' pages (~10% of an
 //! import's CPU, `perf`). A [`Checkpointer`] thread with a connection of its own runs a
 //! PASSIVE checkpoint after commits instead, on another core, while the writer goes on,
-//! at most every [`CHECKPOINT_EVERY`]: a checkpoint after every commit copied the pages
-//! that every commit rewrites (index interiors, the last pages of the log and of the
-//! full-text index) once per commit and fsynced the file as often (the thread was ~10 % of
-//! the server's CPU under TAXII ingest, ~5.5 % with 250 ms rounds).
+//! when commits pause or pile up (`pace.rs`): a checkpoint after every commit copied the
+//! pages that every commit rewrites (index interiors, the last pages of the log) once per
+//! commit and fsynced the file as often (the thread was ~10 % of the server's CPU under
+//! TAXII ingest, ~5.5 % with 250 ms rounds, and it competed with the client and the request
+//! tasks for a small machine's cores during a burst).
 //! The writer keeps SQLite's automatic checkpoint with a far higher threshold
 //! ([`WRITER_AUTOCHECKPOINT_PAGES`]) as a bound: a WAL the background thread did not
 //! manage to empty (commits arriving faster than a checkpoint completes) is finished by
@@ -49,6 +50,7 @@ mod latest;
 mod log;
 mod newer;
 mod objects;
+mod pace;
 pub mod schema;
 pub mod search;
 
@@ -60,11 +62,12 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+/// Least time from a commit to the checkpoint that copies it: commits close together (an
+/// import's batches) share one checkpoint of the pages they all rewrite.
+const CHECKPOINT_FOLD: Duration = Duration::from_millis(250);
+
 /// File name of the database inside the data directory.
 pub const DB_FILE: &str = "entente.sqlite3";
-
-/// How often, at most, the background thread checkpoints while commits keep coming.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
 
 /// How much lower than the rest of the process the background threads run (nice levels):
 /// the checkpoint and full-text threads do work that can wait, and on a machine with few
@@ -123,20 +126,44 @@ struct Inner {
     _checkpointer: Checkpointer,
 }
 
-/// Requests for the checkpoint thread. At most one waits: requests made while one is
-/// pending or running fold into the next checkpoint, which copies every frame committed by
-/// then. Dropping it ends the thread (with a last checkpoint if one was asked for).
-struct CheckpointRequests(std::sync::mpsc::SyncSender<()>);
+/// What the checkpoint thread and the writers share: the commits since its last round.
+#[derive(Default)]
+struct CheckpointState {
+    pending: pace::Pending,
+    /// The store is being dropped: a last checkpoint if one is pending, then the end.
+    stop: bool,
+}
+
+type CheckpointShared = Arc<(Mutex<CheckpointState>, std::sync::Condvar)>;
+
+/// Requests for the checkpoint thread. Requests made while one is pending or running fold
+/// into the next checkpoint, which copies every frame committed by then; when it runs is
+/// paced (`pace.rs`). Dropping it ends the thread (with a last checkpoint if one was asked
+/// for).
+struct CheckpointRequests(CheckpointShared);
+
+fn lock_checkpoint(shared: &CheckpointShared) -> std::sync::MutexGuard<'_, CheckpointState> {
+    shared.0.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 impl CheckpointRequests {
-    /// Asks for a checkpoint; returns at once.
-    fn request(&self) {
-        // Full: a request is pending already, and it will copy this commit too.
-        let _ = self.0.try_send(());
+    /// Asks for a checkpoint after a commit of about `rows` rows; returns at once.
+    fn request(&self, rows: u64) {
+        lock_checkpoint(&self.0)
+            .pending
+            .add(rows, std::time::Instant::now());
+        self.0.1.notify_all();
     }
 }
 
-/// A thread that checkpoints the WAL when a commit asks it to (see the module doc).
+impl Drop for CheckpointRequests {
+    fn drop(&mut self) {
+        lock_checkpoint(&self.0).stop = true;
+        self.0.1.notify_all();
+    }
+}
+
+/// A thread that checkpoints the WAL when commits ask it to (see the module doc).
 struct Checkpointer {
     thread: Option<std::thread::JoinHandle<()>>,
 }
@@ -145,46 +172,61 @@ impl Checkpointer {
     /// Starts the thread with its own connection to `path`.
     fn start(path: &Path) -> Result<(CheckpointRequests, Checkpointer)> {
         let conn = connect(path)?;
-        let (wake, requests) = std::sync::mpsc::sync_channel::<()>(1);
+        let shared: CheckpointShared = Arc::default();
+        let theirs = shared.clone();
         let thread = std::thread::Builder::new()
             .name("sqlite-checkpoint".into())
             .spawn(move || {
                 run_in_background();
-                let checkpoint = || {
+                // Commits arriving before a round is due fold into it, so a page that many
+                // commits rewrite (index interiors, the log's last pages) is copied once per
+                // round instead of once per commit.
+                while wait_for_checkpoint(&theirs) {
                     // PASSIVE: copies what no reader still needs and never waits for the
                     // writer or a reader; what it leaves, the next round copies.
                     if let Err(e) = conn.query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
                     {
                         tracing::warn!(error = %e, "background WAL checkpoint failed");
                     }
-                };
-                while requests.recv().is_ok() {
-                    // Commits arriving meanwhile fold into this checkpoint, so a page that
-                    // many commits rewrite (index interiors, the log's and full-text
-                    // index's last pages) is copied once per round instead of once per
-                    // commit. A store being dropped ends the wait at once.
-                    let until = std::time::Instant::now() + CHECKPOINT_EVERY;
-                    loop {
-                        let left = until.saturating_duration_since(std::time::Instant::now());
-                        match requests.recv_timeout(left) {
-                            Ok(()) => continue,
-                            Err(std::sync::mpsc::RecvTimeoutError::Timeout) => break,
-                            Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-                                checkpoint();
-                                return;
-                            }
-                        }
-                    }
-                    checkpoint();
                 }
             })
             .map_err(|e| StoreError::Backend(format!("cannot start the checkpoint thread: {e}")))?;
         Ok((
-            CheckpointRequests(wake),
+            CheckpointRequests(shared),
             Checkpointer {
                 thread: Some(thread),
             },
         ))
+    }
+}
+
+/// Waits until a checkpoint is due and takes its requests; `false` when the thread should
+/// end (the store is being dropped and nothing is pending).
+fn wait_for_checkpoint(shared: &CheckpointShared) -> bool {
+    let mut state = lock_checkpoint(shared);
+    loop {
+        if state.stop {
+            let pending = !state.pending.is_empty();
+            state.pending.take();
+            return pending;
+        }
+        state = match state
+            .pending
+            .due_in_folding(std::time::Instant::now(), CHECKPOINT_FOLD)
+        {
+            Some(wait) if wait.is_zero() => {
+                state.pending.take();
+                return true;
+            }
+            Some(wait) => {
+                shared
+                    .1
+                    .wait_timeout(state, wait)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0
+            }
+            None => shared.1.wait(state).unwrap_or_else(|e| e.into_inner()),
+        };
     }
 }
 
@@ -433,6 +475,16 @@ impl SqliteStore {
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
+        self.write_rows(1, f).await
+    }
+
+    /// [`SqliteStore::write`] of about `rows` rows, which tells the background threads how
+    /// much piled up (`pace.rs`).
+    async fn write_rows<T, F>(&self, rows: u64, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             // A poisoned lock means a panic mid-call; the transaction it held rolled back on
@@ -444,22 +496,23 @@ impl SqliteStore {
             let out = f(&tx)?;
             tx.commit().map_err(backend)?;
             drop(conn);
-            inner.checkpoint_requests.request();
+            inner.checkpoint_requests.request(rows);
             Ok(out)
         })
         .await
         .map_err(|e| StoreError::Backend(format!("store task failed: {e}")))?
     }
 
-    /// [`SqliteStore::write`] for a write that adds or removes objects: the full-text
-    /// indexer (`fulltext.rs`) is told once it is over, committed or not.
-    async fn write_objects<T, F>(&self, f: F) -> Result<T>
+    /// [`SqliteStore::write`] for a write that adds or removes about `rows` objects: the
+    /// full-text indexer (`fulltext.rs`) is told once it is over, committed or not.
+    async fn write_objects<T, F>(&self, rows: usize, f: F) -> Result<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> Result<T> + Send + 'static,
     {
-        let out = self.write(f).await;
-        self.inner.indexer.request();
+        let rows = rows as u64;
+        let out = self.write_rows(rows, f).await;
+        self.inner.indexer.request(rows);
         out
     }
 
@@ -667,7 +720,7 @@ impl Store for SqliteStore {
     ) -> Result<Vec<AddOutcome>> {
         let id = collection_id.to_owned();
         let logged = self.inner.logged;
-        self.write_objects(move |c| {
+        self.write_objects(objects.len(), move |c| {
             let row = accounts::require_collection(c, &id)?;
             objects::add_digested(c, &row, objects, logged)
         })
@@ -687,7 +740,8 @@ impl Store for SqliteStore {
             .into_iter()
             .map(|e| (e.objects.into_iter().map(Digested::of).collect(), e.status))
             .collect();
-        self.write_objects(move |c| {
+        let rows = envelopes.iter().map(|(objects, _)| objects.len()).sum();
+        self.write_objects(rows, move |c| {
             let mut statuses = Vec::with_capacity(envelopes.len());
             for (posted, status) in envelopes {
                 let expected = posted.len();
@@ -777,7 +831,7 @@ impl Store for SqliteStore {
             object_id.to_owned(),
             query.clone(),
         );
-        self.write_objects(move |c| {
+        self.write_objects(1, move |c| {
             let row = accounts::require_collection(c, &id)?;
             objects::delete_object(c, &row, &oid, &q)
         })
