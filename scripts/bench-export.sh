@@ -57,6 +57,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 n="${N:-1000000}"
 seed="${SEED:-7}"
 work="${WORK:-$(mktemp -d)}"
+mkdir -p "$work"
 
 if [[ -z "${ENTENTE_BIN:-}" ]]; then
     (cd "$root" && cargo build --release --locked -p entente-cli)
