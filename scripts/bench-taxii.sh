@@ -122,6 +122,27 @@
 # objects in 0.125-0.139 s, and the 40 status polls after posting take ~0.1 s, so even a
 # server that cost nothing would give ~85,000-90,000 obj/s; the server's ~28 us of CPU per
 # object share the 2 cores with the client.
+# Measured 2026-11-27 10:40-11:35 UTC (eighth session, a new and faster VM, quiet), release
+# builds of 1bdb1bc ("base") and 7055f8d (indexing and WAL checkpoints paced, sqlite/pace.rs):
+#   /tmp-side driver (fresh `entente serve`, taxii_load.py --count 20000 --skip-read, server
+#   CPU from /proc), alternated 3x twice: base 55,643 / 58,567 / 60,931 and 54,221 / 48,141 /
+#   49,119 obj/s, server CPU 0.40-0.49 s -> 7055f8d 62,905-65,045 and 51,957-60,187 obj/s,
+#   server CPU 0.31-0.37 s. perf of the base server over five such runs: the indexer thread
+#   21% and the checkpoint thread 5% of its CPU, on the cores the client and the request
+#   tasks need during the burst; the writer 43%, validation on the request tasks 17%.
+#   The same client against a collection that does not exist: 0.094 s for 20,000 objects
+#   (212,000 obj/s); the server adds ~3.5 ms to each POST of 500 (p50 4.2-4.8 ms vs 0.85).
+#   This script, ENTENTE_BIN = 3b5f8d0 (MEDALLION_TIMEOUT=30), one run per COUNT:
+#     COUNT=10000: entente 44,504 obj/s, medallion 1,975.0 obj/s: 22.5x
+#     COUNT=20000: entente 50,178 obj/s (p99 page 4.6 ms), medallion 941.7 obj/s: 53.3x
+#       (the first run, with 1bdb1bc: 58,045 vs 1,280.5 obj/s: 45.3x)
+#     COUNT=50000: entente 46,841 obj/s (p99 page 5.79 ms), medallion 200.1 obj/s: 234.1x
+#   One taxii_load.py --count 1000000 --version-fraction 0 --skip-filters, fresh data dir,
+#   3b5f8d0: 39,671 obj/s (posting 22.9 s), server CPU 33.3 s, paged read of the 1,000,000
+#   objects p50 3.19 ms, p99 5.47 ms (1,000 pages): paced background work keeps up.
+#   medallion's memory backend slows as it fills (its 50,000 took 250 s), so the ratio
+#   grows with COUNT; 100x at 20,000 would need ~94,000-128,000 obj/s here, more than
+#   half of what the client alone sends to a server that does nothing.
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
