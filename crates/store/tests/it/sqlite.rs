@@ -633,6 +633,42 @@ async fn full_text_index_follows_writes_deletes_and_rebuilds() {
     assert_eq!(terms, 0, "the other store's entries are gone");
 }
 
+/// Without a search to hurry it, the indexer still catches up once writes pause
+/// (`sqlite/pace.rs`): the index file's mark reaches the newest row while the store stays
+/// open and nobody searches.
+#[tokio::test]
+async fn full_text_index_catches_up_when_writes_pause() {
+    let dir = tempfile::tempdir().unwrap();
+    let index_file = dir.path().join("entente-search.sqlite3");
+    let store: Arc<dyn Store> = Arc::new(SqliteStore::open_in_dir(dir.path()).unwrap());
+    let c = collection(store.as_ref()).await;
+    for n in 0..5 {
+        store
+            .add_objects(&c, vec![named(100 + n, "burst")])
+            .await
+            .unwrap();
+    }
+    let newest: i64 = rusqlite_conn(dir.path())
+        .query_row("SELECT max(rowid) FROM objects", [], |r| r.get(0))
+        .unwrap();
+    let upto = || -> Option<i64> {
+        let conn = rusqlite::Connection::open(&index_file).ok()?;
+        conn.query_row(
+            "SELECT value FROM search_state WHERE key = 'upto'",
+            [],
+            |r| r.get(0),
+        )
+        .ok()
+    };
+    // Generous: the rule asks for 200 ms of quiet; a loaded CI machine may take longer.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while upto() != Some(newest) && std::time::Instant::now() < until {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(upto(), Some(newest), "the index reached the newest row");
+    drop(store);
+}
+
 /// A new file gets 8 KiB pages; a file made before, with 4 KiB pages, keeps them and works.
 #[tokio::test]
 async fn new_files_get_8_kib_pages_and_old_ones_keep_theirs() {
