@@ -136,6 +136,7 @@
 #     COUNT=10000: entente 44,504 obj/s, medallion 1,975.0 obj/s: 22.5x
 #     COUNT=20000: entente 50,178 obj/s (p99 page 4.6 ms), medallion 941.7 obj/s: 53.3x
 #       (the first run, with 1bdb1bc: 58,045 vs 1,280.5 obj/s: 45.3x)
+#     COUNT=30000: entente 56,677 obj/s (p99 page 10.02 ms), medallion 522.9 obj/s: 108.4x
 #     COUNT=50000: entente 46,841 obj/s (p99 page 5.79 ms), medallion 200.1 obj/s: 234.1x
 #   One taxii_load.py --count 1000000 --version-fraction 0 --skip-filters, fresh data dir,
 #   3b5f8d0: 39,671 obj/s (posting 22.9 s), server CPU 33.3 s, paged read of the 1,000,000
