@@ -31,7 +31,7 @@
 //! the marks in the file.
 
 use super::fields::Fields;
-use super::pace::Pending;
+use super::pace::{self, Pending};
 use super::{backend, connect};
 use crate::{Result, StoreError};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
@@ -412,28 +412,15 @@ impl Indexer {
 fn run(shared: &Shared, index: &mut Connection, store: &Connection) {
     loop {
         {
-            let mut state = shared.lock();
-            loop {
-                if state.stop {
-                    if !state.wrote {
-                        return;
-                    }
-                    break;
+            let mut state = pace::wait_until_due(shared.lock(), &shared.changed, |s, now| {
+                if s.stop {
+                    Some(Duration::ZERO)
+                } else {
+                    s.pending.due_in(now)
                 }
-                state = match state.pending.due_in(Instant::now()) {
-                    Some(wait) if wait.is_zero() => break,
-                    Some(wait) => {
-                        shared
-                            .changed
-                            .wait_timeout(state, wait)
-                            .unwrap_or_else(|e| e.into_inner())
-                            .0
-                    }
-                    None => shared
-                        .changed
-                        .wait(state)
-                        .unwrap_or_else(|e| e.into_inner()),
-                };
+            });
+            if state.stop && !state.wrote {
+                return;
             }
             state.pending.take();
         }

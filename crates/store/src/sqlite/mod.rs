@@ -203,31 +203,16 @@ impl Checkpointer {
 /// Waits until a checkpoint is due and takes its requests; `false` when the thread should
 /// end (the store is being dropped and nothing is pending).
 fn wait_for_checkpoint(shared: &CheckpointShared) -> bool {
-    let mut state = lock_checkpoint(shared);
-    loop {
-        if state.stop {
-            let pending = !state.pending.is_empty();
-            state.pending.take();
-            return pending;
+    let mut state = pace::wait_until_due(lock_checkpoint(shared), &shared.1, |s, now| {
+        if s.stop {
+            Some(Duration::ZERO)
+        } else {
+            s.pending.due_in_folding(now, CHECKPOINT_FOLD)
         }
-        state = match state
-            .pending
-            .due_in_folding(std::time::Instant::now(), CHECKPOINT_FOLD)
-        {
-            Some(wait) if wait.is_zero() => {
-                state.pending.take();
-                return true;
-            }
-            Some(wait) => {
-                shared
-                    .1
-                    .wait_timeout(state, wait)
-                    .unwrap_or_else(|e| e.into_inner())
-                    .0
-            }
-            None => shared.1.wait(state).unwrap_or_else(|e| e.into_inner()),
-        };
-    }
+    });
+    let go = !state.stop || !state.pending.is_empty();
+    state.pending.take();
+    go
 }
 
 impl Drop for Checkpointer {

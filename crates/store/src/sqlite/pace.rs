@@ -15,6 +15,7 @@
 //! oldest commit waited [`LONGEST`] (a steady trickle of small writes), or at once when
 //! something waits for it.
 
+use std::sync::{Condvar, MutexGuard};
 use std::time::{Duration, Instant};
 
 /// Time without a commit after which the waiting work runs.
@@ -79,6 +80,29 @@ impl Pending {
     /// Starts a round: what was pending is now its work.
     pub(super) fn take(&mut self) {
         *self = Pending::default();
+    }
+}
+
+/// Waits on `changed` (the condition variable of `state`'s mutex) until `due_in` says the
+/// work is due (`Some(Duration::ZERO)`); `None` from it means nothing is pending, and the
+/// wait lasts until the next notification. Returns the guard, so the caller takes the
+/// work under the same lock.
+pub(super) fn wait_until_due<'a, S>(
+    mut state: MutexGuard<'a, S>,
+    changed: &Condvar,
+    due_in: impl Fn(&S, Instant) -> Option<Duration>,
+) -> MutexGuard<'a, S> {
+    loop {
+        state = match due_in(&state, Instant::now()) {
+            Some(wait) if wait.is_zero() => return state,
+            Some(wait) => {
+                changed
+                    .wait_timeout(state, wait)
+                    .unwrap_or_else(|e| e.into_inner())
+                    .0
+            }
+            None => changed.wait(state).unwrap_or_else(|e| e.into_inner()),
+        };
     }
 }
 
@@ -159,5 +183,29 @@ mod tests {
         assert_eq!(q.due_in_folding(t0, fold), Some(QUIET.max(fold)));
         q.hurry();
         assert_eq!(q.due_in_folding(t0, fold), Some(Duration::ZERO));
+    }
+
+    #[test]
+    fn a_waiter_wakes_when_the_work_becomes_due() {
+        use std::sync::{Arc, Mutex};
+        let shared = Arc::new((Mutex::new(Pending::default()), Condvar::new()));
+        let theirs = shared.clone();
+        let hurrier = std::thread::spawn(move || {
+            std::thread::sleep(Duration::from_millis(20));
+            theirs.0.lock().unwrap().hurry();
+            theirs.1.notify_all();
+        });
+        let mut state = wait_until_due(shared.0.lock().unwrap(), &shared.1, |p, now| p.due_in(now));
+        assert!(!state.is_empty(), "woken with the work pending");
+        state.take();
+        drop(state);
+        hurrier.join().unwrap();
+
+        // A commit alone is due after the quiet time, without a notification.
+        shared.0.lock().unwrap().add(1, Instant::now());
+        let started = Instant::now();
+        let state = wait_until_due(shared.0.lock().unwrap(), &shared.1, |p, now| p.due_in(now));
+        assert!(started.elapsed() >= QUIET);
+        assert!(!state.is_empty());
     }
 }
