@@ -411,20 +411,20 @@ impl Indexer {
 /// while rows are left; on stop, a last catch-up if this process wrote.
 fn run(shared: &Shared, index: &mut Connection, store: &Connection) {
     loop {
-        {
+        let stopping = {
             let mut state = pace::wait_until_due(shared.lock(), &shared.changed, |s, now| {
                 if s.stop {
                     Some(Duration::ZERO)
                 } else {
-                    s.pending.due_in(now)
+                    s.pending.due_in(now, Duration::ZERO)
                 }
             });
             if state.stop && !state.wrote {
                 return;
             }
             state.pending.take();
-        }
-        let stopping = shared.lock().stop;
+            state.stop
+        };
         loop {
             match index_round(index, store) {
                 Ok(round) => {

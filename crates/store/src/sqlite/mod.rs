@@ -207,7 +207,7 @@ fn wait_for_checkpoint(shared: &CheckpointShared) -> bool {
         if s.stop {
             Some(Duration::ZERO)
         } else {
-            s.pending.due_in_folding(now, CHECKPOINT_FOLD)
+            s.pending.due_in(now, CHECKPOINT_FOLD)
         }
     });
     let go = !state.stop || !state.pending.is_empty();

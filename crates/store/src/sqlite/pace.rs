@@ -53,28 +53,21 @@ impl Pending {
     }
 
     /// `None` when nothing is pending, `Some(Duration::ZERO)` when the round is due now,
-    /// else how long until it is (unless more commits come).
-    pub(super) fn due_in(&self, now: Instant) -> Option<Duration> {
-        if self.hurry || self.rows >= BACKLOG_ROWS {
+    /// else how long until it is (unless more commits come). Unless hurried, a round is
+    /// never due sooner than `fold` after the first commit, so that commits close together
+    /// share it (`Duration::ZERO`: no fold).
+    pub(super) fn due_in(&self, now: Instant, fold: Duration) -> Option<Duration> {
+        if self.hurry {
             return Some(Duration::ZERO);
         }
         let (first, last) = (self.first?, self.last?);
+        let folded = (first + fold).saturating_duration_since(now);
+        if self.rows >= BACKLOG_ROWS {
+            return Some(folded);
+        }
         let quiet = (last + QUIET).saturating_duration_since(now);
         let longest = (first + LONGEST).saturating_duration_since(now);
-        Some(quiet.min(longest))
-    }
-
-    /// [`Pending::due_in`], but never sooner than `fold` after the first commit (unless
-    /// hurried), so that commits close together share a round.
-    pub(super) fn due_in_folding(&self, now: Instant, fold: Duration) -> Option<Duration> {
-        let due = self.due_in(now)?;
-        if self.hurry {
-            return Some(due);
-        }
-        let folded = self.first.map_or(Duration::ZERO, |first| {
-            (first + fold).saturating_duration_since(now)
-        });
-        Some(due.max(folded))
+        Some(quiet.min(longest).max(folded))
     }
 
     /// Starts a round: what was pending is now its work.
@@ -112,7 +105,10 @@ mod tests {
 
     #[test]
     fn nothing_pending_is_never_due() {
-        assert_eq!(Pending::default().due_in(Instant::now()), None);
+        assert_eq!(
+            Pending::default().due_in(Instant::now(), Duration::ZERO),
+            None
+        );
         assert!(Pending::default().is_empty());
     }
 
@@ -121,16 +117,16 @@ mod tests {
         let t0 = Instant::now();
         let mut p = Pending::default();
         p.add(500, t0);
-        assert_eq!(p.due_in(t0), Some(QUIET));
+        assert_eq!(p.due_in(t0, Duration::ZERO), Some(QUIET));
         // Another commit pushes the round back.
         p.add(500, t0 + Duration::from_millis(150));
         assert_eq!(
-            p.due_in(t0 + Duration::from_millis(150)),
+            p.due_in(t0 + Duration::from_millis(150), Duration::ZERO),
             Some(QUIET),
             "a commit restarts the quiet time"
         );
         assert_eq!(
-            p.due_in(t0 + Duration::from_millis(350)),
+            p.due_in(t0 + Duration::from_millis(350), Duration::ZERO),
             Some(Duration::ZERO)
         );
     }
@@ -142,11 +138,11 @@ mod tests {
         let mut now = t0;
         while now < t0 + LONGEST {
             p.add(10, now);
-            assert!(p.due_in(now).unwrap() > Duration::ZERO);
+            assert!(p.due_in(now, Duration::ZERO).unwrap() > Duration::ZERO);
             now += Duration::from_millis(100);
         }
         p.add(10, now);
-        assert_eq!(p.due_in(now), Some(Duration::ZERO));
+        assert_eq!(p.due_in(now, Duration::ZERO), Some(Duration::ZERO));
     }
 
     #[test]
@@ -154,17 +150,17 @@ mod tests {
         let t0 = Instant::now();
         let mut p = Pending::default();
         p.add(BACKLOG_ROWS - 1, t0);
-        assert!(p.due_in(t0).unwrap() > Duration::ZERO);
+        assert!(p.due_in(t0, Duration::ZERO).unwrap() > Duration::ZERO);
         p.add(1, t0);
-        assert_eq!(p.due_in(t0), Some(Duration::ZERO));
+        assert_eq!(p.due_in(t0, Duration::ZERO), Some(Duration::ZERO));
 
         let mut h = Pending::default();
         h.hurry();
         assert!(!h.is_empty());
-        assert_eq!(h.due_in(t0), Some(Duration::ZERO));
+        assert_eq!(h.due_in(t0, Duration::ZERO), Some(Duration::ZERO));
         h.take();
         assert!(h.is_empty());
-        assert_eq!(h.due_in(t0), None);
+        assert_eq!(h.due_in(t0, Duration::ZERO), None);
     }
 
     #[test]
@@ -172,17 +168,17 @@ mod tests {
         let t0 = Instant::now();
         let fold = Duration::from_millis(250);
         let mut p = Pending::default();
-        assert_eq!(p.due_in_folding(t0, fold), None);
+        assert_eq!(p.due_in(t0, fold), None);
         p.add(BACKLOG_ROWS, t0);
-        assert_eq!(p.due_in(t0), Some(Duration::ZERO));
-        assert_eq!(p.due_in_folding(t0, fold), Some(fold));
-        assert_eq!(p.due_in_folding(t0 + fold, fold), Some(Duration::ZERO));
+        assert_eq!(p.due_in(t0, Duration::ZERO), Some(Duration::ZERO));
+        assert_eq!(p.due_in(t0, fold), Some(fold));
+        assert_eq!(p.due_in(t0 + fold, fold), Some(Duration::ZERO));
         // Quiet longer than the fold: the quiet time decides.
         let mut q = Pending::default();
         q.add(1, t0);
-        assert_eq!(q.due_in_folding(t0, fold), Some(QUIET.max(fold)));
+        assert_eq!(q.due_in(t0, fold), Some(QUIET.max(fold)));
         q.hurry();
-        assert_eq!(q.due_in_folding(t0, fold), Some(Duration::ZERO));
+        assert_eq!(q.due_in(t0, fold), Some(Duration::ZERO));
     }
 
     #[test]
@@ -195,7 +191,9 @@ mod tests {
             theirs.0.lock().unwrap().hurry();
             theirs.1.notify_all();
         });
-        let mut state = wait_until_due(shared.0.lock().unwrap(), &shared.1, |p, now| p.due_in(now));
+        let mut state = wait_until_due(shared.0.lock().unwrap(), &shared.1, |p, now| {
+            p.due_in(now, Duration::ZERO)
+        });
         assert!(!state.is_empty(), "woken with the work pending");
         state.take();
         drop(state);
@@ -204,7 +202,9 @@ mod tests {
         // A commit alone is due after the quiet time, without a notification.
         shared.0.lock().unwrap().add(1, Instant::now());
         let started = Instant::now();
-        let state = wait_until_due(shared.0.lock().unwrap(), &shared.1, |p, now| p.due_in(now));
+        let state = wait_until_due(shared.0.lock().unwrap(), &shared.1, |p, now| {
+            p.due_in(now, Duration::ZERO)
+        });
         assert!(started.elapsed() >= QUIET);
         assert!(!state.is_empty());
     }
