@@ -7,9 +7,9 @@
 #   COUNT=100000 scripts/bench-taxii.sh    # a bigger collection
 #   MEDALLION_COUNT=5000 scripts/bench-taxii.sh
 #
-# Prints each side's JSON summary line, then ingest objects/s for both, the ratio, and the
-# paged GET p50/p99. ENTENTE_BIN picks a binary (default: cargo build --release). medallion
-# runs from a venv under /tmp ($VENV). Both servers listen on loopback and are stopped (by
+# Prints each side's JSON summary line, then ingest objects/s for both, the ratio, the
+# paged GET p50/p99, and the client's own ceiling (see below). ENTENTE_BIN picks a binary
+# (default: cargo build --release). medallion runs from a venv under /tmp ($VENV). Both servers listen on loopback and are stopped (by
 # PID) on exit; entente's data directory is a fresh temporary one. MEDALLION_TIMEOUT (default
 # 120 s) bounds each of medallion's requests: its paged read of a large collection can take
 # longer than the whole entente run.
@@ -218,6 +218,14 @@ echo "entente:   $ENTENTE_BIN on 127.0.0.1:$eport, collection $collection, $coun
 "$py" "$bench/taxii_load.py" --url "http://127.0.0.1:$eport/taxii2/" --token "$token" \
     --collection "$collection" --count "$count" --batch "$batch" --page "$page" --seed "$seed" \
     --label entente > "$work/entente.json"
+# The client's own ceiling: the same workload POSTed to a collection that does not exist on
+# the same entente server, so every envelope is answered 404 at once. No server can be
+# measured faster than this by taxii_load.py on this machine: the ratio it gives against
+# medallion bounds the ratio any server could reach in this run.
+echo "ceiling:   the same client against a missing collection (404s), $count objects" >&2
+"$py" "$bench/taxii_load.py" --url "http://127.0.0.1:$eport/taxii2/" --token "$token" \
+    --collection 00000000-0000-4000-8000-000000000000 --count "$count" --batch "$batch" \
+    --seed "$seed" --skip-read --label ceiling > "$work/ceiling.json" 2>/dev/null
 echo "medallion: 127.0.0.1:$mport, $medallion_count objects" >&2
 "$py" "$bench/taxii_load.py" --url "http://127.0.0.1:$mport/taxii2/" --api-root api1 \
     --user admin --password Password0 --collection 91a7b528-80eb-42ed-a74d-c6fbd5a26116 \
@@ -225,9 +233,9 @@ echo "medallion: 127.0.0.1:$mport, $medallion_count objects" >&2
     --timeout "$medallion_timeout" --label medallion > "$work/medallion.json"
 
 cat "$work/entente.json" "$work/medallion.json"
-"$py" - "$work/entente.json" "$work/medallion.json" <<'PY'
+"$py" - "$work/entente.json" "$work/medallion.json" "$work/ceiling.json" <<'PY'
 import json, sys
-e, m = (json.load(open(p)) for p in sys.argv[1:3])
+e, m, c = (json.load(open(p)) for p in sys.argv[1:4])
 def line(name, s):
     i, r = s["ingest"], s.get("read", {})
     return (f"{name:9} ingest {i['objects_per_s']:>10} obj/s ({s['count']} objects, ok={s['ok']}); "
@@ -236,4 +244,8 @@ print(line("entente", e))
 print(line("medallion", m))
 ratio = e["ingest"]["objects_per_s"] / m["ingest"]["objects_per_s"]
 print(f"ingest ratio entente/medallion: {ratio:.1f}x")
+ceiling = c["ingest"]["objects_per_s"]
+print(f"client ceiling {ceiling} obj/s (404s, {c['ingest']['seconds']} s): "
+      f"{ceiling / m['ingest']['objects_per_s']:.1f}x medallion at most; "
+      f"entente at {e['ingest']['objects_per_s'] / ceiling * 100:.0f}% of it")
 PY

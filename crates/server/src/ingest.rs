@@ -129,37 +129,10 @@ pub fn prepare_with(
     limits: &Limits,
     mut known: StatementMarkings,
 ) -> Result<Prepared, ApiError> {
-    let envelope = RawEnvelope::from_slice(body).map_err(|e| {
-        if e.is_data() {
-            ApiError::Unprocessable(format!("not a TAXII envelope: {e}"))
-        } else {
-            ApiError::BadRequest(format!("the request body is not JSON: {e}"))
-        }
-    })?;
-    let objects = envelope.objects.ok_or_else(|| {
-        ApiError::Unprocessable("the envelope has no \"objects\" list (TAXII 2.1 §3.7)".into())
-    })?;
-    if objects.len() > limits.max_objects_per_envelope {
-        return Err(ApiError::TooLarge(format!(
-            "the envelope holds {} objects; at most {} are accepted per request",
-            objects.len(),
-            limits.max_objects_per_envelope
-        )));
-    }
-    let pattern_options = pattern::Options {
-        version: pattern::StixVersion::V21,
-        limits: pattern::Limits {
-            max_len: limits.max_pattern_len,
-            ..pattern::Limits::default()
-        },
-    };
+    let objects = envelope_objects(body, limits)?;
+    let pattern_options = pattern_options(limits);
     let checker = |text: &str, version: &str| check_pattern(text, version, &pattern_options);
-    let options = ValidateOptions {
-        pattern_checker: Some(&checker),
-        // A warning, not a MUST; skip the hashing work on the ingest path.
-        check_deterministic_ids: false,
-        ..ValidateOptions::default()
-    };
+    let options = validate_options(&checker);
     let mut prepared = Prepared {
         slots: Vec::with_capacity(objects.len()),
         to_store: Vec::with_capacity(objects.len()),
@@ -193,6 +166,138 @@ pub fn prepare_with(
         .filter(|id| prepared.to_store.iter().any(|o| &o.id == id))
         .collect();
     Ok(prepared)
+}
+
+/// The objects of an envelope, each its JSON text; what is wrong with the envelope as a
+/// whole (not JSON, no `objects` list, more objects than the limit) is the error.
+fn envelope_objects<'a>(
+    body: &'a [u8],
+    limits: &Limits,
+) -> Result<Vec<&'a serde_json::value::RawValue>, ApiError> {
+    let envelope = RawEnvelope::from_slice(body).map_err(|e| {
+        if e.is_data() {
+            ApiError::Unprocessable(format!("not a TAXII envelope: {e}"))
+        } else {
+            ApiError::BadRequest(format!("the request body is not JSON: {e}"))
+        }
+    })?;
+    let objects = envelope.objects.ok_or_else(|| {
+        ApiError::Unprocessable("the envelope has no \"objects\" list (TAXII 2.1 §3.7)".into())
+    })?;
+    if objects.len() > limits.max_objects_per_envelope {
+        return Err(ApiError::TooLarge(format!(
+            "the envelope holds {} objects; at most {} are accepted per request",
+            objects.len(),
+            limits.max_objects_per_envelope
+        )));
+    }
+    Ok(objects)
+}
+
+/// The pattern checks the server applies: STIX 2.1 patterns up to the configured length.
+fn pattern_options(limits: &Limits) -> pattern::Options {
+    pattern::Options {
+        version: pattern::StixVersion::V21,
+        limits: pattern::Limits {
+            max_len: limits.max_pattern_len,
+            ..pattern::Limits::default()
+        },
+    }
+}
+
+/// The validator's options on the ingest path, with `checker` for indicator patterns.
+fn validate_options<'a>(
+    checker: &'a dyn Fn(&str, &str) -> Result<(), String>,
+) -> ValidateOptions<'a> {
+    ValidateOptions {
+        pattern_checker: Some(checker),
+        // A warning, not a MUST; skip the hashing work on the ingest path.
+        check_deterministic_ids: false,
+        ..ValidateOptions::default()
+    }
+}
+
+/// What a queued POST answers before its envelope is validated (`crate::queue`): each
+/// object that names an id and a type is pending, listed with that id and its version
+/// (`modified`, else `created`); one that does not is a failure at once, with the reason
+/// validation gives it. Only these few members are read, so the request's answer does not
+/// wait for the full checks, which [`prepare_with`] makes afterwards.
+#[derive(Debug, Default)]
+pub struct Outline {
+    /// Objects refused already, in the order posted.
+    pub failures: Vec<StatusDetail>,
+    /// Objects to validate and store, in the order posted.
+    pub pendings: Vec<StatusDetail>,
+}
+
+/// The members of an object an [`Outline`] reads; the others are skipped unparsed.
+#[derive(serde::Deserialize)]
+struct Head {
+    id: Option<String>,
+    #[serde(rename = "type")]
+    type_name: Option<String>,
+    modified: Option<String>,
+    created: Option<String>,
+}
+
+/// Outlines an envelope: the same envelope-level errors as [`prepare_with`], then each
+/// object pending or failed (see [`Outline`]).
+pub fn outline(body: &[u8], flags: CollectionFlags, limits: &Limits) -> Result<Outline, ApiError> {
+    let objects = envelope_objects(body, limits)?;
+    let mut outline = Outline {
+        failures: Vec::new(),
+        pendings: Vec::with_capacity(objects.len()),
+    };
+    for (index, raw) in objects.iter().enumerate() {
+        let head = serde_json::from_str::<Head>(raw.get())
+            .ok()
+            .and_then(|head| Some((head.id?, head.type_name?, head.modified.or(head.created))));
+        let Some((id, _type, version)) = head else {
+            // Rare: the full checks say why, in the words the complete status will use.
+            let pattern_options = pattern_options(limits);
+            let checker =
+                |text: &str, version: &str| check_pattern(text, version, &pattern_options);
+            let known = StatementMarkings::default();
+            match check_object(raw.get(), index, flags, &validate_options(&checker), &known) {
+                Err(detail) => outline.failures.push(detail),
+                Ok(object) => outline.pendings.push(StatusDetail {
+                    version: object.version.map(|v| v.to_string()).unwrap_or_default(),
+                    id: object.id,
+                    message: None,
+                }),
+            }
+            continue;
+        };
+        let version = version
+            .map(|text| match stix::Timestamp::parse(&text) {
+                Ok(parsed) => parsed.to_string(),
+                Err(_) => text,
+            })
+            .unwrap_or_default();
+        outline.pendings.push(StatusDetail {
+            id,
+            version,
+            message: None,
+        });
+    }
+    Ok(outline)
+}
+
+/// Whether an envelope names a marking-definition that is not a TLP marking (any scheme
+/// `stix::tlp` knows): only then can the collection's stored statement markings
+/// ([`stored_statement_markings`]) change how its objects are judged, so only then are
+/// they looked up. The ids are found in the bytes; one spelled with JSON escapes is missed
+/// here, and then counts as an unknown marking (TLP:RED), the careful side.
+pub fn names_other_markings(bytes: &[u8]) -> bool {
+    const PREFIX: &[u8] = b"marking-definition--";
+    const UUID_LEN: usize = 36;
+    memchr::memmem::find_iter(bytes, PREFIX).any(|at| {
+        let id = bytes.get(at..at + PREFIX.len() + UUID_LEN);
+        match id.and_then(|id| std::str::from_utf8(id).ok()) {
+            Some(id) => TlpLevel::from_marking_id(id).is_none(),
+            None => true,
+        }
+    })
 }
 
 /// Checks one object; the failure detail says why it was refused.
@@ -337,6 +442,79 @@ mod tests {
         assert!(
             matches!(&p.slots[0], Slot::Failed(d) if d.message.as_deref().unwrap().contains("TLP:RED"))
         );
+    }
+
+    #[test]
+    fn only_markings_other_than_tlp_need_the_stored_statements() {
+        assert!(!names_other_markings(indicator(ID1, "").as_bytes()));
+        // GREEN above is a TLP 2.0 id; every id of every scheme the server maps counts.
+        assert!(!names_other_markings(indicator(ID1, GREEN).as_bytes()));
+        for (_, id) in stix::tlp::TLP2_IDS.iter().chain(stix::tlp::TLP1_IDS.iter()) {
+            let refs = format!(r#","object_marking_refs":["{id}"]"#);
+            assert!(
+                !names_other_markings(indicator(ID1, &refs).as_bytes()),
+                "{id}"
+            );
+        }
+        assert!(names_other_markings(indicator(ID1, UNKNOWN).as_bytes()));
+        // A statement defined in the envelope, and an id cut short by the end of the body.
+        assert!(names_other_markings(
+            br#"{"objects":[{"type":"marking-definition","id":"marking-definition--0f0e0d0c-aed9-4cf5-a766-dfca5abac2bb"}]}"#
+        ));
+        assert!(names_other_markings(b"marking-definition--34098fce-860f"));
+    }
+
+    #[test]
+    fn an_outline_lists_pendings_and_refuses_only_what_has_no_id_or_type() {
+        let bad_pattern = indicator(ID2, "").replace("198.51.100.1']", "198.51.100.1'");
+        let body = format!(
+            r#"{{"objects":[{},{},{{"type":"indicator"}},{{"id":5,"type":"indicator"}},{}]}}"#,
+            indicator(ID1, UNKNOWN),
+            bad_pattern,
+            r#"{"type":"ipv4-addr","spec_version":"2.1","id":"ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd","value":"198.51.100.3"}"#
+        );
+        let outline = outline(body.as_bytes(), ORGS, &Limits::default()).unwrap();
+        // Validation's business, later: the unknown marking, the broken pattern.
+        let pending: Vec<(&str, &str)> = outline
+            .pendings
+            .iter()
+            .map(|d| (d.id.as_str(), d.version.as_str()))
+            .collect();
+        assert_eq!(
+            pending,
+            vec![
+                (ID1, "2024-05-01T00:00:00.000Z"),
+                (ID2, "2024-05-01T00:00:00.000Z"),
+                ("ipv4-addr--ff26c055-6336-5bc5-b98d-13d6226742dd", ""),
+            ]
+        );
+        assert_eq!(outline.failures.len(), 2, "{:?}", outline.failures);
+        for failure in &outline.failures {
+            assert!(
+                failure.message.as_deref().unwrap().contains("id"),
+                "{failure:?}"
+            );
+        }
+        // The whole envelope is judged as prepare judges it.
+        let limits = Limits {
+            max_objects_per_envelope: 1,
+            ..Limits::default()
+        };
+        assert!(matches!(
+            ingest_outline_error(body.as_bytes(), &limits),
+            ApiError::TooLarge(_)
+        ));
+        assert!(matches!(
+            ingest_outline_error(b"[]", &Limits::default()),
+            ApiError::Unprocessable(_)
+        ));
+    }
+
+    fn ingest_outline_error(body: &[u8], limits: &Limits) -> ApiError {
+        match outline(body, ORGS, limits) {
+            Err(e) => e,
+            Ok(o) => panic!("outlined: {o:?}"),
+        }
     }
 
     #[test]

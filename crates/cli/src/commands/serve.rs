@@ -56,10 +56,10 @@ pub struct Args {
     /// (repeatable)
     #[arg(long = "witness", value_name = "URL")]
     pub witnesses: Vec<String>,
-    /// When a POST is answered: `queued` validates the envelope and answers `pending` at
-    /// once while one writer stores it (clients poll the status; faster for a client that
-    /// posts envelope after envelope); `sync` answers after the commit with a complete
-    /// status. [default: queued on a data directory, sync on PostgreSQL, where another
+    /// When a POST is answered: `queued` answers `pending` as soon as the envelope is read,
+    /// then one task validates it and one writer stores it (clients poll the status, which
+    /// lists refused objects with the reason; faster for a client that posts envelope after
+    /// envelope); `sync` validates and stores before answering with a complete status. [default: queued on a data directory, sync on PostgreSQL, where another
     /// replica could not show a pending status]
     #[arg(long, value_enum, value_name = "MODE")]
     pub ingest: Option<IngestMode>,
@@ -68,7 +68,7 @@ pub struct Args {
 /// When a POSTed envelope is answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum IngestMode {
-    /// Answer `pending` once the envelope is validated; store it on one writer task.
+    /// Answer `pending` once the envelope is read; validate and store it behind the answer.
     Queued,
     /// Answer after the envelope's commit, with the complete status.
     Sync,

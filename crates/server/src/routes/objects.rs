@@ -65,9 +65,15 @@ pub fn envelope_page(page: store::Page<store::StoredObject>) -> Taxii {
     Taxii::raw(body).date_added(range_of(&page.items, |o| o.date_added))
 }
 
-/// Validates and stores an envelope; answers 202 with the status resource (§5.4). Without
-/// an ingest queue it is complete, because the work is done before answering: every success
-/// listed has been committed. With one it is pending, and complete once the queue's writer
+/// Bodies up to this size are outlined on the async worker that received them: ~0.3 ms for
+/// 500 indicators (~300 KB), less than handing the work to the blocking pool and waking
+/// the request again costs a loaded 2-core machine. Larger ones go to the blocking pool.
+const OUTLINE_INLINE_BYTES: usize = 1 << 20;
+
+/// Adds an envelope; answers 202 with the status resource (§5.4). Without an ingest queue
+/// the envelope is validated and stored before the answer, which is complete: every
+/// success listed has been committed. With one the answer is pending as soon as the
+/// envelope is outlined (`ingest::outline`), and complete once the queue validated and
 /// stored the objects.
 pub async fn post(
     State(state): State<AppState>,
@@ -83,18 +89,43 @@ pub async fn post(
     let limits = state.config.limits.clone();
     let bytes = read_envelope_body(&headers, body, limits.max_body_bytes).await?;
     let flags = resolved.collection.flags;
-    // Parsing and validating a 10 MiB envelope is milliseconds of CPU: keep it off the
-    // async workers so reads stay responsive meanwhile.
-    // Statement markings (copyright) defined in earlier envelopes restrict nobody; only
-    // envelopes that carry markings at all pay for looking them up.
-    let statements = if memchr_marking_refs(&bytes) {
-        let mut known =
-            ingest::stored_statement_markings(state.store.as_ref(), &resolved.collection.id)
-                .await?;
-        if let Some(queue) = &state.ingest {
-            known.extend(queue.queued_statements(&resolved.collection.id));
+    let collection_id = resolved.collection.id;
+    if let Some(queue) = &state.ingest {
+        let outline = if bytes.len() <= OUTLINE_INLINE_BYTES {
+            ingest::outline(&bytes, flags, &limits)?
+        } else {
+            // Outlining a 10 MiB envelope is milliseconds of CPU: keep it off the async
+            // workers so reads stay responsive meanwhile.
+            let (body, limits) = (bytes.clone(), limits.clone());
+            tokio::task::spawn_blocking(move || ingest::outline(&body, flags, &limits))
+                .await
+                .map_err(|e| ApiError::Internal(format!("the envelope task failed: {e}")))??
+        };
+        let status = Status {
+            id: uuid::Uuid::new_v4().to_string(),
+            owner,
+            collection_id: collection_id.clone(),
+            status: StatusState::Pending,
+            request_timestamp,
+            total_count: (outline.failures.len() + outline.pendings.len()) as u64,
+            successes: Vec::new(),
+            failures: outline.failures,
+            pendings: outline.pendings,
+        };
+        if status.pendings.is_empty() {
+            return complete_at_once(&state, status).await;
         }
-        known
+        let view = super::status::view(&status);
+        queue
+            .enqueue(collection_id, flags, limits, bytes, status)
+            .await
+            .map_err(|e| ApiError::Unavailable(e.to_string()))?;
+        return Ok(Taxii::json(&view).status(StatusCode::ACCEPTED));
+    }
+    // Statement markings (copyright) defined in earlier envelopes restrict nobody; only
+    // envelopes that name markings other than TLP pay for looking them up.
+    let statements = if ingest::names_other_markings(&bytes) {
+        ingest::stored_statement_markings(state.store.as_ref(), &collection_id).await?
     } else {
         ingest::StatementMarkings::default()
     };
@@ -103,7 +134,6 @@ pub async fn post(
     })
     .await
     .map_err(|e| ApiError::Internal(format!("validation task failed: {e}")))??;
-    let collection_id = resolved.collection.id;
     let objects = std::mem::take(&mut prepared.to_store);
     let status = pending_status(
         &prepared,
@@ -113,21 +143,7 @@ pub async fn post(
         request_timestamp,
     );
     if objects.is_empty() {
-        // Nothing passed validation: the status is complete as it is.
-        let status = Status {
-            status: StatusState::Complete,
-            ..status
-        };
-        state.store.create_status(&status).await?;
-        return Ok(Taxii::json(&super::status::view(&status)).status(StatusCode::ACCEPTED));
-    }
-    if let Some(queue) = &state.ingest {
-        let view = super::status::view(&status);
-        queue
-            .enqueue(collection_id, objects, status, prepared.statements)
-            .await
-            .map_err(|e| ApiError::Unavailable(e.to_string()))?;
-        return Ok(Taxii::json(&view).status(StatusCode::ACCEPTED));
+        return complete_at_once(&state, status).await;
     }
     // The objects and their status in one transaction: one commit per envelope.
     let status = state
@@ -142,6 +158,17 @@ pub async fn post(
         failed = status.failures.len(),
         "envelope stored"
     );
+    Ok(Taxii::json(&super::status::view(&status)).status(StatusCode::ACCEPTED))
+}
+
+/// Answers for an envelope of which nothing is to be stored (empty, or every object
+/// refused): its status is complete as it is.
+async fn complete_at_once(state: &AppState, status: Status) -> Result<Taxii, ApiError> {
+    let status = Status {
+        status: StatusState::Complete,
+        ..status
+    };
+    state.store.create_status(&status).await?;
     Ok(Taxii::json(&super::status::view(&status)).status(StatusCode::ACCEPTED))
 }
 
@@ -169,12 +196,4 @@ fn pending_status(
         failures,
         objects,
     )
-}
-
-/// Whether an envelope's bytes mention markings at all (`object_marking_refs` or a
-/// granular `marking_ref`).
-fn memchr_marking_refs(bytes: &[u8]) -> bool {
-    bytes
-        .windows(b"marking_ref".len())
-        .any(|w| w == b"marking_ref")
 }

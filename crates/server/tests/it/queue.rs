@@ -1,6 +1,6 @@
-//! Queued ingest (`server::queue`): a POST is answered `pending` with the validation
-//! failures already listed; the status becomes complete once the writer stored the
-//! objects; envelopes are stored in the order they were posted; a graceful shutdown stores
+//! Queued ingest (`server::queue`): a POST is answered `pending` before validation, with
+//! only the objects that lack an id or a type listed as failures; the status becomes
+//! complete, with validation's failures and reasons, once the writer stored the objects; envelopes are stored in the order they were posted; a graceful shutdown stores
 //! every envelope it answered; nobody but the poster sees a pending status.
 
 use reqwest::StatusCode;
@@ -44,37 +44,102 @@ async fn a_queued_post_is_pending_until_stored_then_complete() {
     let mut invalid = indicator(&bad, "2024-05-02T00:00:00.000Z");
     invalid["pattern"] = json!("[ipv4-addr:value = ");
     objects.push(invalid);
+    // Not a STIX object with an id: refused in the answer already.
+    objects.push(json!({"type": "indicator", "spec_version": "2.1"}));
 
     let r = srv.post(&srv.shared, Some(&srv.admin), &objects).await;
     assert_eq!(r.status(), StatusCode::ACCEPTED);
     let pending: Value = r.json().await.unwrap();
     assert_eq!(pending["status"], "pending", "{pending}");
-    assert_eq!(pending["total_count"], 4);
+    assert_eq!(pending["total_count"], 5);
     assert_eq!(pending["success_count"], 0);
-    assert_eq!(pending["pending_count"], 3);
+    assert_eq!(pending["pending_count"], 4);
     assert_eq!(pending["failure_count"], 1);
-    assert_eq!(pending["failures"][0]["id"], bad.as_str());
+    assert_eq!(pending["failures"][0]["id"], "");
+    assert!(
+        pending["failures"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("required property id is missing"),
+        "{pending}"
+    );
     let listed: Vec<&str> = pending["pendings"]
         .as_array()
         .unwrap()
         .iter()
         .map(|d| d["id"].as_str().unwrap())
         .collect();
-    assert_eq!(listed, ids.iter().map(String::as_str).collect::<Vec<_>>());
+    let mut expected_pending: Vec<&str> = ids.iter().map(String::as_str).collect();
+    expected_pending.push(&bad);
+    assert_eq!(listed, expected_pending);
+    for detail in pending["pendings"].as_array().unwrap() {
+        assert_eq!(detail["version"], "2024-05-02T00:00:00.000Z", "{detail}");
+    }
 
-    // The status waits for the writer, so the first poll already sees it complete.
+    // The status waits for the writer, so the first poll already sees it complete, with
+    // the object validation refused listed with its reason.
     let (code, done) = status(&srv, &srv.admin, pending["id"].as_str().unwrap()).await;
     assert_eq!(code, StatusCode::OK);
     assert_eq!(done["status"], "complete", "{done}");
+    assert_eq!(done["total_count"], 5);
     assert_eq!(done["success_count"], 3);
-    assert_eq!(done["failure_count"], 1);
+    assert_eq!(done["failure_count"], 2);
     assert_eq!(done["pending_count"], 0);
     assert_eq!(done["id"], pending["id"]);
+    let refused = done["failures"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["id"] == bad.as_str())
+        .unwrap_or_else(|| panic!("{bad} not among the failures: {done}"));
+    assert!(
+        refused["message"].as_str().unwrap().contains("pattern"),
+        "{refused}"
+    );
     let mut stored = srv.ids(&srv.shared, Some(&srv.admin), "").await;
     stored.sort();
     let mut expected = ids.clone();
     expected.sort();
     assert_eq!(stored, expected);
+    srv.stop().await.unwrap();
+}
+
+/// An envelope whose every object validation refuses never reaches the writer: its status
+/// completes with each reason, and nothing is stored.
+#[tokio::test]
+async fn a_queued_envelope_validation_refuses_whole_completes_with_the_reasons() {
+    let srv = TestServer::start_queued().await;
+    let objects: Vec<Value> = (0..2)
+        .map(|_| {
+            let mut broken = indicator(&new_id("indicator"), "2024-05-02T00:00:00.000Z");
+            broken["pattern"] = json!("[ipv4-addr:value = ");
+            broken
+        })
+        .collect();
+    let r = srv.post(&srv.shared, Some(&srv.admin), &objects).await;
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let answer: Value = r.json().await.unwrap();
+    assert_eq!(answer["pending_count"], 2, "{answer}");
+    let (code, done) = complete(&srv, &srv.admin, answer["id"].as_str().unwrap()).await;
+    assert_eq!(code, StatusCode::OK);
+    assert_eq!(done["status"], "complete", "{done}");
+    assert_eq!(
+        (
+            &done["total_count"],
+            &done["success_count"],
+            &done["failure_count"]
+        ),
+        (&json!(2), &json!(0), &json!(2)),
+        "{done}"
+    );
+    for (failure, object) in done["failures"].as_array().unwrap().iter().zip(&objects) {
+        assert_eq!(failure["id"], object["id"]);
+        assert!(
+            failure["message"].as_str().unwrap().contains("pattern"),
+            "{failure}"
+        );
+    }
+    assert!(srv.ids(&srv.shared, Some(&srv.admin), "").await.is_empty());
     srv.stop().await.unwrap();
 }
 
@@ -206,6 +271,9 @@ async fn a_statement_marking_still_queued_is_known_to_later_envelopes() {
         )
         .await;
     let answer: Value = r.json().await.unwrap();
-    assert_eq!(answer["failure_count"], 0, "{answer}");
+    let (_, done) = complete(&srv, &srv.admin, answer["id"].as_str().unwrap()).await;
+    assert_eq!(done["status"], "complete", "{done}");
+    assert_eq!(done["success_count"], 1, "{done}");
+    assert_eq!(done["failure_count"], 0, "{done}");
     srv.stop().await.unwrap();
 }
