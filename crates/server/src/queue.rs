@@ -6,8 +6,9 @@
 //! leaves the server idle while it builds and sends the next envelope, and leaves itself idle
 //! while the server checks and stores the last one. Three stages overlap instead: the client
 //! sends envelope n+2 while the validator checks n+1 and the writer stores n. Validation
-//! used to run before the answer; moving it behind it took ~2 ms per 500 objects out of
-//! every request and raised ingest by 15-20% on 2 cores (`scripts/bench-taxii.sh`).
+//! used to run before the answer; moving it behind took the median POST of 500 objects
+//! from ~5 ms to ~3 ms and raised ingest of 20,000-30,000 objects by ~10% on 2 cores
+//! (`scripts/bench-taxii.sh` has the figures).
 //!
 //! What stays true:
 //! - the answer already lists, as failures, the objects that are not STIX objects with an
@@ -72,7 +73,7 @@ struct Job {
     objects: Vec<store::NewObject>,
     /// The pending status with validation's failures; its `pendings` are `objects`.
     status: Status,
-    /// The `statement` marking-definitions among `objects` ([`IngestQueue::statements`]).
+    /// The `statement` marking-definitions among `objects` ([`queued_statements`]).
     statements: Vec<String>,
 }
 
@@ -383,7 +384,7 @@ const GROUP_OBJECTS: usize = 10_000;
 async fn write_all(
     store: Arc<dyn Store>,
     mut receiver: mpsc::Receiver<Job>,
-    pending: Arc<Mutex<HashMap<String, Pending>>>,
+    pending: PendingMap,
     statements: Arc<Mutex<QueuedStatements>>,
 ) {
     while let Some(first) = receiver.recv().await {
