@@ -47,6 +47,19 @@ pub struct Prepared {
     pub statements: Vec<String>,
 }
 
+impl Prepared {
+    /// The objects refused here, each with why, in the order posted.
+    pub fn failures(&self) -> Vec<StatusDetail> {
+        self.slots
+            .iter()
+            .filter_map(|slot| match slot {
+                Slot::Failed(detail) => Some(detail.clone()),
+                Slot::Store(_) => None,
+            })
+            .collect()
+    }
+}
+
 /// Ids of `statement` marking-definitions (STIX 2.1 §7.2.1.3) the server knows: markings
 /// that carry a statement such as a copyright, not an audience.
 #[derive(Debug, Clone, Default)]

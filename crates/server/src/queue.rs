@@ -45,7 +45,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
 use crate::config::Limits;
-use crate::ingest::{self, Slot};
+use crate::ingest;
 
 /// Envelopes waiting for each stage, at most. Four keep the stages busy while a client
 /// posts the next one and bound memory to eight envelopes (four as bodies, four as
@@ -283,14 +283,7 @@ async fn validate(
         }
     };
     let objects = std::mem::take(&mut prepared.to_store);
-    let failures = prepared
-        .slots
-        .iter()
-        .filter_map(|slot| match slot {
-            Slot::Failed(detail) => Some(detail.clone()),
-            Slot::Store(_) => None,
-        })
-        .collect();
+    let failures = prepared.failures();
     let status = Status {
         id: shown.id,
         ..Status::pending(

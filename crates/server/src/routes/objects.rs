@@ -4,14 +4,14 @@
 use axum::body::Body;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, StatusCode};
-use store::{Envelope, Status, StatusDetail, StatusState};
+use store::{Envelope, Status, StatusState};
 use taxii::QueryKind;
 
 use super::{Params, next_token, store_query};
 use crate::access::resolve;
 use crate::auth::Caller;
 use crate::error::ApiError;
-use crate::ingest::{self, Slot};
+use crate::ingest;
 use crate::negotiate::read_envelope_body;
 use crate::response::{Taxii, range_of};
 use crate::state::AppState;
@@ -181,19 +181,11 @@ fn pending_status(
     collection_id: &str,
     request_timestamp: stix::Timestamp,
 ) -> Status {
-    let failures: Vec<StatusDetail> = prepared
-        .slots
-        .iter()
-        .filter_map(|slot| match slot {
-            Slot::Failed(detail) => Some(detail.clone()),
-            Slot::Store(_) => None,
-        })
-        .collect();
     Status::pending(
         owner,
         collection_id.to_owned(),
         request_timestamp,
-        failures,
+        prepared.failures(),
         objects,
     )
 }
