@@ -264,8 +264,11 @@ pub fn outline(body: &[u8], flags: CollectionFlags, limits: &Limits) -> Result<O
     for (index, raw) in objects.iter().enumerate() {
         let head = serde_json::from_str::<Head>(raw.get())
             .ok()
-            .and_then(|head| Some((head.id?, head.type_name?, head.modified.or(head.created))));
-        let Some((id, _type, version)) = head else {
+            .and_then(|head| {
+                head.type_name.as_ref()?;
+                Some((head.id?, head.modified.or(head.created)))
+            });
+        let Some((id, version)) = head else {
             // Rare: the full checks say why, in the words the complete status will use.
             let pattern_options = pattern_options(limits);
             let checker =
@@ -273,11 +276,7 @@ pub fn outline(body: &[u8], flags: CollectionFlags, limits: &Limits) -> Result<O
             let known = StatementMarkings::default();
             match check_object(raw.get(), index, flags, &validate_options(&checker), &known) {
                 Err(detail) => outline.failures.push(detail),
-                Ok(object) => outline.pendings.push(StatusDetail {
-                    version: object.version.map(|v| v.to_string()).unwrap_or_default(),
-                    id: object.id,
-                    message: None,
-                }),
+                Ok(object) => outline.pendings.push(StatusDetail::pending(&object)),
             }
             continue;
         };
@@ -294,6 +293,21 @@ pub fn outline(body: &[u8], flags: CollectionFlags, limits: &Limits) -> Result<O
         });
     }
     Ok(outline)
+}
+
+/// The statement markings an envelope's checks need from the store: the collection's
+/// stored ones when the envelope names a marking other than TLP
+/// ([`names_other_markings`]), else none.
+pub async fn stored_statements_for(
+    store: &dyn store::Store,
+    collection_id: &str,
+    body: &[u8],
+) -> Result<StatementMarkings, ApiError> {
+    if names_other_markings(body) {
+        stored_statement_markings(store, collection_id).await
+    } else {
+        Ok(StatementMarkings::default())
+    }
 }
 
 /// Whether an envelope names a marking-definition that is not a TLP marking (any scheme

@@ -40,7 +40,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use bytes::Bytes;
-use store::{CollectionFlags, Envelope, Status, StatusState, Store, StoreError};
+use store::{CollectionFlags, Envelope, Status, StatusDetail, StatusState, Store, StoreError};
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
@@ -61,7 +61,6 @@ pub const STATUS_WAIT: Duration = Duration::from_secs(2);
 struct Posted {
     collection_id: String,
     flags: CollectionFlags,
-    limits: Limits,
     body: Bytes,
     /// The pending status shown to the client (`crate::ingest::outline`).
     status: Status,
@@ -106,14 +105,16 @@ pub struct IngestQueue {
 pub struct Closed;
 
 impl IngestQueue {
-    /// Starts the validator and writer tasks on the current tokio runtime.
-    pub fn start(store: Arc<dyn Store>) -> IngestQueue {
+    /// Starts the validator and writer tasks on the current tokio runtime; envelopes are
+    /// checked under `limits`.
+    pub fn start(store: Arc<dyn Store>, limits: Limits) -> IngestQueue {
         let (posted, to_validate) = mpsc::channel(QUEUE_DEPTH);
         let (validated, to_store) = mpsc::channel(QUEUE_DEPTH);
         let pending: PendingMap = Arc::new(Mutex::new(HashMap::new()));
         let statements = Arc::new(Mutex::new(HashMap::new()));
         let validator = tokio::spawn(validate_all(
             store.clone(),
+            limits,
             to_validate,
             validated,
             pending.clone(),
@@ -127,14 +128,13 @@ impl IngestQueue {
         }
     }
 
-    /// Queues the envelope `body` for `collection_id` (with its `flags`, validated under
-    /// `limits`); `status` is the pending status the client is shown, from
-    /// [`ingest::outline`]. Waits while the queue is full.
+    /// Queues the envelope `body` for `collection_id` (with its `flags`); `status` is the
+    /// pending status the client is shown, from [`ingest::outline`]. Waits while the queue
+    /// is full.
     pub async fn enqueue(
         &self,
         collection_id: String,
         flags: CollectionFlags,
-        limits: Limits,
         body: Bytes,
         status: Status,
     ) -> Result<(), Closed> {
@@ -152,7 +152,6 @@ impl IngestQueue {
         let posted = Posted {
             collection_id,
             flags,
-            limits,
             body,
             status,
         };
@@ -209,13 +208,15 @@ impl std::fmt::Debug for IngestQueue {
 /// envelope with nothing left to store is complete here.
 async fn validate_all(
     store: Arc<dyn Store>,
+    limits: Limits,
     mut receiver: mpsc::Receiver<Posted>,
     writer: mpsc::Sender<Job>,
     pending: PendingMap,
     statements: Arc<Mutex<QueuedStatements>>,
 ) {
     while let Some(posted) = receiver.recv().await {
-        let Some(job) = validate(store.as_ref(), posted, &pending, &statements).await else {
+        let Some(job) = validate(store.as_ref(), &limits, posted, &pending, &statements).await
+        else {
             continue;
         };
         if let Err(refused) = writer.send(job).await {
@@ -238,6 +239,7 @@ async fn validate_all(
 /// left to store (its complete status is then settled here).
 async fn validate(
     store: &dyn Store,
+    limits: &Limits,
     posted: Posted,
     pending: &Mutex<HashMap<String, Pending>>,
     statements: &Mutex<QueuedStatements>,
@@ -245,30 +247,22 @@ async fn validate(
     let Posted {
         collection_id,
         flags,
-        limits,
         body,
         status: shown,
     } = posted;
-    // Statement markings (copyright) defined in earlier envelopes restrict nobody; only
-    // envelopes that name markings other than TLP pay for looking them up.
-    let known = if ingest::names_other_markings(&body) {
-        match ingest::stored_statement_markings(store, &collection_id).await {
-            Ok(mut known) => {
-                known.extend(queued_statements(statements, &collection_id));
-                Ok(known)
-            }
-            Err(e) => Err(e.to_string()),
+    // Statement markings (copyright) defined in earlier envelopes restrict nobody: those
+    // stored, and those of envelopes validated but not stored yet.
+    let prepared = match ingest::stored_statements_for(store, &collection_id, &body).await {
+        Ok(mut known) => {
+            known.extend(queued_statements(statements, &collection_id));
+            let limits = limits.clone();
+            tokio::task::spawn_blocking(move || {
+                ingest::prepare_with(&body, flags, &limits, known).map_err(|e| e.to_string())
+            })
+            .await
+            .unwrap_or_else(|e| Err(format!("the validation task failed: {e}")))
         }
-    } else {
-        Ok(ingest::StatementMarkings::default())
-    };
-    let prepared = match known {
-        Ok(known) => tokio::task::spawn_blocking(move || {
-            ingest::prepare_with(&body, flags, &limits, known).map_err(|e| e.to_string())
-        })
-        .await
-        .unwrap_or_else(|e| Err(format!("the validation task failed: {e}"))),
-        Err(e) => Err(e),
+        Err(e) => Err(e.to_string()),
     };
     let mut prepared = match prepared {
         Ok(prepared) => prepared,
@@ -283,16 +277,11 @@ async fn validate(
         }
     };
     let objects = std::mem::take(&mut prepared.to_store);
-    let failures = prepared.failures();
+    // The same objects as the outline counted: validation's slots cover every one.
     let status = Status {
-        id: shown.id,
-        ..Status::pending(
-            shown.owner,
-            collection_id.clone(),
-            shown.request_timestamp,
-            failures,
-            &objects,
-        )
+        failures: prepared.failures(),
+        pendings: objects.iter().map(StatusDetail::pending).collect(),
+        ..shown
     };
     if objects.is_empty() {
         let status = Status {
@@ -563,7 +552,7 @@ mod tests {
         let taken = pending(&c.id, admin.id, &[]);
         store.create_status(&taken).await.unwrap();
 
-        let queue = IngestQueue::start(store.clone());
+        let queue = IngestQueue::start(store.clone(), Limits::default());
         let blocker = rusqlite::Connection::open(&set_up.db_path).unwrap();
         blocker.execute_batch("BEGIN IMMEDIATE").unwrap();
         let mut statuses = Vec::new();
@@ -576,13 +565,7 @@ mod tests {
             statuses.push(status.clone());
             let body = format!(r#"{{"objects":[{}]}}"#, objects[0].raw_json);
             queue
-                .enqueue(
-                    c.id.clone(),
-                    c.flags,
-                    Limits::default(),
-                    Bytes::from(body),
-                    status,
-                )
+                .enqueue(c.id.clone(), c.flags, Bytes::from(body), status)
                 .await
                 .unwrap();
             if n == 1 {

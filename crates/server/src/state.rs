@@ -41,7 +41,8 @@ impl AppState {
     /// The same state with queued ingest: starts the writer task, so it must be called
     /// inside a tokio runtime.
     pub fn with_ingest_queue(mut self) -> AppState {
-        self.ingest = Some(Arc::new(IngestQueue::start(self.store.clone())));
+        let limits = self.config.limits.clone();
+        self.ingest = Some(Arc::new(IngestQueue::start(self.store.clone(), limits)));
         self
     }
 

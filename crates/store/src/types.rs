@@ -497,6 +497,17 @@ pub struct StatusDetail {
     pub message: Option<String>,
 }
 
+impl StatusDetail {
+    /// `object` as a pending entry: its id and version, no message.
+    pub fn pending(object: &NewObject) -> StatusDetail {
+        StatusDetail {
+            id: object.id.clone(),
+            version: object.version.map(|v| v.to_string()).unwrap_or_default(),
+            message: None,
+        }
+    }
+}
+
 /// A status resource (TAXII 2.1 §4.3.1) and its owner.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Status {
@@ -542,14 +553,19 @@ impl Status {
         failures: Vec<StatusDetail>,
         objects: &[NewObject],
     ) -> Status {
-        let pendings: Vec<StatusDetail> = objects
-            .iter()
-            .map(|o| StatusDetail {
-                id: o.id.clone(),
-                version: o.version.map(|v| v.to_string()).unwrap_or_default(),
-                message: None,
-            })
-            .collect();
+        let pendings = objects.iter().map(StatusDetail::pending).collect();
+        Status::pending_listed(owner, collection_id, request_timestamp, failures, pendings)
+    }
+
+    /// [`Status::pending`] with the pending entries already listed (e.g. read from an
+    /// envelope before its objects were checked).
+    pub fn pending_listed(
+        owner: UserId,
+        collection_id: String,
+        request_timestamp: Timestamp,
+        failures: Vec<StatusDetail>,
+        pendings: Vec<StatusDetail>,
+    ) -> Status {
         Status {
             id: uuid::Uuid::new_v4().to_string(),
             owner,

@@ -101,46 +101,38 @@ pub async fn post(
                 .await
                 .map_err(|e| ApiError::Internal(format!("the envelope task failed: {e}")))??
         };
-        let status = Status {
-            id: uuid::Uuid::new_v4().to_string(),
+        let status = Status::pending_listed(
             owner,
-            collection_id: collection_id.clone(),
-            status: StatusState::Pending,
+            collection_id.clone(),
             request_timestamp,
-            total_count: (outline.failures.len() + outline.pendings.len()) as u64,
-            successes: Vec::new(),
-            failures: outline.failures,
-            pendings: outline.pendings,
-        };
+            outline.failures,
+            outline.pendings,
+        );
         if status.pendings.is_empty() {
             return complete_at_once(&state, status).await;
         }
         let view = super::status::view(&status);
         queue
-            .enqueue(collection_id, flags, limits, bytes, status)
+            .enqueue(collection_id, flags, bytes, status)
             .await
             .map_err(|e| ApiError::Unavailable(e.to_string()))?;
         return Ok(Taxii::json(&view).status(StatusCode::ACCEPTED));
     }
-    // Statement markings (copyright) defined in earlier envelopes restrict nobody; only
-    // envelopes that name markings other than TLP pay for looking them up.
-    let statements = if ingest::names_other_markings(&bytes) {
-        ingest::stored_statement_markings(state.store.as_ref(), &collection_id).await?
-    } else {
-        ingest::StatementMarkings::default()
-    };
+    // Statement markings (copyright) defined in earlier envelopes restrict nobody.
+    let statements =
+        ingest::stored_statements_for(state.store.as_ref(), &collection_id, &bytes).await?;
     let mut prepared = tokio::task::spawn_blocking(move || {
         ingest::prepare_with(&bytes, flags, &limits, statements)
     })
     .await
     .map_err(|e| ApiError::Internal(format!("validation task failed: {e}")))??;
     let objects = std::mem::take(&mut prepared.to_store);
-    let status = pending_status(
-        &prepared,
-        &objects,
+    let status = Status::pending(
         owner,
-        &collection_id,
+        collection_id,
         request_timestamp,
+        prepared.failures(),
+        &objects,
     );
     if objects.is_empty() {
         return complete_at_once(&state, status).await;
@@ -170,22 +162,4 @@ async fn complete_at_once(state: &AppState, status: Status) -> Result<Taxii, Api
     };
     state.store.create_status(&status).await?;
     Ok(Taxii::json(&super::status::view(&status)).status(StatusCode::ACCEPTED))
-}
-
-/// The pending status of an envelope: the objects validation refused as failures, the
-/// `objects` to store as pending.
-fn pending_status(
-    prepared: &ingest::Prepared,
-    objects: &[store::NewObject],
-    owner: store::UserId,
-    collection_id: &str,
-    request_timestamp: stix::Timestamp,
-) -> Status {
-    Status::pending(
-        owner,
-        collection_id.to_owned(),
-        request_timestamp,
-        prepared.failures(),
-        objects,
-    )
 }
